@@ -1,0 +1,9 @@
+# Device entry: start the terminal application unless boot.py entered safe mode.
+import firmware.safemode
+
+if firmware.safemode.active():
+    print("safe mode: the REPL is yours; reset without the key held to start the terminal")
+else:
+    import firmware.app
+
+    firmware.app.main()
