@@ -1,0 +1,489 @@
+"""The payment flow: the state machine of a sale, driven by keys, answers and time.
+
+States (docs/firmware.md has the diagram):
+    IDLE -> AMOUNT -> CREATING -> SHOW_QR -> PAID | FAILED | EXPIRED | CANCELLED
+    CHECKING whenever the outcome is in doubt (no answer, unsigned answer, reboot mid-sale,
+    cancel or expiry waiting for the gateway's word). MENU/PIN/REFUND* for supervisor refunds.
+
+Rules it keeps:
+- The sale is journaled (firmware/journal.py) before the first network call and at every change.
+- Only a verified gateway answer ("ok", naming this order, amount and currency) moves a sale to a
+  final state; everything doubtful leads to asking again with back-off, never to PAID.
+- Cancel while the QR shows sends a cancel at once, even while a long poll is outstanding; if the
+  customer paid meanwhile the gateway answers PAID and PAID is shown. Expiry cancels the same way.
+- After a reboot, an open sale in the journal is resolved before a new one can start.
+
+The flow never blocks and never touches hardware: `key(name)` takes a key, `tick()` (called every
+few ms by the loop) collects finished network jobs and starts the next ones; network calls go
+through `runner.start(job, fn, *args)` (firmware/worker.py). What the screen should show is
+`self.view` (a screen name and a dict), with `self.view_seq` bumped on every change.
+"""
+import time
+
+from firmware import gateway as gw
+
+IDLE = "IDLE"
+AMOUNT = "AMOUNT"
+CREATING = "CREATING"
+SHOW_QR = "SHOW_QR"
+CHECKING = "CHECKING"
+PAID = "PAID"
+FAILED = "FAILED"
+EXPIRED = "EXPIRED"
+CANCELLED = "CANCELLED"
+MENU = "MENU"
+REFUND_PIN = "REFUND_PIN"
+REFUNDING = "REFUNDING"
+REFUND_DONE = "REFUND_DONE"
+ALERT = "ALERT"
+
+FINAL = (PAID, FAILED, EXPIRED, CANCELLED)
+_GATEWAY_FINAL = ("PAID", "FAILED", "CANCELLED", "EXPIRED")
+_BACKOFF_MS = (300, 600, 1200, 2500, 5000)
+_ALERT_EVERY_MS = 30000
+_MAX_DIGITS = 9  # amounts stay small ints on MicroPython (< 2**30)
+
+
+def _ticks():
+    return time.ticks_ms()
+
+
+def _since(t):
+    return time.ticks_diff(time.ticks_ms(), t)
+
+
+class Flow:
+    def __init__(self, cfg, journal, client, runner, clock, describe=None, events=None):
+        self.cfg = cfg
+        self.journal = journal
+        self.client = client
+        self.runner = runner
+        self.clock = clock
+        self.describe = describe or (lambda amount: cfg.merchant_name)
+        self.events = events  # optional callable(name, dict): the simulator's log, buzzer, LED
+        self.jobs = []
+        self.state = IDLE
+        self.view = ("idle", {})
+        self.view_seq = 0
+        self.online = True
+        self.digits = ""
+        self.pin = ""
+        self.message = None
+        self.result = None  # the last final result shown: {"state", "order_id", "amount", ...}
+        self.result_at = 0
+        self.retry_at = None
+        self.attempt = 0
+        self.alerts = []
+        self.alert_at = None
+        self.refund = None
+        if journal.sale is not None:  # a sale survived a reboot: resolve it first
+            self._checking("resuming after restart")
+        else:
+            self._idle()
+
+    # --- helpers -------------------------------------------------------------------------
+    def _emit(self, name, data=None):
+        if self.events is not None:
+            self.events(name, data or {})
+
+    def _show(self, screen, data=None):
+        self.view = (screen, data or {})
+        self.view_seq += 1
+
+    def _set(self, state):
+        if state != self.state:
+            self.state = state
+            self._emit("state", {"state": state, "sale": self.journal.sale})
+
+    def _start(self, kind, fn, *args):
+        sale = self.journal.sale
+        job = gw_job(kind, sale["order_id"] if sale else None)
+        self.jobs.append(job)
+        self.runner.start(job, fn, *args)
+        return job
+
+    def busy(self, kind=None):
+        for job in self.jobs:
+            if kind is None or job.kind == kind:
+                return True
+        return False
+
+    def _schedule_retry(self):
+        delay = _BACKOFF_MS[min(self.attempt, len(_BACKOFF_MS) - 1)]
+        self.attempt += 1
+        self.retry_at = time.ticks_add(_ticks(), delay)
+
+    def _sale_view(self, extra=None):
+        sale = self.journal.sale
+        data = {"amount": sale["amount"], "currency": sale["currency"], "order_id": sale["order_id"]}
+        if extra:
+            data.update(extra)
+        return data
+
+    # --- states --------------------------------------------------------------------------
+    def _idle(self):
+        self._set(IDLE)
+        self.digits = ""
+        if self.alerts:
+            self._set(ALERT)
+            self._show("alert", self.alerts[0])
+        elif not self.online:
+            self._show("offline", {"why": self.client.last_error if self.client else None})
+        else:
+            self._show("idle", {"merchant": self.cfg.merchant_name})
+
+    def _amount_view(self):
+        self._show("amount", {"digits": self.digits, "amount": int(self.digits or "0"),
+                              "currency": self.cfg.currency, "message": self.message})
+
+    def _checking(self, why):
+        self._set(CHECKING)
+        sale = self.journal.sale
+        if sale.get("state") != CHECKING:
+            sale["state"] = CHECKING
+            self.journal.update(sale)
+        self.retry_at = None  # act at the next tick
+        self._show("checking", self._sale_view({"why": why, "cancelling": bool(sale.get("cancel"))}))
+
+    def _show_qr(self):
+        sale = self.journal.sale
+        self._set(SHOW_QR)
+        self._show("qr", self._sale_view({"code": sale["code"], "expires_at": sale["expires_at"],
+                                          "merchant": self.cfg.merchant_name}))
+        self.attempt = 0
+        self.retry_at = None
+
+    def _final(self, state, body):
+        sale = self.journal.sale
+        paid_entry = None
+        if state == PAID:
+            paid_entry = {"order_id": sale["order_id"], "amount": sale["amount"],
+                          "currency": sale["currency"], "at": self.clock.now()}
+        self.journal.close_sale(paid_entry)
+        self.result = {"state": state, "order_id": sale["order_id"], "amount": sale["amount"],
+                       "currency": sale["currency"], "reason": (body or {}).get("reason")}
+        self.result_at = _ticks()
+        self.retry_at = None
+        self.attempt = 0
+        self._set(state)
+        self._show("result", self.result)
+        self._emit("result", self.result)
+
+    # --- keys ----------------------------------------------------------------------------
+    def key(self, name):
+        """A debounced key press: "0".."9", "ok", "cancel", "clear", "back", "menu"."""
+        st = self.state
+        if st == IDLE:
+            if name in "0123456789" and len(name) == 1 and self.online:
+                self.digits = ""
+                self.message = None
+                self._set(AMOUNT)
+                self._digit(name)
+            elif name == "menu":
+                self._menu()
+        elif st == AMOUNT:
+            self._amount_key(name)
+        elif st in (CREATING, SHOW_QR, CHECKING):
+            if name == "cancel":
+                self.cancel()
+        elif st in FINAL:
+            if name in ("ok", "cancel", "clear"):
+                self._idle()
+        elif st == ALERT:
+            if name in ("ok", "cancel"):
+                self._ack_alert()
+        elif st in (MENU, REFUND_PIN, REFUND_DONE):
+            self._refund_key(name)
+
+    def _digit(self, d):
+        candidate = (self.digits + d).lstrip("0")
+        if len(candidate) > _MAX_DIGITS or int(candidate or "0") > self.cfg.amount_max:
+            self.message = "max"
+            self._emit("beep", {"error": True})
+        else:
+            self.digits = candidate
+            self.message = None
+        self._amount_view()
+
+    def _amount_key(self, name):
+        if len(name) == 1 and name in "0123456789":
+            self._digit(name)
+        elif name == "back":
+            self.digits = self.digits[:-1]
+            self.message = None
+            self._amount_view()
+        elif name == "clear":
+            self.digits = ""
+            self.message = None
+            self._amount_view()
+        elif name == "cancel":
+            self._idle()
+        elif name == "ok":
+            amount = int(self.digits or "0")
+            if amount < self.cfg.amount_min:
+                self.message = "min"
+                self._amount_view()
+            elif not self.online:
+                self._idle()
+            else:
+                self.start_sale(amount)
+
+    # --- the sale ------------------------------------------------------------------------
+    def start_sale(self, amount):
+        order_id = self.journal.new_order_id(self.cfg.terminal_id)
+        sale = {"order_id": order_id, "amount": amount, "currency": self.cfg.currency,
+                "state": CREATING, "created": False, "cancel": None, "code": None,
+                "expires_at": None, "description": self.describe(amount)}
+        self.journal.open_sale(sale)  # on flash before any network call
+        self._set(CREATING)
+        self._show("creating", self._sale_view())
+        self.attempt = 0
+        self._start("create", self.client.create, order_id, amount, sale["currency"], sale["description"])
+
+    def cancel(self, reason="cashier"):
+        """The cashier's cancel key (or expiry): journal the wish, tell the gateway at once."""
+        sale = self.journal.sale
+        if sale is None or sale.get("cancel"):
+            return
+        sale["cancel"] = reason
+        self.journal.update(sale)
+        self._emit("cancel", {"order_id": sale["order_id"], "reason": reason})
+        self._checking("cancelling" if reason == "cashier" else "expired")
+        if not self.busy("create"):  # a create in flight is answered first, then cancelled
+            self._start("cancel", self.client.cancel, sale["order_id"])
+
+    def tick(self):
+        """Called by the loop every few ms: finished jobs, retries, expiry, result timeout."""
+        if self.jobs:
+            for job in [j for j in self.jobs if j.done]:
+                self.jobs.remove(job)
+                self._answer(job)
+        st = self.state
+        sale = self.journal.sale
+        if st == SHOW_QR:
+            exp = sale.get("expires_at")
+            if exp is not None and self.clock.now() >= exp:
+                self.cancel("expiry")
+            elif not self.busy("status") and (self.retry_at is None or time.ticks_diff(_ticks(), self.retry_at) >= 0):
+                self._start("status", self.client.status, sale["order_id"], self.cfg.long_poll_s)
+        elif st == CHECKING:
+            if not self.jobs and (self.retry_at is None or time.ticks_diff(_ticks(), self.retry_at) >= 0):
+                self._resolve()
+        elif st in FINAL:
+            limit = self.cfg.result_timeout_s
+            if limit and _since(self.result_at) >= limit * 1000:
+                self._idle()
+        elif st == IDLE and self.online and not self.jobs:
+            if self.alert_at is None or _since(self.alert_at) >= _ALERT_EVERY_MS:
+                self.alert_at = _ticks()
+                self._start("alerts", self.client.alerts)
+
+    def _resolve(self):
+        """One step out of doubt: the question to ask depends on what the journal knows."""
+        sale = self.journal.sale
+        self.retry_at = None
+        if sale.get("cancel"):
+            self._start("cancel", self.client.cancel, sale["order_id"])
+        elif not sale.get("created"):
+            # Creating is idempotent by order id: asking again can never make a second payment.
+            self._start("create", self.client.create, sale["order_id"], sale["amount"], sale["currency"],
+                        sale["description"])
+        else:
+            self._start("status", self.client.status, sale["order_id"], 0)
+
+    # --- answers -------------------------------------------------------------------------
+    def _answer(self, job):
+        ans = job.value
+        if job.kind == "alerts":
+            self._alerts_answer(ans)
+            return
+        if job.kind in ("ack", "heartbeat"):
+            return
+        if job.kind == "refund":
+            self._refund_answer(ans)
+            return
+        sale = self.journal.sale
+        if sale is None or sale["order_id"] != job.order_id:
+            return  # an answer about a sale already settled (e.g. the long poll after a cancel)
+        self._note_link(ans)
+        if ans.kind == gw.OK:
+            if self._names_this_sale(ans.body, sale):
+                self._payment(job, ans.body, sale)
+                return
+            self._doubt(job, "answer about another order")
+            return
+        if ans.kind == gw.ERROR:
+            self._error(job, ans, sale)
+            return
+        self._doubt(job, ans.why or "no answer")
+
+    def _note_link(self, ans):
+        online = ans.kind != gw.DOUBT
+        if online != self.online:
+            self.online = online
+            self._emit("online", {"online": online})
+
+    def _names_this_sale(self, body, sale):
+        return (body.get("order_id") == sale["order_id"] and body.get("amount") == sale["amount"]
+                and body.get("currency") == sale["currency"] and body.get("status") in
+                ("PENDING",) + _GATEWAY_FINAL)
+
+    def _payment(self, job, body, sale):
+        self.attempt = 0
+        status = body["status"]
+        if status in _GATEWAY_FINAL:
+            if status == "CANCELLED" and sale.get("cancel") == "expiry":
+                status = EXPIRED
+            self._final(status, body)
+            return
+        # PENDING: the payment exists and waits for the customer.
+        if not sale.get("created") or sale.get("code") != body.get("code_value"):
+            code = body.get("code_value")
+            exp = body.get("expires_at")
+            if not isinstance(code, str) or not code or not isinstance(exp, int):
+                self._doubt(job, "pending answer without a code")
+                return
+            sale["created"] = True
+            sale["code"] = code
+            sale["expires_at"] = exp
+        if sale.get("cancel"):
+            # Cancel asked for; a pending answer (from create or a poll) does not settle it.
+            if not self.busy("cancel"):
+                if job.kind == "cancel":
+                    self._schedule_retry()
+                else:
+                    self.retry_at = None
+            if sale.get("state") != CHECKING:
+                sale["state"] = CHECKING
+            self.journal.update(sale)
+            if self.state != CHECKING:
+                self._checking("cancelling")
+            return
+        if self.state != SHOW_QR:
+            sale["state"] = SHOW_QR
+            self.journal.update(sale)
+            self._show_qr()
+        elif job.kind == "status":
+            self.retry_at = None  # the long poll ended with no news: ask again at once
+
+    def _error(self, job, ans, sale):
+        code = ans.code
+        if ans.status == 404 and job.kind in ("status", "cancel"):
+            # The gateway has never heard of this order: the create never landed.
+            if sale.get("cancel"):
+                self._final(CANCELLED, {"reason": "never created"})
+            elif not sale.get("created"):
+                sale["state"] = CHECKING
+                self._checking("creating again")
+            else:
+                self._doubt(job, "gateway does not know a created order")
+            return
+        if job.kind == "create" and ans.status not in (401, 404, 408, 429):
+            # A signed refusal of this order (bad amount, mismatch, upstream refused): it was
+            # not created, so the sale failed. The reason is the gateway's stable code.
+            self._final(FAILED, {"reason": code})
+            return
+        self._doubt(job, code)
+
+    def _doubt(self, job, why):
+        sale = self.journal.sale
+        self._emit("doubt", {"order_id": sale["order_id"], "job": job.kind, "why": why})
+        if self.state == SHOW_QR and job.kind == "status" and not sale.get("cancel"):
+            # The QR stays up (the customer may be paying); the poll is retried with back-off.
+            self._schedule_retry()
+            self._show("qr", self._sale_view({"code": sale["code"], "expires_at": sale["expires_at"],
+                                              "merchant": self.cfg.merchant_name, "offline": True}))
+            return
+        if self.state != CHECKING:
+            self._checking(why)
+        if not self.jobs:
+            self._schedule_retry()
+
+    # --- alerts (late payments, reconciled by the gateway) -------------------------------
+    def _alerts_answer(self, ans):
+        self._note_link(ans)
+        if ans.kind != gw.OK:
+            return
+        alerts = ans.body.get("alerts")
+        if isinstance(alerts, list) and alerts:
+            self.alerts = [a for a in alerts if isinstance(a, dict) and "id" in a]
+            if self.alerts and self.state == IDLE:
+                self._idle()
+
+    def _ack_alert(self):
+        alert = self.alerts.pop(0)
+        job = gw_job("ack", None)
+        self.jobs.append(job)
+        self.runner.start(job, self.client.ack_alert, alert["id"])
+        self._idle()
+
+    # --- supervisor refund ---------------------------------------------------------------
+    def _menu(self):
+        window = self.cfg.refund_window_s
+        now = self.clock.now()
+        recent = [r for r in self.journal.recent if now - r.get("at", 0) <= window]
+        self.refund = {"sale": recent[0] if recent else None}
+        self.pin = ""
+        self._set(MENU)
+        self._show("menu", {"refundable": self.refund["sale"]})
+
+    def _refund_key(self, name):
+        st = self.state
+        if name == "cancel" or (st == REFUND_DONE and name == "ok"):
+            self.refund = None
+            self._idle()
+        elif st == MENU and name == "ok" and self.refund["sale"] is not None:
+            self._set(REFUND_PIN)
+            self._show("pin", {"entered": 0, "sale": self.refund["sale"]})
+        elif st == REFUND_PIN:
+            if len(name) == 1 and name in "0123456789" and len(self.pin) < 8:
+                self.pin += name
+            elif name in ("back", "clear"):
+                self.pin = self.pin[:-1] if name == "back" else ""
+            elif name == "ok" and len(self.pin) >= self.cfg.pin_length:
+                self._start_refund()
+                return
+            self._show("pin", {"entered": len(self.pin), "sale": self.refund["sale"]})
+        elif st == REFUND_DONE and name == "ok":
+            self._idle()
+
+    def _start_refund(self):
+        sale = self.refund["sale"]
+        # One full refund per payment: the id is derived from the order, so a retry (or a second
+        # try after a doubtful answer) can never refund twice.
+        refund_id = sale["order_id"] + "-R"
+        self._set(REFUNDING)
+        self._show("refunding", {"sale": sale})
+        job = gw_job("refund", sale["order_id"])
+        self.jobs.append(job)
+        self.runner.start(job, self.client.refund, sale["order_id"], refund_id, sale["amount"], self.pin)
+        self.pin = ""
+
+    def _refund_answer(self, ans):
+        sale = self.refund["sale"] if self.refund else None
+        if sale is None:
+            return
+        if ans.kind == gw.OK:
+            self.journal.forget_recent(sale["order_id"])
+            outcome = "REFUNDED"
+        elif ans.kind == gw.ERROR:
+            outcome = ans.code or "REFUSED"
+        else:
+            outcome = "UNKNOWN"  # no signed answer: try again later, the refund id stays the same
+        self._set(REFUND_DONE)
+        self._show("refund_result", {"sale": sale, "outcome": outcome})
+        self._emit("refund", {"order_id": sale["order_id"], "outcome": outcome})
+
+    # --- from the loop's network task ----------------------------------------------------
+    def set_online(self, online):
+        if online == self.online:
+            return
+        self.online = online
+        self._emit("online", {"online": online})
+        if self.state == IDLE:
+            self._idle()
+
+
+def gw_job(kind, order_id):
+    from firmware.worker import Job
+    return Job(kind, order_id)
