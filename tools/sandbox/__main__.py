@@ -1,0 +1,129 @@
+"""python -m tools.sandbox {serve,public-key,register,pay,payments} (docs/sandbox.md)."""
+import argparse
+import json
+import sys
+
+import httpx
+
+
+def cmd_serve(args) -> int:
+    from tools.sandbox import app, faults, server
+    from tools.sandbox.ledger import Config
+
+    sock = server.bind(args.host, args.port)
+    port = sock.getsockname()[1]
+    scheme = "https" if args.tls_cert else "http"
+    host = "[%s]" % args.host if ":" in args.host else args.host
+    base = "%s://%s:%d" % (scheme, host, port)
+    config = Config(public_url=args.public_url or base, code_lifetime=args.code_lifetime,
+                    cancel_window=args.cancel_window, time_scale=args.time_scale,
+                    run_faults=dict(faults.parse_spec(spec) for spec in args.fault))
+    application = app.build(args.data, config)
+    print("sandbox listening on %s" % base, flush=True)
+    server.run(application, sock, args.tls_cert, args.tls_key, args.log_level)
+    return 0
+
+
+def cmd_public_key(args) -> int:
+    from tools.sandbox import keys
+
+    sys.stdout.write(keys.public_pem(args.data).decode("ascii"))
+    return 0
+
+
+def cmd_register(args) -> int:
+    from tools.antom import signature
+    from tools.sandbox.store import Store
+
+    pem = sys.stdin.read() if args.public_key == "-" else open(args.public_key).read()
+    key = signature.load_public_key(pem)  # refuse garbage now, not at the first request
+    store = Store(args.data)
+    store.register_merchant(args.client_id, signature.public_pem(key).decode("ascii"))
+    store.close()
+    print("registered %s" % args.client_id)
+    return 0
+
+
+def cmd_pay(args) -> int:
+    action = "decline" if args.decline else "pay"
+    try:
+        response = httpx.post(args.url.rstrip("/") + "/" + action, timeout=10, trust_env=False)
+        answer = response.json()
+    except (httpx.HTTPError, ValueError) as problem:
+        print("error: %s" % problem, file=sys.stderr)
+        return 2
+    print(json.dumps(answer))
+    return 0 if response.status_code == 200 else 1
+
+
+def cmd_payments(args) -> int:
+    if args.url:
+        response = httpx.get(args.url.rstrip("/") + "/_sandbox/payments", timeout=10, trust_env=False)
+        print(json.dumps(response.json(), indent=2))
+        return 0
+    from tools.sandbox.admin import payment_view
+    from tools.sandbox.store import Store
+
+    store = Store(args.data)
+    print(json.dumps({"payments": [payment_view(p) for p in store.payments()]}, indent=2))
+    store.close()
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="python -m tools.sandbox",
+                                  description="Local Antom (Alipay Order Code) sandbox")
+    sub = top.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the sandbox server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=0, help="0 picks a free port (printed)")
+    serve.add_argument("--data", required=True, help="directory for keys and sandbox.sqlite3")
+    serve.add_argument("--public-url", help="base URL of order codes (default: the listen address)")
+    serve.add_argument("--time-scale", type=float, default=1.0, help="multiplies notification retry delays")
+    serve.add_argument("--code-lifetime", type=float, default=900.0, help="default order-code lifetime, s")
+    serve.add_argument("--cancel-window", type=float, default=86400.0, help="seconds after creation")
+    serve.add_argument("--fault", action="append", default=[], metavar="NAME[=ARG]",
+                       help="run-wide fault for every new payment (repeatable)")
+    serve.add_argument("--tls-cert")
+    serve.add_argument("--tls-key")
+    serve.add_argument("--log-level", default="warning")
+    serve.set_defaults(func=cmd_serve)
+
+    public_key = sub.add_parser("public-key", help="print the sandbox public key (PEM)")
+    public_key.add_argument("--data", required=True)
+    public_key.set_defaults(func=cmd_public_key)
+
+    register = sub.add_parser("register", help="register a merchant client id and public key")
+    register.add_argument("--data", required=True)
+    register.add_argument("--client-id", required=True)
+    register.add_argument("--public-key", required=True, help="PEM file, or - for stdin")
+    register.set_defaults(func=cmd_register)
+
+    pay = sub.add_parser("pay", help="play the customer: pay (or decline) an order code URL")
+    pay.add_argument("url")
+    pay.add_argument("--decline", action="store_true")
+    pay.set_defaults(func=cmd_pay)
+
+    payments = sub.add_parser("payments", help="list payments as JSON")
+    where = payments.add_mutually_exclusive_group(required=True)
+    where.add_argument("--url", help="a running sandbox")
+    where.add_argument("--data", help="a data dir (reads SQLite directly)")
+    payments.set_defaults(func=cmd_payments)
+    return top
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    if getattr(args, "fault", None):
+        from tools.sandbox import faults, rules
+        try:
+            for spec in args.fault:
+                faults.parse_spec(spec)
+        except rules.Invalid as problem:
+            parser().error(problem.message)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

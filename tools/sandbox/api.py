@@ -1,0 +1,97 @@
+"""The AMS endpoints over HTTP: read the body (bounded), check client id and RSA256 signature over the
+exact bytes, hand the JSON to the ledger, then sign and send the reply (or misbehave, per faults).
+"""
+import asyncio
+import json
+import logging
+import time
+from datetime import datetime, timezone
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from tools.antom import signature
+from tools.sandbox import rules, server
+from tools.sandbox.ledger import Reply, result
+
+MAX_BODY = 64 * 1024
+OPERATIONS = {"pay": "pay", "inquiryPayment": "inquire", "cancel": "cancel", "refund": "refund",
+              "inquiryRefund": "inquire_refund"}
+JSON_TYPE = "application/json; charset=UTF-8"
+log = logging.getLogger("tools.sandbox.api")
+
+
+class TooLarge(Exception):
+    pass
+
+
+async def read_body(request: Request) -> bytes:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY:
+        raise TooLarge()
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise TooLarge()
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def unsigned(code: str, message: str, http_status: int = 200, client_id: str | None = None) -> Response:
+    headers = {"client-id": client_id} if client_id else {}
+    body = json.dumps({"result": result(code, "F", message)}, separators=(",", ":"))
+    return Response(body, status_code=http_status, media_type=None,
+                    headers={"content-type": JSON_TYPE, **headers})
+
+
+def response_time(skew: float = 0.0) -> str:
+    return datetime.fromtimestamp(int(time.time() + skew), tz=timezone.utc).isoformat()
+
+
+def signed(private_key, path: str, client_id: str, body: dict, skew: float = 0.0) -> Response:
+    raw = json.dumps(body, separators=(",", ":")).encode("utf-8")
+    moment = response_time(skew)
+    return Response(raw, media_type=None, headers={
+        "content-type": JSON_TYPE, "client-id": client_id, "response-time": moment,
+        "signature": signature.sign_message(private_key, "POST", path, client_id, moment, raw)})
+
+
+def make_endpoint(ledger, private_key):
+    """The Starlette endpoint serving every operation under both path prefixes."""
+
+    async def endpoint(request: Request) -> Response:
+        operation = OPERATIONS.get(request.path_params["operation"])
+        if operation is None:
+            return unsigned("NO_INTERFACE_DEF", "no such API", http_status=404)
+        path = request.scope["path"]
+        try:
+            raw = await read_body(request)
+        except TooLarge:
+            return unsigned("PARAM_ILLEGAL", "body larger than %d bytes" % MAX_BODY, http_status=413)
+        client_id = request.headers.get("client-id")
+        merchant_pem = ledger.store.merchant_key(client_id) if client_id else None
+        if merchant_pem is None:
+            return unsigned("CLIENT_INVALID", "unknown client-id")
+        request_time = request.headers.get("request-time")
+        if not signature.verify_message(signature.load_public_key(merchant_pem), "POST", path,
+                                        client_id, request_time, raw, request.headers.get("signature")):
+            return unsigned("SIGNATURE_INVALID", "the signature is missing or wrong", client_id=client_id)
+        try:
+            if not rules.request_time_ok(request_time):
+                raise rules.param("request-time must be epoch milliseconds or ISO-8601")
+            reply = getattr(ledger, operation)(client_id, rules.parse_json_object(raw))
+        except rules.Invalid as problem:
+            reply = Reply({"result": result(problem.code, "F", problem.message)})
+        except Exception:  # a sandbox bug must look like Antom's U, never a stack trace
+            log.exception("%s failed", operation)
+            reply = Reply({"result": result("UNKNOWN_EXCEPTION", "U", "unknown exception")})
+        if reply.delay:
+            await asyncio.sleep(reply.delay)
+        if reply.lose and server.abort(request.scope):
+            return Response(b"", status_code=200)  # never reaches the client: the connection is gone
+        if reply.body is None:
+            return Response(b"", status_code=reply.http_status)
+        return signed(private_key, path, client_id, reply.body, reply.skew)
+
+    return endpoint

@@ -1,0 +1,49 @@
+"""Fault scenarios: parse `[fault:NAME]` / `[fault:NAME=ARG]` markers (docs/sandbox.md lists them).
+
+A payment's faults are a dict NAME -> number: a count for the "first N calls" kinds (default 1), or
+seconds for the timing kinds. Counts are consumed through the store, so they survive a restart.
+"""
+import re
+
+from tools.sandbox.rules import param
+
+MARKER = re.compile(r"\[fault:([a-z0-9-]+)(?:=([^\]\s]+))?\]")
+
+COUNTED = {"pay-lost", "pay-500", "pay-unknown", "traffic-limit", "http-500", "inquiry-not-exist",
+           "inquiry-unknown", "cancel-unknown", "notify-bad-signature"}
+FLAGS = {"cancel-window", "pay-on-cancel", "notify-lost", "notify-duplicate"}
+SECONDS = {"slow", "notify-late", "skew"}
+KNOWN = COUNTED | FLAGS | SECONDS
+
+
+def parse_one(name: str, arg: str | None) -> tuple[str, float]:
+    if name not in KNOWN:
+        raise param("unknown fault marker %r" % name)
+    if name in SECONDS:
+        try:
+            return name, float(arg)
+        except (TypeError, ValueError):
+            raise param("fault %s needs a number of seconds" % name)
+    if name in FLAGS:
+        if arg is not None:
+            raise param("fault %s takes no argument" % name)
+        return name, 1
+    if arg is None:
+        return name, 1
+    if not arg.isdigit():
+        raise param("fault %s needs a whole count" % name)
+    return name, int(arg)
+
+
+def parse_spec(spec: str) -> tuple[str, float]:
+    """`NAME` or `NAME=ARG`, as given to --fault or the admin endpoint."""
+    name, _, arg = spec.strip().partition("=")
+    return parse_one(name, arg or None)
+
+
+def from_description(description: str) -> dict[str, float]:
+    found: dict[str, float] = {}
+    for match in MARKER.finditer(description):
+        name, value = parse_one(match.group(1), match.group(2))
+        found[name] = value
+    return found

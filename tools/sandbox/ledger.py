@@ -1,0 +1,330 @@
+"""What Antom does with each call: create, inquire, cancel and refund payments, the customer's
+pay/decline, expiry, and queuing notifications. HTTP and signatures live in api.py.
+
+Each API operation returns a Reply: the JSON body plus how the transport should misbehave (faults).
+"""
+import json
+import secrets
+import string
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from tools.sandbox import faults as fault_rules
+from tools.sandbox import rules
+from tools.sandbox.rules import Invalid
+
+MAX_EXPIRY_AHEAD = 30 * 60  # paymentExpiryTime at most 30 minutes ahead (ALIPAY.md)
+EXPIRY_GRACE = 60           # tolerate a client clock this far ahead of ours
+_ALPHABET = string.ascii_letters + string.digits
+
+PAYMENT_IN_PROCESS = ("PAYMENT_IN_PROCESS", "U", "payment in process")
+SUCCESS = ("SUCCESS", "S", "success")
+UNKNOWN = ("UNKNOWN_EXCEPTION", "U", "unknown exception")
+
+
+@dataclass
+class Config:
+    public_url: str = "http://127.0.0.1"
+    code_lifetime: float = 900.0
+    cancel_window: float = 86400.0
+    time_scale: float = 1.0
+    run_faults: dict = field(default_factory=dict)  # from `serve --fault`
+
+
+@dataclass
+class Reply:
+    body: dict | None
+    http_status: int = 200
+    lose: bool = False   # close the connection without answering
+    delay: float = 0.0   # seconds to hold the reply
+    skew: float = 0.0    # seconds added to response-time
+
+
+def result(code: str, status: str, message: str) -> dict:
+    return {"resultCode": code, "resultStatus": status, "resultMessage": message}
+
+
+def failure(code: str, message: str) -> Reply:
+    return Reply({"result": result(code, "F", message)})
+
+
+def iso(moment: float) -> str:
+    return datetime.fromtimestamp(int(moment), tz=timezone.utc).isoformat()
+
+
+def new_id(prefix: str = "") -> str:
+    """Antom-looking ids: date + digits (paymentId, refundId)."""
+    return prefix + time.strftime("%Y%m%d", time.gmtime()) + "".join(
+        secrets.choice(string.digits) for _ in range(20))
+
+
+def amount_json(currency: str, value: int) -> dict:
+    return {"currency": currency, "value": str(value)}
+
+
+class Ledger:
+    def __init__(self, store, config: Config):
+        self.store = store
+        self.config = config
+
+    # --- faults ----------------------------------------------------------------------------------
+    def faults_for(self, description: str, value: int) -> dict:
+        chosen = dict(self.config.run_faults)
+        chosen.update(self.store.run_faults(str(value)))
+        chosen.update(fault_rules.from_description(description))
+        return chosen
+
+    def fault(self, payment: dict, name: str) -> bool:
+        """True when a counted fault of this payment still has uses left (and uses one)."""
+        limit = payment["faults"].get(name)
+        return bool(limit) and self.store.take(payment["payment_id"], name, limit)
+
+    @staticmethod
+    def shaped(payment: dict, reply: Reply) -> Reply:
+        reply.delay = max(reply.delay, payment["faults"].get("slow", 0))
+        reply.skew = payment["faults"].get("skew", 0)
+        return reply
+
+    # --- pay -------------------------------------------------------------------------------------
+    def pay(self, client_id: str, body: dict) -> Reply:
+        request = rules.pay(body)
+        now = time.time()
+        expire_at = self._expiry(request, now)
+        existing = self.store.payment_by_request(client_id, request.payment_request_id)
+        if existing is not None:
+            if existing["key_fields"] != request.key_fields():
+                return failure("REPEAT_REQ_INCONSISTENT",
+                               "paymentRequestId was used with different parameters")
+            return self.shaped(existing, Reply(json.loads(existing["pay_response"])))
+        chosen = self.faults_for(request.description, request.amount.value)
+        scope = "pay:%s:%s" % (client_id, request.payment_request_id)
+        if chosen.get("pay-500") and self.store.take(scope, "pay-500", chosen["pay-500"]):
+            return Reply(None, http_status=500)
+        if chosen.get("traffic-limit") and self.store.take(scope, "traffic-limit", chosen["traffic-limit"]):
+            return failure("REQUEST_TRAFFIC_EXCEED_LIMIT", "request traffic exceeds the limit")
+        payment_id = new_id()
+        token = "".join(secrets.choice(_ALPHABET) for _ in range(24))
+        code_value = "%s/c/%s" % (self.config.public_url.rstrip("/"), token)
+        response = {
+            "result": result(*PAYMENT_IN_PROCESS),
+            "paymentRequestId": request.payment_request_id,
+            "paymentId": payment_id,
+            "paymentAmount": request.amount.as_json(),
+            "paymentCreateTime": iso(now),
+            "orderCodeForm": {
+                "expireTime": iso(expire_at),
+                "codeDetails": [
+                    {"displayType": "SMALLIMAGE", "codeValue": code_value + "/qr.png"},
+                    {"displayType": "TEXT", "codeValue": code_value},
+                ],
+            },
+        }
+        payment = self.store.add_payment(
+            payment_id=payment_id, client_id=client_id,
+            payment_request_id=request.payment_request_id, key_fields=request.key_fields(),
+            reference_order_id=request.reference_order_id, description=request.description,
+            merchant_name=request.merchant_name, store_name=request.store_name,
+            currency=request.amount.currency, value=request.amount.value,
+            notify_url=request.notify_url, status="PROCESSING",
+            result_code=PAYMENT_IN_PROCESS[0], result_message=PAYMENT_IN_PROCESS[2],
+            create_time=now, expire_time=expire_at, token=token, code_value=code_value,
+            faults=chosen, pay_response=json.dumps(response))
+        if self.fault(payment, "pay-lost"):
+            return self.shaped(payment, Reply(response, lose=True))
+        if self.fault(payment, "pay-unknown"):
+            return self.shaped(payment, Reply({"result": result(*UNKNOWN)}))
+        return self.shaped(payment, Reply(response))
+
+    def _expiry(self, request, now: float) -> float:
+        if request.expiry is None:
+            return now + self.config.code_lifetime
+        at = request.expiry.timestamp()
+        if at <= now:
+            raise rules.param("paymentExpiryTime is in the past")
+        if at > now + MAX_EXPIRY_AHEAD + EXPIRY_GRACE:
+            raise rules.param("paymentExpiryTime is more than 30 minutes ahead")
+        return at
+
+    # --- lookups ---------------------------------------------------------------------------------
+    def find(self, client_id: str, payment_id: str | None, request_id: str | None) -> dict | None:
+        if payment_id is not None:
+            payment = self.store.payment(payment_id)
+            if payment is None or payment["client_id"] != client_id:
+                return None
+            if request_id is not None and payment["payment_request_id"] != request_id:
+                return None
+        else:
+            payment = self.store.payment_by_request(client_id, request_id)
+        return self.refresh(payment) if payment else None
+
+    def refresh(self, payment: dict) -> dict:
+        """Close an unpaid payment whose code has expired (also done by the background sweep)."""
+        if payment["status"] == "PROCESSING" and payment["expire_time"] <= time.time():
+            return self.close(payment, "order code expired")
+        return payment
+
+    # --- inquiryPayment --------------------------------------------------------------------------
+    def inquire(self, client_id: str, body: dict) -> Reply:
+        payment = self.find(client_id, *rules.payment_ref(body))
+        if payment is None:
+            return failure("ORDER_NOT_EXIST", "the payment does not exist")
+        if self.fault(payment, "http-500"):
+            return Reply(None, http_status=500)
+        if self.fault(payment, "inquiry-not-exist"):
+            return self.shaped(payment, failure("ORDER_NOT_EXIST", "the payment does not exist"))
+        if self.fault(payment, "inquiry-unknown"):
+            return self.shaped(payment, Reply({"result": result(*UNKNOWN)}))
+        return self.shaped(payment, Reply(self.status_body(payment)))
+
+    @staticmethod
+    def status_body(payment: dict) -> dict:
+        body = {
+            "result": result(*SUCCESS),
+            "paymentId": payment["payment_id"],
+            "paymentRequestId": payment["payment_request_id"],
+            "paymentStatus": payment["status"],
+            "paymentResultCode": payment["result_code"],
+            "paymentResultMessage": payment["result_message"],
+            "paymentAmount": amount_json(payment["currency"], payment["value"]),
+            "paymentCreateTime": iso(payment["create_time"]),
+        }
+        if payment["status"] == "SUCCESS":
+            body["paymentTime"] = iso(payment["payment_time"])
+        return body
+
+    # --- cancel ----------------------------------------------------------------------------------
+    def cancel(self, client_id: str, body: dict) -> Reply:
+        payment = self.find(client_id, *rules.payment_ref(body))
+        if payment is None:
+            return failure("ORDER_NOT_EXIST", "the payment does not exist")
+        if self.fault(payment, "http-500"):
+            return Reply(None, http_status=500)
+        if self.fault(payment, "cancel-unknown"):
+            return self.shaped(payment, Reply({"result": result(*UNKNOWN)}))
+        if payment["status"] != "CANCELLED" and (
+                payment["faults"].get("cancel-window")
+                or time.time() - payment["create_time"] > self.config.cancel_window):
+            return self.shaped(payment, failure("CANCEL_WINDOW_EXCEED", "the cancel window has passed"))
+        if payment["status"] == "PROCESSING" and payment["faults"].get("pay-on-cancel"):
+            payment = self.mark_paid(payment)  # the customer's tap lands just before the cancel
+        if payment["status"] == "SUCCESS" and payment["refunded"] > 0:
+            return self.shaped(payment, failure("ORDER_STATUS_INVALID",
+                                                "a refunded payment cannot be cancelled"))
+        if payment["status"] in ("PROCESSING", "SUCCESS"):
+            now = time.time()
+            returned = payment["value"] if payment["status"] == "SUCCESS" else 0
+            payment = self.store.update_payment(
+                payment["payment_id"], status="CANCELLED", cancel_time=now, reversed=returned,
+                result_code="ORDER_IS_CANCELED", result_message="the payment was cancelled")
+        answer = {"result": result(*SUCCESS), "paymentId": payment["payment_id"],
+                  "paymentRequestId": payment["payment_request_id"]}
+        if payment["cancel_time"] is not None:
+            answer["cancelTime"] = iso(payment["cancel_time"])
+        return self.shaped(payment, Reply(answer))
+
+    # --- refund ----------------------------------------------------------------------------------
+    def refund(self, client_id: str, body: dict) -> Reply:
+        request = rules.refund(body)
+        earlier = self.store.refund_by_request(client_id, request.refund_request_id)
+        if earlier is not None:
+            if (earlier["payment_id"], earlier["currency"], earlier["value"]) != (
+                    request.payment_id, request.amount.currency, request.amount.value):
+                return failure("REPEAT_REQ_INCONSISTENT",
+                               "refundRequestId was used with different parameters")
+            payment = self.store.payment(earlier["payment_id"])
+            return self.shaped(payment, Reply(json.loads(earlier["response"])))
+        payment = self.find(client_id, request.payment_id, None)
+        if payment is None:
+            return failure("ORDER_NOT_EXIST", "the payment does not exist")
+        if self.fault(payment, "http-500"):
+            return Reply(None, http_status=500)
+        if payment["status"] != "SUCCESS":
+            return self.shaped(payment, failure("ORDER_STATUS_INVALID",
+                                                "only a successful payment can be refunded"))
+        if request.amount.currency != payment["currency"]:
+            return self.shaped(payment, failure("CURRENCY_NOT_SUPPORT",
+                                                "refund currency differs from the payment's"))
+        if payment["refunded"] + request.amount.value > payment["value"]:
+            return self.shaped(payment, failure("REFUND_AMOUNT_EXCEED",
+                                                "refunds would exceed the paid amount"))
+        now = time.time()
+        refund_id = new_id()
+        answer = {"result": result(*SUCCESS), "refundRequestId": request.refund_request_id,
+                  "refundId": refund_id, "paymentId": payment["payment_id"],
+                  "refundAmount": request.amount.as_json(), "refundTime": iso(now)}
+        with self.store.transaction():
+            self.store.add_refund(refund_id=refund_id, client_id=client_id,
+                                  refund_request_id=request.refund_request_id,
+                                  payment_id=payment["payment_id"], currency=request.amount.currency,
+                                  value=request.amount.value, reason=request.reason,
+                                  create_time=now, response=json.dumps(answer))
+            payment = self.store.update_payment(payment["payment_id"],
+                                                refunded=payment["refunded"] + request.amount.value)
+        return self.shaped(payment, Reply(answer))
+
+    def inquire_refund(self, client_id: str, body: dict) -> Reply:
+        refund_id, request_id = rules.refund_ref(body)
+        if refund_id is not None:
+            refund = self.store.refund(client_id, refund_id)
+            if refund is not None and request_id is not None and refund["refund_request_id"] != request_id:
+                refund = None
+        else:
+            refund = self.store.refund_by_request(client_id, request_id)
+        if refund is None:
+            return failure("REFUND_NOT_EXIST", "the refund does not exist")
+        payment = self.store.payment(refund["payment_id"])
+        return self.shaped(payment, Reply({
+            "result": result(*SUCCESS), "refundId": refund["refund_id"],
+            "refundRequestId": refund["refund_request_id"], "paymentId": refund["payment_id"],
+            "refundStatus": "SUCCESS", "refundAmount": amount_json(refund["currency"], refund["value"]),
+            "refundTime": iso(refund["create_time"])}))
+
+    # --- the customer and the clock ---------------------------------------------------------------
+    def customer(self, token: str, decline: bool) -> tuple[int, dict | None]:
+        """The wallet's Pay/Decline: (HTTP status, payment). 404 unknown, 409 no longer payable."""
+        payment = self.store.payment_by_token(token)
+        if payment is None:
+            return 404, None
+        payment = self.refresh(payment)
+        if payment["status"] == "PROCESSING":
+            payment = self.close(payment, "declined by the customer") if decline else self.mark_paid(payment)
+            return 200, payment
+        wanted = "FAIL" if decline else "SUCCESS"
+        return (200 if payment["status"] == wanted else 409), payment
+
+    def mark_paid(self, payment: dict) -> dict:
+        now = time.time()
+        with self.store.transaction():
+            payment = self.store.update_payment(payment["payment_id"], status="SUCCESS", payment_time=now,
+                                                result_code="SUCCESS", result_message="success")
+            self.queue_notification(payment, result(*SUCCESS))
+        return payment
+
+    def close(self, payment: dict, why: str) -> dict:
+        with self.store.transaction():
+            payment = self.store.update_payment(payment["payment_id"], status="FAIL",
+                                                result_code="ORDER_IS_CLOSED", result_message=why)
+            self.queue_notification(payment, result("ORDER_IS_CLOSED", "F", why))
+        return payment
+
+    def sweep_expired(self) -> int:
+        closed = self.store.expired_open_payments(time.time())
+        for payment in closed:
+            self.close(payment, "order code expired")
+        return len(closed)
+
+    def queue_notification(self, payment: dict, outcome: dict) -> None:
+        body = {"notifyType": "PAYMENT_RESULT", "result": outcome,
+                "paymentRequestId": payment["payment_request_id"], "paymentId": payment["payment_id"],
+                "paymentAmount": amount_json(payment["currency"], payment["value"]),
+                "paymentCreateTime": iso(payment["create_time"])}
+        if payment["status"] == "SUCCESS":
+            body["paymentTime"] = iso(payment["payment_time"])
+        chosen = payment["faults"]
+        self.store.add_notification(
+            payment["payment_id"], payment["client_id"], payment["notify_url"],
+            json.dumps(body, separators=(",", ":")),
+            "lost" if chosen.get("notify-lost") else "pending",
+            time.time() + chosen.get("notify-late", 0),
+            int(chosen.get("notify-bad-signature", 0)), 1 if chosen.get("notify-duplicate") else 0)

@@ -1,0 +1,191 @@
+"""The sandbox's state in SQLite (DATA/sandbox.sqlite3): merchants, payments, refunds,
+notifications, run-wide faults and fault counters. A restarted sandbox carries on from here.
+
+The server uses one connection from its event loop, so each method is atomic with respect to the
+other requests; the CLI opens its own connection (WAL mode lets both work at once).
+"""
+import json
+import os
+import sqlite3
+import time
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS merchants (
+    client_id TEXT PRIMARY KEY, public_key_pem TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS payments (
+    payment_id TEXT PRIMARY KEY, client_id TEXT NOT NULL, payment_request_id TEXT NOT NULL,
+    key_fields TEXT NOT NULL, reference_order_id TEXT NOT NULL, description TEXT NOT NULL,
+    merchant_name TEXT NOT NULL, store_name TEXT NOT NULL, currency TEXT NOT NULL,
+    value INTEGER NOT NULL, notify_url TEXT NOT NULL, status TEXT NOT NULL,
+    result_code TEXT, result_message TEXT, create_time REAL NOT NULL, expire_time REAL NOT NULL,
+    payment_time REAL, cancel_time REAL, token TEXT NOT NULL UNIQUE, code_value TEXT NOT NULL,
+    refunded INTEGER NOT NULL DEFAULT 0, reversed INTEGER NOT NULL DEFAULT 0,
+    faults TEXT NOT NULL, pay_response TEXT NOT NULL,
+    UNIQUE (client_id, payment_request_id));
+CREATE TABLE IF NOT EXISTS refunds (
+    refund_id TEXT PRIMARY KEY, client_id TEXT NOT NULL, refund_request_id TEXT NOT NULL,
+    payment_id TEXT NOT NULL, currency TEXT NOT NULL, value INTEGER NOT NULL, reason TEXT,
+    create_time REAL NOT NULL, response TEXT NOT NULL,
+    UNIQUE (client_id, refund_request_id));
+CREATE TABLE IF NOT EXISTS notifications (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, payment_id TEXT NOT NULL, client_id TEXT NOT NULL,
+    url TEXT NOT NULL, body TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+    next_at REAL NOT NULL, bad_signatures INTEGER NOT NULL DEFAULT 0,
+    duplicates INTEGER NOT NULL DEFAULT 0, sent INTEGER NOT NULL DEFAULT 0, last_error TEXT,
+    created REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS run_faults (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, amount TEXT, name TEXT NOT NULL, arg REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS fault_counters (
+    scope TEXT NOT NULL, name TEXT NOT NULL, used INTEGER NOT NULL, PRIMARY KEY (scope, name));
+"""
+
+FILENAME = "sandbox.sqlite3"
+
+
+class Store:
+    def __init__(self, data_dir: str):
+        os.makedirs(data_dir, exist_ok=True)
+        self.db = sqlite3.connect(os.path.join(data_dir, FILENAME), check_same_thread=False,
+                                  isolation_level=None, timeout=10)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.executescript(SCHEMA)
+
+    def close(self):
+        self.db.close()
+
+    # --- merchants -------------------------------------------------------------------------------
+    def register_merchant(self, client_id: str, public_key_pem: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO merchants VALUES (?, ?)", (client_id, public_key_pem))
+
+    def merchant_key(self, client_id: str) -> str | None:
+        row = self.db.execute("SELECT public_key_pem FROM merchants WHERE client_id = ?",
+                              (client_id,)).fetchone()
+        return row[0] if row else None
+
+    # --- payments --------------------------------------------------------------------------------
+    def add_payment(self, **fields) -> dict:
+        fields["faults"] = json.dumps(fields["faults"])
+        names = ", ".join(fields)
+        marks = ", ".join("?" for _ in fields)
+        self.db.execute("INSERT INTO payments (%s) VALUES (%s)" % (names, marks), tuple(fields.values()))
+        return self.payment(fields["payment_id"])
+
+    @staticmethod
+    def _payment(row) -> dict | None:
+        if row is None:
+            return None
+        payment = dict(row)
+        payment["faults"] = json.loads(payment["faults"])
+        return payment
+
+    def payment(self, payment_id: str) -> dict | None:
+        return self._payment(self.db.execute("SELECT * FROM payments WHERE payment_id = ?",
+                                             (payment_id,)).fetchone())
+
+    def payment_by_request(self, client_id: str, request_id: str) -> dict | None:
+        return self._payment(self.db.execute(
+            "SELECT * FROM payments WHERE client_id = ? AND payment_request_id = ?",
+            (client_id, request_id)).fetchone())
+
+    def payment_by_token(self, token: str) -> dict | None:
+        return self._payment(self.db.execute("SELECT * FROM payments WHERE token = ?",
+                                             (token,)).fetchone())
+
+    def update_payment(self, payment_id: str, **fields) -> dict:
+        sets = ", ".join("%s = ?" % name for name in fields)
+        self.db.execute("UPDATE payments SET %s WHERE payment_id = ?" % sets,
+                        tuple(fields.values()) + (payment_id,))
+        return self.payment(payment_id)
+
+    def payments(self, reference_order_id: str | None = None) -> list[dict]:
+        if reference_order_id is None:
+            rows = self.db.execute("SELECT * FROM payments ORDER BY create_time, rowid")
+        else:
+            rows = self.db.execute("SELECT * FROM payments WHERE reference_order_id = ? "
+                                   "ORDER BY create_time, rowid", (reference_order_id,))
+        return [self._payment(row) for row in rows]
+
+    def expired_open_payments(self, now: float) -> list[dict]:
+        rows = self.db.execute("SELECT * FROM payments WHERE status = 'PROCESSING' AND expire_time <= ?",
+                               (now,))
+        return [self._payment(row) for row in rows]
+
+    # --- refunds ---------------------------------------------------------------------------------
+    def add_refund(self, **fields) -> None:
+        names = ", ".join(fields)
+        marks = ", ".join("?" for _ in fields)
+        self.db.execute("INSERT INTO refunds (%s) VALUES (%s)" % (names, marks), tuple(fields.values()))
+
+    def refund_by_request(self, client_id: str, request_id: str) -> dict | None:
+        row = self.db.execute("SELECT * FROM refunds WHERE client_id = ? AND refund_request_id = ?",
+                              (client_id, request_id)).fetchone()
+        return dict(row) if row else None
+
+    def refund(self, client_id: str, refund_id: str) -> dict | None:
+        row = self.db.execute("SELECT * FROM refunds WHERE client_id = ? AND refund_id = ?",
+                              (client_id, refund_id)).fetchone()
+        return dict(row) if row else None
+
+    def transaction(self):
+        """`with store.transaction():` groups writes (BEGIN IMMEDIATE ... COMMIT/ROLLBACK)."""
+        return _Transaction(self.db)
+
+    # --- notifications ---------------------------------------------------------------------------
+    def add_notification(self, payment_id, client_id, url, body, state, next_at, bad_signatures,
+                         duplicates) -> None:
+        self.db.execute(
+            "INSERT INTO notifications (payment_id, client_id, url, body, state, next_at, "
+            "bad_signatures, duplicates, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (payment_id, client_id, url, body, state, next_at, bad_signatures, duplicates, time.time()))
+
+    def due_notifications(self, now: float) -> list[dict]:
+        rows = self.db.execute("SELECT * FROM notifications WHERE state = 'pending' AND next_at <= ? "
+                               "ORDER BY next_at, id", (now,))
+        return [dict(row) for row in rows]
+
+    def next_notification_time(self) -> float | None:
+        row = self.db.execute("SELECT MIN(next_at) FROM notifications WHERE state = 'pending'").fetchone()
+        return row[0]
+
+    def update_notification(self, notification_id: int, **fields) -> None:
+        sets = ", ".join("%s = ?" % name for name in fields)
+        self.db.execute("UPDATE notifications SET %s WHERE id = ?" % sets,
+                        tuple(fields.values()) + (notification_id,))
+
+    def notifications(self) -> list[dict]:
+        return [dict(row) for row in self.db.execute("SELECT * FROM notifications ORDER BY id")]
+
+    # --- faults ----------------------------------------------------------------------------------
+    def add_run_fault(self, name: str, arg: float, amount: str | None) -> None:
+        self.db.execute("INSERT INTO run_faults (amount, name, arg) VALUES (?, ?, ?)", (amount, name, arg))
+
+    def clear_run_faults(self) -> None:
+        self.db.execute("DELETE FROM run_faults")
+
+    def run_faults(self, amount_value: str) -> dict[str, float]:
+        rows = self.db.execute("SELECT name, arg FROM run_faults WHERE amount IS NULL OR amount = ? "
+                               "ORDER BY id", (amount_value,))
+        return {row["name"]: row["arg"] for row in rows}
+
+    def take(self, scope: str, name: str, limit: float) -> bool:
+        """Consume one use of a counted fault; False once `limit` uses are spent."""
+        row = self.db.execute("SELECT used FROM fault_counters WHERE scope = ? AND name = ?",
+                              (scope, name)).fetchone()
+        used = row[0] if row else 0
+        if used >= limit:
+            return False
+        self.db.execute("INSERT OR REPLACE INTO fault_counters VALUES (?, ?, ?)", (scope, name, used + 1))
+        return True
+
+
+class _Transaction:
+    def __init__(self, db):
+        self.db = db
+
+    def __enter__(self):
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, kind, value, tb):
+        self.db.execute("COMMIT" if kind is None else "ROLLBACK")
+        return False
