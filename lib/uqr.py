@@ -1,0 +1,647 @@
+"""QR Code (model 2) encoder for MicroPython, written from ISO/IEC 18004.
+
+Two APIs over one encoder:
+
+- uQR's:    qr = QRCode(error_correction=ERROR_CORRECT_M); qr.add_data(s); qr.make(); qr.get_matrix()
+- mpy-qr's: uqr.make(s, ecl=ECC_MEDIUM).packed() -> (row_bits, width, bytes)   (the C `uqr` module)
+
+One segment in the most compact single mode (numeric, alphanumeric or byte = UTF-8), versions 1-40,
+levels L/M/Q/H, mask chosen by the four penalty rules (docs/uqr.md says which reading of them).
+"""
+from micropython import const
+
+try:
+    import framebuf  # C-speed element-wise byte operations for the mask search
+except ImportError:  # CPython, or a port built without it: the pure path is used
+    framebuf = None
+
+# uQR's constants are the format-information bits of each level (L=01, M=00, Q=11, H=10).
+ERROR_CORRECT_L = const(1)
+ERROR_CORRECT_M = const(0)
+ERROR_CORRECT_Q = const(3)
+ERROR_CORRECT_H = const(2)
+# mpy-qr (nayuki qrcodegen) constants: levels in order of strength, mode indicators, versions.
+ECC_LOW = const(0)
+ECC_MEDIUM = const(1)
+ECC_QUARTILE = const(2)
+ECC_HIGH = const(3)
+Mode_NUMERIC = const(1)
+Mode_ALPHANUMERIC = const(2)
+Mode_BYTE = const(4)
+VERSION_MIN = const(1)
+VERSION_MAX = const(40)
+
+_FORMAT_BITS = b"\x01\x00\x03\x02"  # level ordinal (L, M, Q, H) -> format bits
+_ORDINAL = b"\x01\x00\x03\x02"  # uQR constant -> level ordinal (the same involution)
+
+# ISO/IEC 18004 table 9, per level ordinal then version 1..40: EC codewords per block, and blocks.
+_EC_PER_BLOCK = (
+    b"\x07\x0a\x0f\x14\x1a\x12\x14\x18\x1e\x12\x14\x18\x1a\x1e\x16\x18\x1c\x1e\x1c\x1c"
+    b"\x1c\x1c\x1e\x1e\x1a\x1c\x1e\x1e\x1e\x1e\x1e\x1e\x1e\x1e\x1e\x1e\x1e\x1e\x1e\x1e"
+    b"\x0a\x10\x1a\x12\x18\x10\x12\x16\x16\x1a\x1e\x16\x16\x18\x18\x1c\x1c\x1a\x1a\x1a"
+    b"\x1a\x1c\x1c\x1c\x1c\x1c\x1c\x1c\x1c\x1c\x1c\x1c\x1c\x1c\x1c\x1c\x1c\x1c\x1c\x1c"
+    b"\x0d\x16\x12\x1a\x12\x18\x12\x16\x14\x18\x1c\x1a\x18\x14\x1e\x18\x1c\x1c\x1a\x1e"
+    b"\x1c\x1e\x1e\x1e\x1e\x1c\x1e\x1e\x1e\x1e\x1e\x1e\x1e\x1e\x1e\x1e\x1e\x1e\x1e\x1e"
+    b"\x11\x1c\x16\x10\x16\x1c\x1a\x1a\x18\x1c\x18\x1c\x16\x18\x18\x1e\x1c\x1c\x1a\x1c"
+    b"\x1e\x18\x1e\x1e\x1e\x1e\x1e\x1e\x1e\x1e\x1e\x1e\x1e\x1e\x1e\x1e\x1e\x1e\x1e\x1e"
+)
+_BLOCKS = (
+    b"\x01\x01\x01\x01\x01\x02\x02\x02\x02\x04\x04\x04\x04\x04\x06\x06\x06\x06\x07\x08"
+    b"\x08\x09\x09\x0a\x0c\x0c\x0c\x0d\x0e\x0f\x10\x11\x12\x13\x13\x14\x15\x16\x18\x19"
+    b"\x01\x01\x01\x02\x02\x04\x04\x04\x05\x05\x05\x08\x09\x09\x0a\x0a\x0b\x0d\x0e\x10"
+    b"\x11\x11\x12\x14\x15\x17\x19\x1a\x1c\x1d\x1f\x21\x23\x25\x26\x28\x2b\x2d\x2f\x31"
+    b"\x01\x01\x02\x02\x04\x04\x06\x06\x08\x08\x08\x0a\x0c\x10\x0c\x11\x10\x12\x15\x14"
+    b"\x17\x17\x19\x1b\x1d\x22\x22\x23\x26\x28\x2b\x2d\x30\x33\x35\x38\x3b\x3e\x41\x44"
+    b"\x01\x01\x02\x04\x04\x04\x05\x06\x08\x08\x0b\x0b\x10\x10\x12\x10\x13\x15\x19\x19"
+    b"\x19\x22\x1e\x20\x23\x25\x28\x2a\x2d\x30\x33\x36\x39\x3c\x3f\x42\x46\x4a\x4d\x51"
+)
+_ALNUM = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
+
+
+class DataOverflowError(ValueError):
+    """The data does not fit in the largest allowed version at the requested level."""
+
+
+# --- GF(256) arithmetic (primitive polynomial 0x11d), tables built on first use --------------
+_EXP = None  # 512 bytes: exp[i] = alpha^i, doubled so that exp[log a + log b] needs no modulo
+_LOG = None  # 256 bytes
+
+
+def _gf_tables():
+    global _EXP, _LOG
+    exp = bytearray(512)
+    log = bytearray(256)
+    x = 1
+    for i in range(255):
+        exp[i] = x
+        exp[i + 255] = x
+        log[x] = i
+        x <<= 1
+        if x & 0x100:
+            x ^= 0x11D
+    _EXP = exp
+    _LOG = log
+
+
+def _generator_logs(degree):
+    """Logs of the RS generator polynomial's coefficients (x - a^0)...(x - a^(d-1)), leading 1 dropped."""
+    exp = _EXP
+    log = _LOG
+    g = bytearray(degree)
+    g[degree - 1] = 1
+    root = 1
+    for _ in range(degree):
+        lr = log[root]
+        for j in range(degree):
+            c = g[j]
+            g[j] = (exp[log[c] + lr] if c else 0) ^ (g[j + 1] if j + 1 < degree else 0)
+        root = exp[lr + 1]
+    for j in range(degree):
+        g[j] = log[g[j]]  # every coefficient of this generator is non-zero
+    return g
+
+
+# --- symbol geometry ------------------------------------------------------------------------
+def _raw_modules(ver):
+    """Modules left for data and EC codewords (incl. remainder bits) in a version."""
+    r = (16 * ver + 128) * ver + 64
+    if ver >= 2:
+        na = ver // 7 + 2
+        r -= (25 * na - 10) * na - 55
+        if ver >= 7:
+            r -= 36
+    return r
+
+
+def _data_codewords(ver, ordinal):
+    i = ordinal * 40 + ver - 1
+    return _raw_modules(ver) // 8 - _EC_PER_BLOCK[i] * _BLOCKS[i]
+
+
+def _alignment_positions(ver):
+    if ver == 1:
+        return b""
+    na = ver // 7 + 2
+    step = 26 if ver == 32 else (ver * 4 + na * 2 + 1) // (na * 2 - 2) * 2
+    pos = bytearray(na)
+    pos[0] = 6
+    p = ver * 4 + 10
+    for i in range(na - 1, 0, -1):
+        pos[i] = p
+        p -= step
+    return pos
+
+
+# --- data encoding ---------------------------------------------------------------------------
+def _mode_of(data):
+    """The most compact single mode that holds every byte of `data` (bytes)."""
+    if not data:
+        return Mode_BYTE
+    numeric = True
+    for c in data:
+        if c < 48 or c > 57:
+            numeric = False
+            if _ALNUM.find(bytes((c,))) < 0:
+                return Mode_BYTE
+    return Mode_NUMERIC if numeric else Mode_ALPHANUMERIC
+
+
+def _count_bits(mode, ver):
+    k = 0 if ver < 10 else (1 if ver < 27 else 2)
+    if mode == Mode_NUMERIC:
+        return 10 + 2 * k
+    if mode == Mode_ALPHANUMERIC:
+        return 9 + 2 * k
+    return 8 if k == 0 else 16
+
+
+def _payload_bits(mode, n):
+    """Bits of the data part of a segment of `n` characters (without header)."""
+    if mode == Mode_NUMERIC:
+        return n // 3 * 10 + (0, 4, 7)[n % 3]
+    if mode == Mode_ALPHANUMERIC:
+        return n // 2 * 11 + (n & 1) * 6
+    return n * 8
+
+
+class _Bits:
+    """Big-endian bit writer into a preallocated bytearray of data codewords."""
+
+    def __init__(self, size):
+        self.buf = bytearray(size)
+        self.n = 0  # bits written
+
+    def put(self, value, width):
+        buf = self.buf
+        n = self.n
+        while width:
+            i = n >> 3
+            free = 8 - (n & 7)
+            take = width if width < free else free
+            width -= take
+            buf[i] |= ((value >> width) & ((1 << take) - 1)) << (free - take)
+            n += take
+        self.n = n
+
+
+def _codewords(data, mode, segment, ver, ordinal):
+    """Data codewords (mode, count, payload, terminator, padding) for one segment or none."""
+    cap = _data_codewords(ver, ordinal)
+    w = _Bits(cap)
+    if segment:
+        w.put(mode, 4)
+        w.put(len(data), _count_bits(mode, ver))
+        if mode == Mode_NUMERIC:
+            i = 0
+            n = len(data)
+            while i < n:
+                k = 3 if n - i >= 3 else n - i
+                v = 0
+                for j in range(i, i + k):
+                    v = v * 10 + data[j] - 48
+                w.put(v, 3 * k + 1)
+                i += k
+        elif mode == Mode_ALPHANUMERIC:
+            find = _ALNUM.find
+            i = 0
+            n = len(data)
+            while i + 1 < n:
+                w.put(find(data[i:i + 1]) * 45 + find(data[i + 1:i + 2]), 11)
+                i += 2
+            if i < n:
+                w.put(find(data[i:i + 1]), 6)
+        else:
+            for c in data:
+                w.put(c, 8)
+    # terminator (up to 4 zero bits) and zero bits to a byte boundary: the buffer is zero already
+    nbits = w.n + 4
+    nbytes = (nbits + 7) >> 3 if nbits < cap * 8 else cap
+    buf = w.buf
+    pad = 0xEC
+    for i in range(nbytes, cap):
+        buf[i] = pad
+        pad ^= 0xEC ^ 0x11
+    return buf
+
+
+def _fits(mode, nchars, segment, ver, ordinal):
+    bits = (4 + _count_bits(mode, ver) + _payload_bits(mode, nchars)) if segment else 0
+    return bits <= _data_codewords(ver, ordinal) * 8
+
+
+def _interleave(data, ver, ordinal):
+    """Split into RS blocks, append each block's EC codewords, interleave (ISO 18004 7.6)."""
+    if _EXP is None:
+        _gf_tables()
+    i = ordinal * 40 + ver - 1
+    nblocks = _BLOCKS[i]
+    ec = _EC_PER_BLOCK[i]
+    raw = _raw_modules(ver) // 8
+    nshort = nblocks - raw % nblocks
+    short_len = raw // nblocks - ec  # data codewords in a short block
+    gen = _generator_logs(ec)
+    exp = _EXP
+    log = _LOG
+    out = bytearray(raw)
+    rem = bytearray(ec + 1)
+    pos = 0
+    for b in range(nblocks):
+        dlen = short_len + (1 if b >= nshort else 0)
+        # data codewords go to out[col * nblocks + b] (short blocks skip the last column)
+        for j in range(ec + 1):
+            rem[j] = 0
+        for k in range(dlen):
+            c = data[pos + k]
+            col = k * nblocks + b if k < short_len else short_len * nblocks + b - nshort
+            out[col] = c
+            f = c ^ rem[0]
+            if f:
+                lf = log[f]
+                for j in range(ec - 1):
+                    rem[j] = rem[j + 1] ^ exp[lf + gen[j]]
+                rem[ec - 1] = exp[lf + gen[ec - 1]]
+            else:
+                for j in range(ec - 1):
+                    rem[j] = rem[j + 1]
+                rem[ec - 1] = 0
+        pos += dlen
+        base = len(data) + b
+        for j in range(ec):
+            out[base + j * nblocks] = rem[j]
+    return out
+
+
+# --- matrix ----------------------------------------------------------------------------------
+# The symbol is a bytearray of n*n modules, row-major, 1 = dark. `fn` marks function modules
+# (finder, separator, timing, alignment, format and version areas, dark module) with 1.
+
+def _function_pattern(ver):
+    """(template, fn): function patterns drawn with format/version areas light; the fn mask."""
+    n = 4 * ver + 17
+    m = bytearray(n * n)
+    fn = bytearray(n * n)
+    # timing patterns
+    for i in range(8, n - 8):
+        m[6 * n + i] = m[i * n + 6] = (i + 1) & 1
+        fn[6 * n + i] = fn[i * n + 6] = 1
+    # finder patterns with separators
+    for cy, cx in ((3, 3), (3, n - 4), (n - 4, 3)):
+        for dy in range(-4, 5):
+            y = cy + dy
+            if 0 <= y < n:
+                for dx in range(-4, 5):
+                    x = cx + dx
+                    if 0 <= x < n:
+                        d = max(abs(dx), abs(dy))
+                        m[y * n + x] = 1 if d != 2 and d != 4 else 0
+                        fn[y * n + x] = 1
+    # alignment patterns
+    pos = _alignment_positions(ver)
+    na = len(pos)
+    for a in range(na):
+        for b in range(na):
+            if (a == 0 and b == 0) or (a == 0 and b == na - 1) or (a == na - 1 and b == 0):
+                continue
+            cy = pos[a]
+            cx = pos[b]
+            for dy in range(-2, 3):
+                for dx in range(-2, 3):
+                    k = (cy + dy) * n + cx + dx
+                    m[k] = 1 if max(abs(dx), abs(dy)) != 1 else 0
+                    fn[k] = 1
+    # format areas (and the dark module) stay light here; reserved in fn
+    for i in range(9):
+        fn[8 * n + i] = fn[i * n + 8] = 1
+    for i in range(8):
+        fn[8 * n + n - 1 - i] = fn[(n - 1 - i) * n + 8] = 1
+    if ver >= 7:
+        for i in range(6):
+            for j in range(n - 11, n - 8):
+                fn[i * n + j] = fn[j * n + i] = 1
+    return m, fn
+
+
+def _place(m, fn, n, cw):
+    """Codeword bits into the non-function modules, two-column zigzag from bottom right."""
+    total = len(cw) * 8
+    i = 0
+    right = n - 1
+    while right >= 1:
+        if right == 6:
+            right = 5
+        upward = ((right + 1) & 2) == 0
+        for vert in range(n):
+            y = n - 1 - vert if upward else vert
+            row = y * n
+            for x in (right, right - 1):
+                k = row + x
+                if not fn[k]:
+                    if i < total:
+                        m[k] = (cw[i >> 3] >> (7 - (i & 7))) & 1
+                        i += 1
+        right -= 2
+
+
+def _mask_bit(mask, y, x):
+    if mask == 0:
+        return (x + y) % 2 == 0
+    if mask == 1:
+        return y % 2 == 0
+    if mask == 2:
+        return x % 3 == 0
+    if mask == 3:
+        return (x + y) % 3 == 0
+    if mask == 4:
+        return (x // 3 + y // 2) % 2 == 0
+    p = x * y
+    if mask == 5:
+        return p % 2 + p % 3 == 0
+    if mask == 6:
+        return (p % 2 + p % 3) % 2 == 0
+    return ((x + y) % 2 + p % 3) % 2 == 0
+
+
+def _apply_mask(m, fn, n, mask):
+    k = 0
+    for y in range(n):
+        for x in range(n):
+            if not fn[k] and _mask_bit(mask, y, x):
+                m[k] ^= 1
+            k += 1
+
+
+_N3 = b"\x01\x00\x01\x01\x01\x00\x01"
+_ONE = b"\x01"
+
+
+def _line_penalty(line, n):
+    """N1 (runs of >= 5) and N3 (1:1:3:1:1 with 4 light modules on a side) for one row/column."""
+    score = 0
+    run = 0
+    prev = 2
+    for c in line:
+        if c == prev:
+            run += 1
+        else:
+            if run >= 5:
+                score += run - 2
+            run = 1
+            prev = c
+    if run >= 5:
+        score += run - 2
+    i = line.find(_N3)
+    while i >= 0:
+        # outside the symbol counts as light (the quiet zone)
+        before = line[i - 4 if i >= 4 else 0:i]
+        after = line[i + 7:i + 11]
+        if before.find(_ONE) < 0 or after.find(_ONE) < 0:
+            score += 40
+        i = line.find(_N3, i + 1)
+    return score
+
+
+def _penalty_pure(m, n):
+    """ISO 18004 7.8.3 penalty of a masked symbol (format/version areas light)."""
+    score = 0
+    col = bytearray(n)
+    for y in range(n):
+        score += _line_penalty(m[y * n:(y + 1) * n], n)
+    for x in range(n):
+        for y in range(n):
+            col[y] = m[y * n + x]
+        score += _line_penalty(col, n)
+    # N2: 2x2 blocks of one colour
+    blocks = 0
+    for y in range(n - 1):
+        r = y * n
+        for x in range(n - 1):
+            c = m[r + x]
+            if c == m[r + x + 1] and c == m[r + n + x] and c == m[r + n + x + 1]:
+                blocks += 1
+    score += 3 * blocks
+    # N4: 10 points per full 5 % step away from half dark
+    dark = 0
+    for c in m:
+        dark += c
+    total = n * n
+    score += 10 * (abs(dark * 20 - total * 10) // total)
+    return score
+
+
+def _draw_format(m, n, ordinal, mask):
+    data = _FORMAT_BITS[ordinal] << 3 | mask
+    rem = data
+    for _ in range(10):
+        rem = (rem << 1) ^ ((rem >> 9) * 0x537)
+    bits = (data << 10 | rem) ^ 0x5412
+    for i in range(15):
+        b = (bits >> i) & 1
+        # first copy, around the top-left finder
+        if i < 6:
+            m[i * n + 8] = b
+        elif i < 8:
+            m[(i + 1) * n + 8] = b
+        elif i == 8:
+            m[8 * n + 7] = b
+        else:
+            m[8 * n + 14 - i] = b
+        # second copy, split between the top-right and bottom-left finders
+        if i < 8:
+            m[8 * n + n - 1 - i] = b
+        else:
+            m[(n - 15 + i) * n + 8] = b
+    m[(n - 8) * n + 8] = 1  # the dark module
+
+
+def _draw_version(m, n, ver):
+    if ver < 7:
+        return
+    rem = ver
+    for _ in range(12):
+        rem = (rem << 1) ^ ((rem >> 11) * 0x1F25)
+    bits = ver << 12 | rem
+    for i in range(18):
+        b = (bits >> i) & 1
+        a = n - 11 + i % 3
+        c = i // 3
+        m[c * n + a] = b
+        m[a * n + c] = b
+
+
+def _encode(data, mode, segment, ordinal, minv, maxv, mask, boost):
+    """Encode bytes `data`; return (version, level ordinal, mask, matrix bytearray)."""
+    nchars = len(data)
+    ver = minv
+    while not _fits(mode, nchars, segment, ver, ordinal):
+        ver += 1
+        if ver > maxv:
+            raise DataOverflowError("data does not fit in version %d" % maxv)
+    if boost:
+        while ordinal < 3 and _fits(mode, nchars, segment, ver, ordinal + 1):
+            ordinal += 1
+    cw = _interleave(_codewords(data, mode, segment, ver, ordinal), ver, ordinal)
+    n = 4 * ver + 17
+    m, fn = _function_pattern(ver)
+    _place(m, fn, n, cw)
+    if mask < 0:
+        best = -1
+        work = bytearray(n * n)
+        for k in range(8):
+            work[:] = m
+            _apply_mask(work, fn, n, k)
+            p = _penalty_pure(work, n)
+            if best < 0 or p < best:
+                best = p
+                mask = k
+    _apply_mask(m, fn, n, mask)
+    _draw_format(m, n, ordinal, mask)
+    _draw_version(m, n, ver)
+    return ver, ordinal, mask, m
+
+
+def _as_bytes(data):
+    if isinstance(data, str):
+        return data.encode("utf-8")
+    return bytes(data)
+
+
+# --- mpy-qr API --------------------------------------------------------------------------------
+class RenderedQR:
+    """A finished symbol: `width()` modules square, no quiet zone."""
+
+    def __init__(self, version, ecl, mask, modules):
+        self.version = version
+        self.ecl = ecl  # level ordinal actually used (after boosting)
+        self.mask = mask
+        self._m = modules
+        self._n = 4 * version + 17
+
+    def width(self):
+        return self._n
+
+    def get(self, x, y):
+        n = self._n
+        if 0 <= x < n and 0 <= y < n:
+            return self._m[y * n + x] == 1
+        return False
+
+    def packed(self):
+        """(row_bits, width, bytes): rows padded to whole bytes, MSB = leftmost module."""
+        n = self._n
+        rb = (n + 7) & ~7
+        stride = rb >> 3
+        out = bytearray(stride * n)
+        m = self._m
+        for y in range(n):
+            k = y * n
+            o = y * stride
+            for x in range(n):
+                if m[k + x]:
+                    out[o + (x >> 3)] |= 0x80 >> (x & 7)
+        return rb, n, bytes(out)
+
+    def __str__(self):
+        n = self._n
+        m = self._m
+        return "\n".join("".join("##" if m[y * n + x] else "  " for x in range(n)) for y in range(n))
+
+
+def make(message, encoding=0, max_version=10, min_version=1, mask=-1, ecl=ECC_LOW):
+    """Encode like mpy-qr's `uqr.make`: the level is raised while the data fits the same version."""
+    if not VERSION_MIN <= max_version <= VERSION_MAX:
+        raise ValueError("max_version")
+    if min_version > max_version or min_version < VERSION_MIN:
+        raise ValueError("min_version")
+    if not 0 <= ecl <= 3:
+        raise ValueError("ecl")
+    if not -1 <= mask <= 7:
+        raise ValueError("mask")
+    data = _as_bytes(message)
+    segment = True
+    if encoding == 0:
+        mode = _mode_of(data)
+        segment = len(data) > 0  # qrcodegen encodes empty text as no segment at all
+    elif encoding == Mode_BYTE:
+        mode = Mode_BYTE
+    elif encoding == Mode_NUMERIC or encoding == Mode_ALPHANUMERIC:
+        mode = _mode_of(data) if data else encoding
+        if mode > encoding:
+            raise ValueError("encoding")
+        mode = encoding
+    else:
+        raise ValueError("encoding")
+    try:
+        ver, used, msk, m = _encode(data, mode, segment, ecl, min_version, max_version, mask, True)
+    except DataOverflowError:
+        raise DataOverflowError("QR data overflow")
+    return RenderedQR(ver, used, msk, m)
+
+
+def buffer_for_version(ver):
+    """Bytes qrcodegen needs for a version (kept for API compatibility with mpy-qr)."""
+    n = 4 * ver + 17
+    return (n * n + 7) // 8 + 1
+
+
+# --- uQR API -----------------------------------------------------------------------------------
+class QRCode:
+    """uQR/python-qrcode compatible front end (single segment, no level boost)."""
+
+    def __init__(self, version=None, error_correction=ERROR_CORRECT_M, box_size=10, border=4,
+                 mask_pattern=None):
+        if version is not None and not 1 <= version <= 40:
+            raise ValueError("Invalid version (was %s, expected 1 to 40)" % version)
+        if error_correction not in (0, 1, 2, 3):
+            raise ValueError("Invalid error correction level")
+        if mask_pattern is not None and not 0 <= mask_pattern <= 7:
+            raise ValueError("Mask pattern should be in range(8) (got %s)" % mask_pattern)
+        self.version = version
+        self.error_correction = error_correction
+        self.box_size = box_size
+        self.border = border
+        self.mask_pattern = mask_pattern
+        self._fixed_mask = mask_pattern
+        self.clear()
+
+    def clear(self):
+        self._data = b""
+        self._rendered = None
+
+    def add_data(self, data, optimize=20):
+        """Append data (str is UTF-8); `optimize` is accepted for uQR compatibility and ignored."""
+        self._data = self._data + _as_bytes(data)
+        self._rendered = None
+
+    def make(self, fit=True):
+        ordinal = _ORDINAL[self.error_correction]
+        if fit or self.version is None:
+            minv = self.version or 1
+            maxv = 40
+        else:
+            minv = maxv = self.version
+        mask = -1 if self._fixed_mask is None else self._fixed_mask
+        ver, _, msk, m = _encode(self._data, _mode_of(self._data), True, ordinal, minv, maxv, mask,
+                                 False)
+        self.version = ver
+        self.mask_pattern = msk
+        self._rendered = RenderedQR(ver, ordinal, msk, m)
+
+    def get_matrix(self):
+        """Rows of booleans (True = dark) with the quiet zone (`border` modules) included."""
+        if self._rendered is None:
+            self.make()
+        r = self._rendered
+        n = r._n
+        m = r._m
+        b = self.border
+        w = n + 2 * b
+        rows = [[False] * w for _ in range(b)]
+        for y in range(n):
+            k = y * n
+            rows.append([False] * b + [m[k + x] == 1 for x in range(n)] + [False] * b)
+        rows.extend([False] * w for _ in range(b))
+        return rows
+
+    @property
+    def modules_count(self):
+        return self._rendered._n if self._rendered else None
