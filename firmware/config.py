@@ -98,6 +98,9 @@ class _Checker:
         return value
 
 
+_ID_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
+
+
 def _hex(text):
     for ch in text:
         if ch not in "0123456789abcdef":
@@ -138,14 +141,14 @@ def validate(raw):
     if cfg.gateway_url and cfg.gateway_url.startswith("https://") and cfg.ca_cert is None:
         c.bad("gateway.ca_cert", "required for an https:// gateway (certificates are always verified)")
     cfg.timeout_s = c.integer(gw, "timeout_s", "gateway.timeout_s", 1, 60, default=10)
-    cfg.long_poll_s = c.integer(gw, "long_poll_s", "gateway.long_poll_s", 0, 25, default=10)
+    cfg.long_poll_s = c.integer(gw, "long_poll_s", "gateway.long_poll_s", 0, 25, default=20)
 
     term = c.section("terminal")
-    cfg.terminal_id = c.text(term, "id", "terminal.id", max_len=40)
+    cfg.terminal_id = c.text(term, "id", "terminal.id", max_len=16)
     if cfg.terminal_id is not None:
         for ch in cfg.terminal_id:
-            if not (ch.isalpha() or ch.isdigit() or ch in "_."):
-                c.bad("terminal.id", "only letters, digits, '_' and '.'")
+            if not (ch in _ID_CHARS):
+                c.bad("terminal.id", "only ASCII letters, digits, '_' and '-'")
                 cfg.terminal_id = None
                 break
     cfg.secret = c.text(term, "secret", "terminal.secret", max_len=128)
@@ -207,7 +210,7 @@ def validate(raw):
     sup = c.section("supervisor", required=False)
     cfg.refund_window_s = c.integer(sup, "refund_window_s", "supervisor.refund_window_s", 60, 30 * 86400,
                                     default=86400)
-    cfg.pin_length = c.integer(sup, "pin_length", "supervisor.pin_length", 4, 8, default=4)
+    cfg.pin_length = c.integer(sup, "pin_length", "supervisor.pin_length", 4, 12, default=4)
 
     cfg.result_timeout_s = c.integer(raw, "result_timeout_s", "result_timeout_s", 0, 3600, default=0)
     cfg.watchdog_ms = c.integer(raw, "watchdog_ms", "watchdog_ms", 0, 60000, default=8000)

@@ -436,7 +436,7 @@ class Flow:
             self._set(REFUND_PIN)
             self._show("pin", {"entered": 0, "sale": self.refund["sale"]})
         elif st == REFUND_PIN:
-            if len(name) == 1 and name in "0123456789" and len(self.pin) < 8:
+            if len(name) == 1 and name in "0123456789" and len(self.pin) < 12:
                 self.pin += name
             elif name in ("back", "clear"):
                 self.pin = self.pin[:-1] if name == "back" else ""
@@ -464,8 +464,14 @@ class Flow:
         if sale is None:
             return
         if ans.kind == gw.OK:
-            self.journal.forget_recent(sale["order_id"])
-            outcome = "REFUNDED"
+            status = ans.body.get("status")
+            if status == "SUCCEEDED":
+                self.journal.forget_recent(sale["order_id"])
+                outcome = "REFUNDED"
+            elif status == "FAILED":
+                outcome = "FAILED"
+            else:
+                outcome = "PENDING"  # the gateway is still asking Antom: the same request later shows it
         elif ans.kind == gw.ERROR:
             outcome = ans.code or "REFUSED"
         else:

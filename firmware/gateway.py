@@ -8,7 +8,8 @@ for https://; the simulator passes firmware/http.py over CPython's sockets. The 
 
 Every method returns an `Answer`, never raises for network trouble:
 - kind "ok":    a 2xx whose signature verifies for this request's nonce; `body` is the JSON object.
-- kind "error": a 4xx whose signature verifies; `code` is the gateway's stable error code.
+- kind "error": a 4xx (or 502 UPSTREAM_ERROR) whose signature verifies; `code` is the gateway's
+  stable error code.
 - kind "doubt": anything else (no connection, timeout, unsigned, forged or replayed answer, a 5xx,
   unparsable JSON). A doubtful answer is never evidence of anything: the flow asks again.
 Every response is closed, whatever happens. Each verified answer's signed X-Timestamp sets the
@@ -99,7 +100,8 @@ class Gateway:
         if 200 <= status < 300:
             self.last_error = None
             return Answer(OK, status, body)
-        if 400 <= status < 500:
+        if 400 <= status < 500 or status == 502:
+            # 502 UPSTREAM_ERROR: Antom refused in a way a retry will not fix (docs/protocol.md).
             err = body.get("error")
             code = err.get("code") if isinstance(err, dict) else None
             self.last_error = "gateway said %s" % code

@@ -95,7 +95,7 @@ class FakeGateway:
             return s
         if pin != "1234":
             return Answer(ERROR, 403, {"error": {"code": "BAD_PIN"}}, code="BAD_PIN")
-        return Answer(OK, 200, {"refund_id": refund_id, "status": "REFUNDED", "amount": amount})
+        return Answer(OK, 200, {"refund_id": refund_id, "status": "SUCCEEDED", "amount": amount})
 
     def alerts(self):
         self.calls.append(("alerts",))

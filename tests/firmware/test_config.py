@@ -12,7 +12,7 @@ def test_minimal_config_gets_defaults():
     assert cfg.gateway_url == "http://127.0.0.1:9" and cfg.terminal_id == "T1"
     assert cfg.currency_exponent == 2 and cfg.amount_min == 1
     assert cfg.keypad_layout == config.DEFAULT_LAYOUT and cfg.keypad_keys["#"] == "ok"
-    assert cfg.result_timeout_s == 0 and cfg.long_poll_s == 10
+    assert cfg.result_timeout_s == 0 and cfg.long_poll_s == 20
 
 
 def test_missing_file_and_bad_json(tmp_path):
