@@ -94,6 +94,8 @@ class Sandbox:
                 time.sleep(0.02)
 
     def stop(self) -> None:
+        self.http.close()  # idle keep-alive connections would slow the server's shutdown
+        self.http = httpx.Client(timeout=30, trust_env=False)
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             try:
