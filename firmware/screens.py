@@ -1,0 +1,411 @@
+"""Every screen of the terminal, drawn on an lib/lcd.py driver without a frame buffer.
+
+    screens = Screens(lcd, merchant="Corner Cafe", currency="USD")
+    screens.idle()                       # merchant name, "Enter amount"
+    screens.amount(1250)                 # amount entry; call again on every key: only the amount redraws
+    screens.creating(1250)               # asking the gateway for an order code
+    screens.qr(code, 1250, seconds=180)  # QR + amount + countdown + cancel hint
+    screens.countdown(179)               # only the countdown redraws, never the QR
+    screens.checking(1250)               # result unknown, asking the gateway
+    screens.paid(1250)
+    screens.failed("Declined by wallet")
+    screens.expired(1250)
+    screens.cancelled(1250)
+    screens.offline("Wi-Fi lost")        # recovers by itself; detail optional
+    screens.error("Missing gateway URL", kind="config")   # or kind="hardware"
+    screens.pin(3)                       # supervisor PIN, 3 digits keyed (shown as dots)
+    screens.pin(0, wrong=True)           # after a wrong PIN
+    screens.refund_amount(500, 1250)     # refund entry: amount so far, of the paid amount
+    screens.refund_confirm(500)
+    screens.refunding(500)
+    screens.refunded(500)
+    screens.refund_failed("Too late to refund")
+    screens.late_payment(1250, "refunded")   # a payment that landed after the sale ended
+    screens.message("Title", "text")     # anything else (self-test, about)
+
+`code` is the order code text (encoded here with lib/uqr's `uqr.make`, or with the `encode`
+function given to the constructor), or what an encoder already made: the `packed()` tuple or an
+object with `packed()` / `width()` + `get()`. A code too large to draw at 2 px per module shows an
+error screen instead (qr() returns False then).
+
+Amounts are integers in minor units of `currency` (firmware/money.py formats them). Each screen is
+a set of boxes that tile the panel; a box is drawn (background and text together, each pixel once)
+only when its content differs from what the panel already shows, so repeating a call, typing a
+digit or ticking the countdown costs only the boxes that changed. `invalidate()` forces a full
+redraw next time (e.g. after the panel was reset). Readable on 135x240 up to 320x240.
+"""
+import font_large
+import font_medium
+import font_small
+import qrdraw
+import textdraw
+from lcd import color565
+
+from firmware import money
+
+WHITE = 0xFFFF
+INK = color565(20, 20, 24)
+MUTED = color565(90, 90, 100)
+BLUE = color565(22, 119, 255)  # Alipay blue
+GREEN = color565(21, 128, 61)
+RED = color565(190, 24, 24)
+AMBER = color565(180, 83, 9)
+GREY = color565(75, 85, 99)
+PURPLE = color565(109, 40, 217)
+
+_LEFT = textdraw.LEFT
+_CENTER = textdraw.CENTER
+_RIGHT = textdraw.RIGHT
+
+
+class Screens:
+    def __init__(self, display, merchant="", currency="USD", encode=None, cancel_key="CANCEL",
+                 ok_key="OK", clear_key="CLEAR"):
+        self.lcd = display
+        self.merchant = merchant
+        self.currency = currency
+        self.encode = encode
+        self.keys = (ok_key, cancel_key, clear_key)
+        self.name = None  # the screen on the panel
+        self._boxes = {}
+        self._layout = None
+        self._qr = None  # (code, packed rows) of the last code encoded
+        self._qr_args = None
+
+    # --- machinery ------------------------------------------------------------------------
+    def invalidate(self):
+        self.name = None
+        self._boxes = {}
+        self._layout = None
+
+    def _show(self, name, boxes):
+        """Draw a screen given as boxes (key, x, y, w, h, kind, *content); skip unchanged boxes."""
+        layout = [b[:5] for b in boxes]
+        partial = name == self.name and layout == self._layout
+        drawn = 0
+        for b in boxes:
+            if partial and self._boxes.get(b[0]) == b:
+                continue
+            self._draw(b)
+            drawn += 1
+        self.name = name
+        self._layout = layout
+        self._boxes = {}
+        for b in boxes:
+            self._boxes[b[0]] = b
+        return drawn
+
+    def _draw(self, b):
+        kind = b[5]
+        x, y, w, h = b[1], b[2], b[3], b[4]
+        if kind == "text":
+            text, font, fg, bg, align = b[6], b[7], b[8], b[9], b[10]
+            textdraw.box(self.lcd, x, y, w, h, text, font, fg, bg, align)
+        elif kind == "fill":
+            self.lcd.fill_rect(x, y, w, h, b[6])
+        elif kind == "qr":
+            qrdraw.draw(self.lcd, self._qr[1], x, y, w, h)
+
+    @property
+    def narrow(self):
+        return self.lcd.width < 200
+
+    def _fit(self, text, fonts, margin=8):
+        return textdraw.fit(fonts, text, self.lcd.width - margin)
+
+    def _word_font(self, text, fonts):
+        """The first font in which every word fits the width (so wrapping never cuts a word)."""
+        for font in fonts:
+            if all(textdraw.width(font, w) <= self.lcd.width - 10 for w in text.split()):
+                return font
+        return fonts[-1]
+
+    def _money(self, minor):
+        return money.format(minor, self.currency)
+
+    def _stack(self, top, rows, bottom, bg):
+        """Boxes for rows of (key, text, font, fg, height) centred vertically between top and bottom.
+
+        The gaps above and below are boxes too, so the whole band is painted exactly once.
+        """
+        W = self.lcd.width
+        used = 0
+        for r in rows:
+            used += r[4]
+        space = bottom - top
+        if used > space:  # too many lines for this panel: keep the first ones that fit
+            keep = []
+            used = 0
+            for r in rows:
+                if used + r[4] > space:
+                    break
+                keep.append(r)
+                used += r[4]
+            rows = keep
+        gap = (space - used) // 2
+        boxes = []
+        if gap > 0:
+            boxes.append(("gap_top", 0, top, W, gap, "fill", bg))
+        y = top + gap
+        for key, text, font, fg, h in rows:
+            boxes.append((key, 0, y, W, h, "text", text, font, fg, bg, _CENTER))
+            y += h
+        if bottom - y > 0:
+            boxes.append(("gap_bottom", 0, y, W, bottom - y, "fill", bg))
+        return boxes
+
+    def _header(self, text, bg, fg=WHITE):
+        h = 30 if self.narrow else 36
+        font = self._fit(text, (font_medium, font_small), 12)
+        return h, [("header", 0, 0, self.lcd.width, h, "text", text, font, fg, bg, _CENTER)]
+
+    def _footer(self, text, bg=WHITE, fg=MUTED):
+        """Key hint at the bottom: one line, two on a narrow panel if it must wrap."""
+        H = self.lcd.height
+        if not text:
+            return H, []
+        lines = textdraw.wrap(font_small, text, self.lcd.width - 8)[:2]
+        h = 22 if len(lines) > 1 else 24
+        top = H - h * len(lines)
+        boxes = []
+        for i, line in enumerate(lines):
+            boxes.append(("footer%d" % i, 0, top + i * h, self.lcd.width, h, "text", line, font_small, fg,
+                          bg, _CENTER))
+        return top, boxes
+
+    def _lines(self, key, text, font, fg, line_h=None):
+        """Rows for text wrapped to the panel's width (narrow panels get more lines)."""
+        rows = []
+        if line_h is None:
+            line_h = font.HEIGHT + 5
+        for i, line in enumerate(textdraw.wrap(font, text, self.lcd.width - 10)):
+            rows.append(("%s%d" % (key, i), line, font, fg, line_h))
+        return rows
+
+    def _amount_row(self, key, minor, fg=INK, text=None):
+        text = self._money(minor) if text is None else text
+        font = self._fit(text, (font_large, font_medium, font_small))
+        return (key, text, font, fg, font.HEIGHT + 8)
+
+    def _hint(self, wide, narrow):
+        return narrow if self.narrow else wide
+
+    def _result(self, name, title, colour, rows, footer):
+        """A result screen: a coloured title band over white, the rows centred, a key hint."""
+        W = self.lcd.width
+        H = self.lcd.height
+        title_h = 60 if not self.narrow else 38
+        font = self._fit(title, (font_large, font_medium, font_small), 12)
+        boxes = [("title", 0, 0, W, title_h, "text", title, font, WHITE, colour, _CENTER)]
+        bottom, foot = self._footer(footer)
+        boxes += self._stack(title_h, rows, bottom, WHITE)
+        boxes += foot
+        return self._show(name, boxes)
+
+    # --- screens --------------------------------------------------------------------------
+    def idle(self, notice=None):
+        """Merchant name and "Enter amount"; `notice` (e.g. a late-payment line) shows in amber."""
+        top, boxes = self._header(self.merchant or "Alipay", BLUE)
+        rows = (self._lines("prompt", "Enter amount", font_medium, INK, 30)
+                + self._lines("sub", "Alipay accepted here", font_small, MUTED))
+        if notice:
+            rows += self._lines("notice", notice, font_small, AMBER)
+        bottom, foot = self._footer(self.currency)
+        boxes += self._stack(top, rows, bottom, WHITE) + foot
+        return self._show("idle", boxes)
+
+    def amount(self, minor, title="Amount"):
+        top, boxes = self._header(title, BLUE)
+        rows = [self._amount_row("amount", minor)]
+        footer = self._hint("%s: confirm  %s: clear" % (self.keys[0], self.keys[2]),
+                            "%s: confirm" % self.keys[0])
+        bottom, foot = self._footer(footer)
+        boxes += self._stack(top, rows, bottom, WHITE) + foot
+        return self._show("amount:" + title, boxes)
+
+    def creating(self, minor):
+        top, boxes = self._header(self.merchant or "Alipay", BLUE)
+        rows = [self._amount_row("amount", minor)] + self._lines("status", "Creating order...", font_small, MUTED)
+        bottom, foot = self._footer("%s: stop" % self.keys[1])
+        boxes += self._stack(top, rows, bottom, WHITE) + foot
+        return self._show("creating", boxes)
+
+    def qr(self, code, minor, seconds):
+        """The order code as a QR with the amount, a countdown and the cancel hint.
+
+        Returns False (and shows an error screen) when the code cannot be drawn legibly here.
+        """
+        packed = self._packed(code)
+        if packed is None:
+            return False
+        W = self.lcd.width
+        H = self.lcd.height
+        text = self._money(minor)
+        font = self._fit(text, (font_large, font_medium, font_small))
+        amount_h = font.HEIGHT + (10 if not self.narrow else 6)
+        hint = "%s: stop" % self.keys[1]
+        count = self._countdown_text(seconds)
+        if self.narrow:  # two footer lines: countdown, hint
+            foot_h = 40
+            qr_h = H - amount_h - foot_h
+            boxes = [("amount", 0, 0, W, amount_h, "text", text, font, INK, WHITE, _CENTER),
+                     ("qr", 0, amount_h, W, qr_h, "qr", packed[0]),
+                     ("countdown", 0, H - foot_h, W, 20, "text", count, font_small, INK, WHITE, _CENTER),
+                     ("hint", 0, H - 20, W, 20, "text", hint, font_small, MUTED, WHITE, _CENTER)]
+        else:  # one footer line: countdown left, hint right
+            foot_h = 28
+            qr_h = H - amount_h - foot_h
+            half = W - textdraw.width(font_small, hint) - 12
+            boxes = [("amount", 0, 0, W, amount_h, "text", text, font, INK, WHITE, _CENTER),
+                     ("qr", 0, amount_h, W, qr_h, "qr", packed[0]),
+                     ("countdown", 0, H - foot_h, half, foot_h, "text", count, font_small, INK, WHITE, _LEFT),
+                     ("hint", half, H - foot_h, W - half, foot_h, "text", hint, font_small, MUTED, WHITE, _RIGHT)]
+        rows = packed[1][1]
+        if qrdraw.module_size(rows, W, qr_h) < qrdraw.MIN_MODULE:
+            self.error("QR code too large for this display (%d modules)" % rows, kind="hardware")
+            return False
+        self._qr_args = (code, minor)
+        self._show("qr", boxes)
+        return True
+
+    def countdown(self, seconds):
+        """Update the countdown of the QR screen (nothing else is redrawn)."""
+        if self.name != "qr" or self._qr_args is None:
+            return 0
+        box = self._boxes["countdown"]
+        text = self._countdown_text(seconds)
+        if box[6] == text:
+            return 0
+        box = box[:6] + (text,) + box[7:]
+        self._draw(box)
+        self._boxes["countdown"] = box
+        return 1
+
+    def _countdown_text(self, seconds):
+        seconds = max(0, int(seconds))
+        return "%s%d:%02d" % ("" if self.narrow else "Expires ", seconds // 60, seconds % 60)
+
+    def _packed(self, code):
+        """Encode (once per code) and return (code key, packed rows); None after an error screen."""
+        if self._qr is not None and self._qr[0] == code:
+            return self._qr
+        if isinstance(code, str):
+            try:
+                if self.encode is not None:
+                    encoded = self.encode(code)
+                else:
+                    import uqr
+                    encoded = uqr.make(code, max_version=40)
+            except Exception as e:  # too long for any QR version, or no encoder
+                self.error("Cannot make the QR code: %s" % e, kind="hardware")
+                return None
+        else:
+            encoded = code
+        self._qr = (code, qrdraw.packed(encoded))
+        return self._qr
+
+    def checking(self, minor=None):
+        top, boxes = self._header("Checking", GREY)
+        rows = []
+        if minor is not None:
+            rows.append(self._amount_row("amount", minor))
+        rows += self._lines("status", "Asking for the result...", font_small, MUTED)
+        rows += self._lines("note", "Do not hand over goods yet", font_small, INK)
+        bottom, foot = self._footer("")
+        boxes += self._stack(top, rows, bottom, WHITE) + foot
+        return self._show("checking", boxes)
+
+    def paid(self, minor):
+        rows = [self._amount_row("amount", minor, fg=GREEN)]
+        rows += self._lines("note", "Payment received", font_small, INK)
+        return self._result("paid", "PAID", GREEN, rows, "%s: next sale" % self.keys[0])
+
+    def failed(self, reason=""):
+        rows = self._lines("reason", reason or "The payment did not go through", font_small, INK)
+        rows += self._lines("note", "No payment taken", font_small, MUTED)
+        return self._result("failed", "FAILED", RED, rows, "%s: back" % self.keys[0])
+
+    def expired(self, minor=None):
+        rows = []
+        if minor is not None:
+            rows.append(self._amount_row("amount", minor, fg=MUTED))
+        rows += self._lines("note", "The code timed out", font_small, INK)
+        rows += self._lines("note2", "No payment taken", font_small, MUTED)
+        return self._result("expired", "EXPIRED", AMBER, rows, "%s: back" % self.keys[0])
+
+    def cancelled(self, minor=None):
+        rows = []
+        if minor is not None:
+            rows.append(self._amount_row("amount", minor, fg=MUTED))
+        rows += self._lines("note", "Sale cancelled", font_small, INK)
+        rows += self._lines("note2", "No payment taken", font_small, MUTED)
+        return self._result("cancelled", "CANCELLED", GREY, rows, "%s: back" % self.keys[0])
+
+    def offline(self, detail=""):
+        rows = self._lines("note", "No connection", self._word_font("No connection", (font_medium, font_small)), INK)
+        rows += self._lines("detail", detail or "Reconnecting...", font_small, MUTED)
+        return self._result("offline", "OFFLINE", AMBER, rows, "Sales resume by themselves")
+
+    def error(self, message, kind="config"):
+        """A configuration or hardware problem: says what, and who can fix it."""
+        what = "Configuration error" if kind == "config" else "Hardware error"
+        rows = self._lines("what", what, self._word_font(what, (font_medium, font_small)), RED)
+        rows += self._lines("msg", message, font_small, INK)
+        return self._result("error", "ERROR", RED, rows, "Call a technician")
+
+    def pin(self, digits, wrong=False, title="Supervisor PIN"):
+        top, boxes = self._header(title, PURPLE)
+        font = font_medium if self.narrow else font_large
+        dots = ("\u2022 " * digits).strip() or "-"
+        rows = [("dots", dots, font, INK, font.HEIGHT + 8)]
+        rows += self._lines("status", "Wrong PIN, try again" if wrong else "Enter the PIN", font_small,
+                            RED if wrong else MUTED)
+        bottom, foot = self._footer(self._hint("%s: enter  %s: back" % (self.keys[0], self.keys[1]),
+                                               "%s: enter" % self.keys[0]))
+        boxes += self._stack(top, rows, bottom, WHITE) + foot
+        return self._show("pin", boxes)
+
+    def refund_amount(self, minor, paid=None):
+        top, boxes = self._header("Refund", PURPLE)
+        rows = [self._amount_row("amount", minor)]
+        if paid is not None:
+            rows += self._lines("of", "of %s paid" % self._money(paid), font_small, MUTED)
+        bottom, foot = self._footer(self._hint("%s: confirm  %s: back" % (self.keys[0], self.keys[1]),
+                                               "%s: confirm" % self.keys[0]))
+        boxes += self._stack(top, rows, bottom, WHITE) + foot
+        return self._show("refund_amount", boxes)
+
+    def refund_confirm(self, minor):
+        top, boxes = self._header("Refund", PURPLE)
+        rows = self._lines("q", "Refund this amount?", font_small, INK)
+        rows.append(self._amount_row("amount", minor))
+        bottom, foot = self._footer("%s: yes  %s: no" % (self.keys[0], self.keys[1]))
+        boxes += self._stack(top, rows, bottom, WHITE) + foot
+        return self._show("refund_confirm", boxes)
+
+    def refunding(self, minor):
+        top, boxes = self._header("Refund", PURPLE)
+        rows = [self._amount_row("amount", minor)] + self._lines("status", "Refunding...", font_small, MUTED)
+        bottom, foot = self._footer("")
+        boxes += self._stack(top, rows, bottom, WHITE) + foot
+        return self._show("refunding", boxes)
+
+    def refunded(self, minor):
+        rows = [self._amount_row("amount", minor, fg=PURPLE)]
+        rows += self._lines("note", "Refund accepted", font_small, INK)
+        return self._result("refunded", "REFUNDED", PURPLE, rows, "%s: done" % self.keys[0])
+
+    def refund_failed(self, reason=""):
+        rows = self._lines("reason", reason or "The refund did not go through", font_small, INK)
+        rows += self._lines("note", "Nothing was refunded", font_small, MUTED)
+        return self._result("refund_failed", "NO REFUND", RED, rows, "%s: back" % self.keys[0])
+
+    def late_payment(self, minor, outcome="refunded"):
+        """A payment that arrived after its sale had ended; `outcome`: what the gateway did."""
+        rows = [self._amount_row("amount", minor)]
+        rows += self._lines("what", "was paid after its sale ended and was %s" % outcome, font_small, INK)
+        return self._result("late", "LATE PAYMENT", AMBER, rows, "%s: dismiss" % self.keys[0])
+
+    def message(self, title, text="", colour=BLUE, footer=""):
+        rows = self._lines("text", text, font_small, INK)
+        return self._result("message:" + title, title, colour, rows, footer)
