@@ -1,20 +1,170 @@
-"""The terminal application's entry point, called by main.py.
+"""The terminal application: boot, build the pieces from /config.json, run the loop.
 
-A placeholder until the terminal firmware lands: it says what it is and returns, so the device
-drops to the REPL instead of crash-looping.
+A missing or broken config shows the error screen with every problem listed and waits for a
+technician (safe mode and the REPL stay reachable); it never crash-loops. The simulator builds the
+same Application with host stand-ins: a root folder as flash, the CPython transport, the emulated
+panel, and hooks that print what happens.
 """
+import asyncio
 
-VERSION = "0.1.0"
+from firmware import config
+from firmware import loop
+from firmware.clock import WallClock
+from firmware.flow import Flow
+from firmware.gateway import Gateway
+from firmware.journal import Journal
+from firmware.signals import Signals
+from firmware.ui import UI
+from firmware.worker import default_runner
+
+VERSION = "0.2.0"
 
 
 class Application:
-    def __init__(self):
+    def __init__(self, root="/", machine=None, network=None, transport=None, lcd=None, runner=None,
+                 keypad=None, on_event=None, on_render=None, describe=None, clock=None):
         self.version = VERSION
+        self.root = root
+        self.machine = machine
+        self.network = network
+        self.transport = transport
+        self.lcd = lcd
+        self.runner = runner
+        self.keypad = keypad
+        self.on_event = on_event
+        self.on_render = on_render
+        self.describe = describe
+        self.clock = clock or WallClock()
+        self.extra_tasks = []
+        self.alive = {}
+        self.wdt = None
+        self.watchdog_ok = False
+        self.cfg = None
+        self.problems = None
+
+    def path(self, name):
+        return self.root.rstrip("/") + "/" + name
+
+    # --- building --------------------------------------------------------------------------
+    def _machine(self):
+        if self.machine is None:
+            import machine
+            self.machine = machine
+        return self.machine
+
+    def _screens(self, merchant, currency):
+        from firmware.screens import Screens
+        if self.lcd is None:
+            from firmware import hw
+            display = self.cfg.display if self.cfg is not None else _lenient_display(self.path("config.json"))
+            self.lcd = hw.make_lcd(self._machine(), display)
+        return Screens(self.lcd, merchant=merchant, currency=currency)
+
+    def _transport(self, cfg):
+        if self.transport is not None:
+            return self.transport
+        from firmware import http
+        if cfg.gateway_url.startswith("https://"):
+            return http.Transport(http.tls_context(cfg.ca_cert))
+        try:
+            import requests  # micropython-lib, frozen into stock ESP32 builds
+            return requests
+        except ImportError:
+            return http.Transport()
+
+    def setup(self):
+        """Load the config and build every piece; raises ConfigError (after showing it)."""
+        try:
+            cfg = config.load(self.path("config.json"))
+        except config.ConfigError as e:
+            self.problems = e.problems
+            try:
+                screens = self._screens("", "USD")
+                screens.error("; ".join(e.problems[:4]), kind="config")
+            except Exception as err:  # no usable display either: the console is all there is
+                print("display unavailable:", err)
+            print("config error:", "; ".join(e.problems))
+            raise
+        self.cfg = cfg
+        self.screens = self._screens(cfg.merchant_name, cfg.currency)
+        self.ui = UI(self.screens, self.clock, cfg.currency)
+        wired = cfg.buzzer_pin is not None or cfg.led_pin is not None
+        self.signals = Signals(self._machine() if wired else None, cfg.buzzer_pin, cfg.led_pin)
+        self.gateway = Gateway(cfg.gateway_url, cfg.terminal_id, cfg.secret, self._transport(cfg), self.clock,
+                               cfg.timeout_s)
+        if self.runner is None:
+            self.runner = default_runner()
+        if self.keypad is None:
+            from firmware import hw
+            self.keypad = hw.make_keypad(self._machine(), cfg)
+        self.wifi = None
+        net = self.network
+        if net is None:
+            try:
+                import network as net
+            except ImportError:
+                net = None
+        if net is not None:
+            from firmware.net import Wifi
+            self.wifi = Wifi(net, cfg.wifi_ssid, cfg.wifi_password)
+        if cfg.ntp_host:
+            from firmware.net import ntp_time
+            t = ntp_time(cfg.ntp_host)
+            if t:
+                self.clock.set(t)
+        self.journal = Journal(self.path("journal.json"))
+        self.flow = Flow(cfg, self.journal, self.gateway, self.runner, self.clock, describe=self.describe,
+                         events=self.event)
+        if cfg.watchdog_ms:
+            self.wdt = self._machine().WDT(timeout=cfg.watchdog_ms)
+        return self
+
+    # --- hooks the loop calls ----------------------------------------------------------------
+    def start(self, job, fn, *args):
+        return self.runner.start(job, fn, *args)
+
+    def event(self, name, data):
+        self.signals.event(name, data)
+        if self.on_event is not None:
+            self.on_event(name, data)
+
+    def rendered(self, view):
+        if self.on_render is not None:
+            self.on_render(view)
+
+    def heartbeat_info(self):
+        free = None
+        try:
+            import gc
+            free = gc.mem_free()
+        except AttributeError:
+            pass
+        return {"version": VERSION, "free_heap": free, "rssi": self.wifi.rssi() if self.wifi else None,
+                "last_error": (self.gateway.last_error or "")[:128] or None}
+
+    # --- running -----------------------------------------------------------------------------
+    async def main(self):
+        try:
+            self.setup()
+        except config.ConfigError:
+            while True:  # wait for a technician; the watchdog was never started
+                await asyncio.sleep_ms(1000)
+        await loop.run(self)
 
     def run(self):
-        print("alipay terminal %s: application not built yet" % self.version)
+        asyncio.run(self.main())
+
+
+def _lenient_display(path):
+    """The display section of a config that failed validation, if it can be read at all."""
+    try:
+        import json
+        with open(path) as f:
+            d = json.load(f).get("display")
+        return d if isinstance(d, dict) else None
+    except Exception:
         return None
 
 
 def main():
-    return Application().run()
+    Application().run()

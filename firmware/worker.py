@@ -41,7 +41,13 @@ class InlineRunner:
 class ThreadRunner:
     def __init__(self):
         import _thread
+        import sys
         self._thread = _thread
+        if sys.implementation.name == "micropython":
+            try:
+                _thread.stack_size(16 * 1024)  # TLS handshakes need more than the default stack
+            except Exception:
+                pass
 
     def start(self, job, fn, *args):
         self._thread.start_new_thread(_run, (job, fn, args))

@@ -1,6 +1,7 @@
 """python -m tools.sim <command>: the terminal simulator's commands.
 
     snapshot   render one screen through the real driver into the panel emulator, save a PNG
+    run        run one simulated terminal (the real firmware) against a gateway (tools/sim/terminal.py)
 
 Each command lives in its own module and registers an argparse subparser (`add_parser`).
 """
@@ -8,12 +9,14 @@ import argparse
 import sys
 
 from tools.sim import snapshot
+from tools.sim import terminal
 
 
 def build_parser():
     parser = argparse.ArgumentParser(prog="python -m tools.sim", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     snapshot.add_parser(sub)
+    terminal.add_parser(sub)
     return parser
 
 

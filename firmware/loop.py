@@ -1,0 +1,113 @@
+"""The cooperative loop: one asyncio task per job, and a watchdog fed only while all of them run.
+
+    keypad   every 10 ms: scan, debounce, hand a press to the flow (and beep)
+    flow     every 20 ms: finished network calls, retries, expiry, result timeout
+    screen   every 20 ms: redraw when the flow's view changed; the countdown every 250 ms
+    network  every 250 ms: Wi-Fi up / back-off, clock, gateway health, heartbeat
+    watchdog every 500 ms: feed the hardware watchdog if every task above ran recently
+
+Network calls never run on this loop (firmware/worker.py puts them on threads), so no task waits
+for the gateway and the cancel key is handled within a scan or two.
+"""
+import asyncio
+import time
+
+from firmware import flow as F
+from firmware import gateway as gw
+from firmware.worker import Job
+
+_HEALTH_OK_MS = 30000  # when the gateway answered last time
+_HEALTH_BAD_MS = 3000  # while offline: look again soon, so the offline screen clears by itself
+_HEARTBEAT_MS = 60000
+_QUIET = (F.IDLE, F.ALERT)
+
+
+def _since(t):
+    return time.ticks_diff(time.ticks_ms(), t)
+
+
+async def keypad_task(app):
+    while True:
+        app.alive["keypad"] = time.ticks_ms()
+        if app.keypad is not None:
+            act = app.keypad.poll()
+            if act is not None:
+                app.signals.beep(25)
+                app.flow.key(act)
+        await asyncio.sleep_ms(10)
+
+
+async def flow_task(app):
+    while True:
+        app.alive["flow"] = time.ticks_ms()
+        app.flow.tick()
+        app.signals.tick()
+        await asyncio.sleep_ms(20)
+
+
+async def screen_task(app):
+    seen = -1
+    last_count = time.ticks_ms()
+    while True:
+        app.alive["screen"] = time.ticks_ms()
+        flow = app.flow
+        if flow.view_seq != seen:
+            seen = flow.view_seq
+            app.ui.render(flow.view)
+            app.rendered(flow.view)
+        elif _since(last_count) >= 250:
+            last_count = time.ticks_ms()
+            app.ui.tick()
+        await asyncio.sleep_ms(20)
+
+
+async def network_task(app):
+    flow = app.flow
+    job = None
+    checked = None
+    beat = time.ticks_ms()
+    while True:
+        app.alive["network"] = time.ticks_ms()
+        up = app.wifi.step() if app.wifi is not None else True
+        if job is not None and job.done:
+            ans = job.value
+            flow.set_online(ans.kind != gw.DOUBT)
+            if job.kind == "time" and ans.kind == gw.OK:
+                checked = None  # time known: check health right away
+            job = None
+        if not up:
+            flow.set_online(False)
+        elif job is None:
+            due = _HEALTH_OK_MS if flow.online else _HEALTH_BAD_MS
+            if not app.clock.synced and flow.state in _QUIET:
+                job = app.start(Job("time"), app.gateway.call, "GET", "/v1/time")
+            elif (checked is None or _since(checked) >= due) and flow.state in _QUIET:
+                checked = time.ticks_ms()
+                job = app.start(Job("health"), app.gateway.health)
+            elif _since(beat) >= _HEARTBEAT_MS and flow.state in _QUIET:
+                beat = time.ticks_ms()
+                job = app.start(Job("heartbeat"), app.gateway.heartbeat, app.heartbeat_info())
+        await asyncio.sleep_ms(250)
+
+
+async def watchdog_task(app):
+    limit = max(1000, app.cfg.watchdog_ms // 2)
+    while True:
+        ok = True
+        for name in ("keypad", "flow", "screen", "network"):
+            t = app.alive.get(name)
+            if t is None or _since(t) > limit:
+                ok = False
+        if ok and app.wdt is not None:
+            app.wdt.feed()
+        app.watchdog_ok = ok
+        await asyncio.sleep_ms(500)
+
+
+async def run(app):
+    tasks = [asyncio.create_task(keypad_task(app)), asyncio.create_task(flow_task(app)),
+             asyncio.create_task(screen_task(app)), asyncio.create_task(network_task(app)),
+             asyncio.create_task(watchdog_task(app))]
+    for extra in app.extra_tasks:
+        tasks.append(asyncio.create_task(extra(app)))
+    await asyncio.gather(*tasks)

@@ -1,0 +1,97 @@
+"""Draws the flow's `view` with firmware/screens.py; the countdown ticks without a full redraw.
+
+The flow says *what* to show (a screen name and a dict); this module picks the screen method and
+turns the data into its arguments. `render()` is called when `flow.view_seq` changed, `tick()`
+about every 250 ms so the QR countdown follows the wall clock.
+"""
+from firmware import money
+
+_REASONS = {"declined": "Declined by the customer", "ORDER_MISMATCH": "Order number clash",
+            "INVALID_AMOUNT": "Amount not accepted", "UNKNOWN_CURRENCY": "Currency not accepted"}
+_REFUND_WHY = {"BAD_PIN": "Wrong supervisor PIN", "PIN_LOCKED": "PIN locked for 5 minutes",
+               "NOT_REFUNDABLE": "Payment cannot be refunded", "FAILED": "Refused by Alipay",
+               "PENDING": "Refund pending: check again later", "UNKNOWN": "No answer: try again later",
+               "REFUND_EXCEEDS_PAYMENT": "Already refunded"}
+
+
+class UI:
+    def __init__(self, screens, clock, currency):
+        self.screens = screens
+        self.clock = clock
+        self.currency = currency
+        self._qr_expires = None
+        self._last_secs = None
+
+    def remaining(self, expires_at):
+        return max(0, expires_at - self.clock.now())
+
+    def render(self, view):
+        name, d = view
+        s = self.screens
+        self._qr_expires = None
+        if name == "idle":
+            s.idle()
+        elif name == "offline":
+            s.offline(d.get("why") or "")
+        elif name == "amount":
+            msg = d.get("message")
+            title = "Amount"
+            if msg == "max":
+                title = "Maximum reached"
+            elif msg == "min":
+                title = "Amount too small"
+            s.amount(d["amount"], title=title)
+        elif name == "creating":
+            s.creating(d["amount"])
+        elif name == "qr":
+            secs = self.remaining(d["expires_at"])
+            if s.qr(d["code"], d["amount"], seconds=secs) is not False:
+                self._qr_expires = d["expires_at"]
+                self._last_secs = secs
+        elif name == "checking":
+            s.checking(d.get("amount"))
+        elif name == "result":
+            st = d["state"]
+            if st == "PAID":
+                s.paid(d["amount"])
+            elif st == "FAILED":
+                r = d.get("reason")
+                s.failed(_REASONS.get(r, r or ""))
+            elif st == "EXPIRED":
+                s.expired(d["amount"])
+            else:
+                s.cancelled(d["amount"])
+        elif name == "alert":
+            what = d.get("message") or ""
+            outcome = "returned" if "return" in what or "cancel" in what or "refund" in what else "held: call the office"
+            if d.get("kind") == "LATE_PAYMENT_UNRESOLVED":
+                outcome = "held: call the office"
+            s.late_payment(d.get("amount") or 0, outcome)
+        elif name == "menu":
+            sale = d.get("refundable")
+            if sale is None:
+                s.message("Menu", "No recent payment to refund", footer="CANCEL: back")
+            else:
+                s.message("Refund", "Last payment %s (%s)" % (money.format(sale["amount"], self.currency),
+                                                               sale["order_id"]), footer="OK: refund  CANCEL: back")
+        elif name == "pin":
+            s.pin(d["entered"])
+        elif name == "refunding":
+            s.refunding(d["sale"]["amount"])
+        elif name == "refund_result":
+            if d["outcome"] == "REFUNDED":
+                s.refunded(d["sale"]["amount"])
+            else:
+                s.refund_failed(_REFUND_WHY.get(d["outcome"], d["outcome"]))
+        elif name == "error":
+            s.error(d.get("message", ""), kind=d.get("kind", "config"))
+        else:
+            s.message(name, "")
+
+    def tick(self):
+        if self._qr_expires is None:
+            return
+        secs = self.remaining(self._qr_expires)
+        if secs != self._last_secs:
+            self._last_secs = secs
+            self.screens.countdown(secs)

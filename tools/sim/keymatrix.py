@@ -1,0 +1,80 @@
+"""The keypad's switch matrix, wired to the machine shim's pins, pressed from the computer keyboard.
+
+The firmware scans it exactly as it scans the real one (firmware/keypad.py): it drives one row low
+and reads the columns through their pull-ups. A column reads 0 only while a held key joins it to a
+row that is low right now. Presses are queued and each is held, then released, long enough for the
+firmware's debounce (on the shim clock), so typed keys arrive one by one in order.
+"""
+import collections
+import threading
+import time
+
+import machine
+
+# The firmware's key actions -> the layout label that produces them, for typing by action name.
+HOLD_MS = 60
+GAP_MS = 60
+
+
+class KeyMatrix:
+    def __init__(self, rows, cols, layout, keys):
+        self.rows = rows
+        self.cols = cols
+        self.layout = layout
+        self.where = {}
+        for i, line in enumerate(layout):
+            for j, label in enumerate(line):
+                self.where[label] = (i, j)
+        self.label_for = {}
+        for label, action in keys.items():
+            self.label_for.setdefault(action, label)
+        for d in "0123456789":
+            self.label_for.setdefault(d, d)
+        self._queue = collections.deque()
+        self._lock = threading.Lock()
+        self._held = None  # (row, col) held now
+        self._phase_until = None
+        self._releasing = False
+        for j, col in enumerate(cols):
+            machine.Pin.board.source(col, self._reader(j))
+
+    def press(self, action):
+        """Queue a press of the key that produces `action` ("7", "ok", "cancel", ...)."""
+        label = self.label_for.get(action, action)
+        if label not in self.where:
+            raise ValueError("no key for %r" % action)
+        with self._lock:
+            self._queue.append(self.where[label])
+
+    def idle(self):
+        with self._lock:
+            return not self._queue and self._held is None and not self._releasing
+
+    def _advance(self):
+        now = time.ticks_ms()
+        with self._lock:
+            if self._phase_until is not None and time.ticks_diff(now, self._phase_until) < 0:
+                return
+            if self._held is not None:  # held long enough: release, then a gap
+                self._held = None
+                self._releasing = True
+                self._phase_until = time.ticks_add(now, GAP_MS)
+            elif self._queue:
+                self._held = self._queue.popleft()
+                self._releasing = False
+                self._phase_until = time.ticks_add(now, HOLD_MS)
+            else:
+                self._releasing = False
+                self._phase_until = None
+
+    def _reader(self, j):
+        def level():
+            self._advance()
+            held = self._held
+            if held is None or held[1] != j:
+                return None  # not driven: the pull-up reads 1
+            row_pin = self.rows[held[0]]
+            if machine.Pin.board.level(row_pin) == 0:
+                return 0
+            return None
+        return level
