@@ -1,0 +1,197 @@
+"""The terminal API (docs/protocol.md): authenticated routes under /v1, every response signed.
+
+Routing is done here rather than by Starlette's router so that unknown paths and wrong methods
+under /v1 are answered like everything else: JSON error, stable code, signed for a known terminal.
+"""
+import json
+import re
+from urllib.parse import parse_qs
+
+from firmware import auth
+from tools.gateway import validation
+from tools.gateway.service import ServiceError
+from tools.gateway.terminal_auth import AuthError
+
+VERSION = "0.1.0"
+
+
+def dumps(payload):
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def error_body(code, message, **extra):
+    body = {"error": {"code": code, "message": message}}
+    body.update(extra)
+    return body
+
+
+def target_of(scope):
+    """The request target as sent: raw path plus query string."""
+    path = scope.get("raw_path") or scope["path"].encode("utf-8")
+    query = scope.get("query_string") or b""
+    target = path.decode("latin-1")
+    if query:
+        target += "?" + query.decode("latin-1")
+    return target
+
+
+class TerminalAPI:
+    def __init__(self, gateway):
+        self.gw = gateway
+        self.routes = [
+            (re.compile(r"^/v1/payments$"), {"POST": self.create}),
+            (re.compile(r"^/v1/payments/([^/]+)$"), {"GET": self.status}),
+            (re.compile(r"^/v1/payments/([^/]+)/cancel$"), {"POST": self.cancel}),
+            (re.compile(r"^/v1/payments/([^/]+)/refund$"), {"POST": self.refund}),
+            (re.compile(r"^/v1/time$"), {"GET": self.time}),
+            (re.compile(r"^/v1/health$"), {"GET": self.health}),
+            (re.compile(r"^/v1/heartbeat$"), {"POST": self.heartbeat}),
+            (re.compile(r"^/v1/alerts$"), {"GET": self.alerts}),
+            (re.compile(r"^/v1/alerts/([^/]+)/ack$"), {"POST": self.ack_alert}),
+        ]
+
+    async def __call__(self, scope, receive, send):
+        method = scope["method"]
+        target = target_of(scope)
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        caller = None
+        nonce = headers.get("x-nonce", "")
+        secret = None
+        try:
+            body = await read_body(scope, receive, headers, validation.MAX_BODY)
+            handler, args = self.dispatch(scope["path"], method)
+            try:
+                caller = self.gw.auth.check(method, target, headers, body, skip_window=handler == self.time)
+            except AuthError as e:
+                secret = e.secret
+                raise
+            secret = caller.secret
+            if handler is None:
+                raise args
+            status, payload = await handler(caller, body, scope, *args)
+        except AuthError as e:
+            status, payload = 401, error_body(e.code, e.message, **e.extra)
+        except ServiceError as e:
+            status, payload = e.status, error_body(e.code, e.message)
+            if secret is None:  # refused before authentication (e.g. too large): sign if we can
+                secret = self.gw.auth.secret_for(headers.get("x-terminal-id"))
+        except Exception as e:  # a bug: answer cleanly, log it, never leak a trace to the terminal
+            self.gw.log_exception(e, target)
+            status, payload = 500, error_body("INTERNAL_ERROR", "the gateway failed; retry later")
+        await send_signed(send, status, payload, secret, target, nonce, self.gw.clock)
+
+    def dispatch(self, path, method):
+        for pattern, methods in self.routes:
+            m = pattern.match(path)
+            if m:
+                handler = methods.get(method)
+                if handler is None:
+                    return None, ServiceError(405, "METHOD_NOT_ALLOWED", "%s is not allowed here" % method)
+                return handler, m.groups()
+        return None, ServiceError(404, "NOT_FOUND", "no such endpoint")
+
+    # --- endpoints: each returns (status, payload) -------------------------------------------
+    async def create(self, caller, body, scope):
+        data = validation.parse_json(body)
+        g = self.gw.cfg["gateway"]
+        order_id = validation.ident(data, "order_id")
+        amount = validation.amount(data, g["max_amount"])
+        currency = validation.currency(data, self.gw.accepted_currencies)
+        description = validation.text(data, "description", 128)
+        return 200, await self.gw.service.create(caller.terminal_id, order_id, amount, currency, description)
+
+    async def status(self, caller, body, scope, order_id):
+        order_id = validation.path_ident(order_id, "payment")
+        wait = validation.wait_seconds(query_params(scope), self.gw.cfg["gateway"]["max_wait"])
+        return 200, await self.gw.service.status(caller.terminal_id, order_id, wait)
+
+    async def cancel(self, caller, body, scope, order_id):
+        validation.parse_json(body)
+        order_id = validation.path_ident(order_id, "payment")
+        return 200, await self.gw.service.cancel(caller.terminal_id, order_id)
+
+    async def refund(self, caller, body, scope, order_id):
+        data = validation.parse_json(body)
+        order_id = validation.path_ident(order_id, "payment")
+        refund_id = validation.ident(data, "refund_id")
+        amount = validation.amount(data, self.gw.cfg["gateway"]["max_amount"])
+        pin = validation.pin(data)
+        self.gw.service.get(caller.terminal_id, order_id)
+        await self.gw.check_pin(caller.terminal_id, pin)
+        return 200, await self.gw.service.refund(caller.terminal_id, order_id, refund_id, amount)
+
+    async def time(self, caller, body, scope):
+        return 200, {"time": int(self.gw.clock())}
+
+    async def health(self, caller, body, scope):
+        reached, checked_at = self.gw.antom.last_contact
+        return 200, {"ok": True, "time": int(self.gw.clock()), "version": VERSION,
+                     "upstream": {"reachable": reached, "checked_at": checked_at}}
+
+    async def heartbeat(self, caller, body, scope):
+        data = validation.parse_json(body)
+        beat = {
+            "version": validation.optional_text(data, "version", 128),
+            "free_heap": validation.optional_int(data, "free_heap", 0, 2 ** 31 - 1),
+            "rssi": validation.optional_int(data, "rssi", -200, 0),
+            "last_error": validation.optional_text(data, "last_error", 128),
+        }
+        self.gw.store.heartbeat(caller.terminal_id, beat)
+        return 200, {"ok": True, "time": int(self.gw.clock())}
+
+    async def alerts(self, caller, body, scope):
+        rows = self.gw.store.alerts(caller.terminal_id)
+        return 200, {"alerts": [{"id": r["id"], "order_id": r["order_id"], "amount": r["amount"],
+                                 "currency": r["currency"], "kind": r["kind"], "message": r["message"],
+                                 "created_at": r["created_at"]} for r in rows]}
+
+    async def ack_alert(self, caller, body, scope, alert_id):
+        validation.parse_json(body)
+        if not (alert_id.isascii() and alert_id.isdigit()) or len(alert_id) > 12 \
+                or not self.gw.store.ack_alert(caller.terminal_id, int(alert_id)):
+            raise ServiceError(404, "NOT_FOUND", "no such alert")
+        return 200, {"ok": True}
+
+
+def query_params(scope):
+    raw = (scope.get("query_string") or b"").decode("latin-1")
+    return {k: v[-1] for k, v in parse_qs(raw, keep_blank_values=True).items()}
+
+
+class BodyTooLarge(ServiceError):
+    def __init__(self, limit):
+        super().__init__(413, "BODY_TOO_LARGE", "the body is larger than %d bytes" % limit)
+
+
+async def read_body(scope, receive, headers, limit):
+    declared = headers.get("content-length")
+    if declared is not None:
+        if not (declared.isascii() and declared.isdigit()):
+            raise ServiceError(400, "INVALID_FIELD", "bad Content-Length")
+        if int(declared) > limit:
+            raise BodyTooLarge(limit)
+    chunks, size = [], 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge(limit)
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+async def send_signed(send, status, payload, secret, target, nonce, clock):
+    body = dumps(payload)
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if secret is not None:
+        ts = str(int(clock()))
+        headers.append((b"x-timestamp", ts.encode()))
+        headers.append((b"x-signature", auth.sign_response(secret, status, target, nonce, ts, body).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+

@@ -1,0 +1,126 @@
+"""Wires the gateway together: store, Antom client, services, reconciler, and the Starlette app."""
+import asyncio
+import contextlib
+import logging
+import os
+import time
+from urllib.parse import urlparse
+
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from tools.antom import signature
+from tools.gateway import config as config_mod
+from tools.gateway import credentials
+from tools.gateway.antom import AntomClient
+from tools.gateway.api import VERSION, TerminalAPI, error_body
+from tools.gateway.notify import NotifyEndpoint
+from tools.gateway.openapi import spec
+from tools.gateway.reconciler import Reconciler
+from tools.gateway.service import PaymentService, ServiceError
+from tools.gateway.store import Store
+from tools.gateway.terminal_auth import TerminalAuth
+
+log = logging.getLogger("gateway")
+
+
+def load_keys(cfg):
+    """The merchant private key (created on first use, like the demo expects) and Antom's public key."""
+    a = cfg["antom"]
+    path = a["private_key_file"]
+    if not os.path.exists(path):
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        key = signature.generate_private_key()
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(signature.private_pem(key))
+        with open(os.path.splitext(path)[0].replace("private", "public") + ".pem", "wb") as f:
+            f.write(signature.public_pem(key))
+        log.warning("created a new merchant key pair at %s", path)
+    with open(path, "rb") as f:
+        private = signature.load_private_key(f.read())
+    try:
+        with open(a["public_key_file"], "rb") as f:
+            public = signature.load_public_key(f.read())
+    except OSError as e:
+        raise config_mod.ConfigError("Antom public key %s: %s (for the sandbox: python -m tools.sandbox "
+                                     "public-key --data DIR > FILE)" % (a["public_key_file"], e)) from e
+    return private, public
+
+
+class Gateway:
+    def __init__(self, cfg, port=None, clock=time.time, transport=None):
+        self.cfg = cfg
+        self.clock = clock
+        self.notify_url = config_mod.notify_url(cfg, port)
+        self.store = Store(cfg["gateway"]["db"], clock=clock)
+        private, public = load_keys(cfg)
+        a = cfg["antom"]
+        self.antom = AntomClient(a["base_url"], a["path_prefix"], a["client_id"], private, public,
+                                 timeout=a["timeout"], key_version=a["key_version"], clock=clock, transport=transport)
+        self.accepted_currencies = frozenset(cfg["gateway"]["currencies"])
+        self.auth = TerminalAuth(self.store, cfg["gateway"]["timestamp_window"], cfg["gateway"]["nonce_ttl"],
+                                 clock=clock)
+        self.service = PaymentService(cfg, self.store, self.antom, self.notify_url, clock=clock)
+        self.reconciler = None
+        self.api = TerminalAPI(self)
+        self.notify = NotifyEndpoint(self, urlparse(self.notify_url).path or "/")
+        self.openapi = spec(cfg["gateway"]["currencies"], cfg["gateway"]["max_amount"], cfg["gateway"]["max_wait"])
+
+    def log_exception(self, exc, where):
+        log.error("unexpected error at %s", where, exc_info=exc)
+        with contextlib.suppress(Exception):
+            self.store.event("internal_error", where=where[:200], error=repr(exc)[:500])
+
+    async def check_pin(self, terminal_id, pin):
+        g = self.cfg["gateway"]
+        row = self.store.terminal(terminal_id)
+        if row["pin_locked_until"] > self.clock():
+            raise ServiceError(403, "PIN_LOCKED", "too many wrong PINs; try again later")
+        ok = await asyncio.to_thread(credentials.check_pin, pin, row["pin_hash"])
+        self.store.record_pin_result(terminal_id, ok, g["pin_lock_after"], g["pin_lock_seconds"])
+        if not ok:
+            raise ServiceError(403, "BAD_PIN", "wrong supervisor PIN")
+
+    async def start(self, reconcile=True):
+        if reconcile:
+            self.reconciler = Reconciler(self)
+            self._reconciler_task = asyncio.get_running_loop().create_task(self.reconciler.run())
+
+    async def stop(self):
+        if self.reconciler is not None:
+            await self.reconciler.stop()
+            self._reconciler_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reconciler_task
+        await self.antom.close()
+        self.store.close()
+
+
+def build_app(gateway, reconcile=True):
+    async def openapi(request):
+        return JSONResponse(gateway.openapi)
+
+    async def healthz(request):
+        return JSONResponse({"ok": True, "time": int(gateway.clock()), "version": VERSION})
+
+    async def not_found(request):
+        return JSONResponse(error_body("NOT_FOUND", "no such endpoint"), status_code=404)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        await gateway.start(reconcile)
+        try:
+            yield
+        finally:
+            await gateway.stop()
+
+    routes = [
+        Route("/openapi.json", openapi, methods=["GET"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route(gateway.cfg["gateway"]["notify_path"], gateway.notify, methods=["POST", "GET", "PUT"]),
+        Route("/v1{rest:path}", gateway.api, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]),
+        Route("/{rest:path}", not_found),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)

@@ -1,0 +1,88 @@
+"""Antom's notifyPayment endpoint: verify, deduplicate, record, apply, then acknowledge.
+
+The ack (exactly ACK_BODY) is sent only after the event is committed, so a notification Antom sees
+acknowledged is never lost. Anything not verified gets a non-ack answer, which makes Antom retry.
+"""
+import hashlib
+import json
+
+from tools.antom import signature
+from tools.gateway.antom import parse_iso
+from tools.gateway.api import dumps, read_body
+from tools.gateway.service import ServiceError
+
+ACK_BODY = b'{"result":{"resultCode":"SUCCESS","resultStatus":"S","resultMessage":"success"}}'
+MAX_NOTIFY_BODY = 65536
+
+
+class NotifyEndpoint:
+    def __init__(self, gateway, verify_path):
+        self.gw = gateway
+        self.verify_path = verify_path  # the path of the notify URL Antom was given
+
+    async def __call__(self, scope, receive, send):
+        status, body = await self.handle(scope, receive)
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"content-type", b"application/json"),
+                                (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+    async def handle(self, scope, receive):
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        if scope["method"] != "POST":
+            return 405, dumps(_error("METHOD_NOT_ALLOWED", "POST only"))
+        try:
+            raw = await read_body(scope, receive, headers, MAX_NOTIFY_BODY)
+        except ServiceError as e:
+            return e.status, dumps(_error(e.code, e.message))
+        store = self.gw.store
+        client_id = headers.get("client-id")
+        ok = client_id == self.gw.antom.client_id and signature.verify_message(
+            self.gw.antom.public_key, "POST", self.verify_path, client_id, headers.get("request-time"), raw,
+            headers.get("signature"))
+        if not ok:
+            with store.transaction():
+                store.event("notification_rejected", reason="bad or missing signature", client_id=(client_id or "")[:64],
+                            digest=hashlib.sha256(raw).hexdigest())
+            return 401, dumps(_error("SIGNATURE_INVALID", "the notification signature does not verify"))
+        try:
+            note = json.loads(raw.decode("utf-8"))
+            result = note["result"]
+            prid = note.get("paymentRequestId")
+            kind = note.get("notifyType")
+            status = result["resultStatus"]
+            if not isinstance(result, dict) or not isinstance(status, str) or (prid is not None and not isinstance(prid, str)):
+                raise TypeError
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+            with store.transaction():
+                store.event("notification_rejected", reason="signed but unreadable", digest=hashlib.sha256(raw).hexdigest())
+            return 400, dumps(_error("PARAM_ILLEGAL", "not a notifyPayment body"))
+        digest = hashlib.sha256(raw).hexdigest()
+        row = store.payment_by_request_id(prid) if prid else None
+        if row is None and isinstance(note.get("paymentId"), str):
+            row = store.payment_by_antom_id(note["paymentId"])
+        tid, oid = (row["terminal_id"], row["order_id"]) if row is not None else (None, None)
+        # one transaction: remembered, recorded and applied together, or not at all
+        with store.transaction():
+            fresh = store.remember_notification(digest, prid, raw.decode("utf-8"))
+            store.event("notification" if fresh else "notification_duplicate", tid, oid, notify_type=kind,
+                        status=status, code=result.get("resultCode"), payment_request_id=prid)
+            if fresh and row is not None:
+                store.update_payment(row["id"], notified=1)
+            if fresh and row is not None and kind == "PAYMENT_RESULT" and status in ("S", "F"):
+                if status == "S" and not self._amount_matches(row, note.get("paymentAmount")):
+                    store.event("notification_amount_mismatch", tid, oid, amount=note.get("paymentAmount"))
+                else:
+                    self.gw.service.apply_outcome(
+                        row, "SUCCESS" if status == "S" else "FAIL", result.get("resultCode"),
+                        parse_iso(note.get("paymentTime")), source="notification")
+        return 200, ACK_BODY
+
+    @staticmethod
+    def _amount_matches(row, money):
+        return (isinstance(money, dict) and money.get("currency") == row["currency"]
+                and money.get("value") == str(row["amount"]))
+
+
+def _error(code, message):
+    return {"result": {"resultCode": code, "resultStatus": "F", "resultMessage": message}}

@@ -1,0 +1,79 @@
+"""The reconciler: the gateway's own schedule of Antom calls, driven by state in the database.
+
+Every tick it looks for due work: inquiries of open payments without a result, expiries, cancels
+and refunds whose outcome is not known yet, and (when idle) an upstream reachability probe. Work
+is found from SQLite rows (`next_check_at`), so a restarted gateway picks up where it stopped.
+"""
+import asyncio
+import logging
+import time
+
+log = logging.getLogger("gateway.reconciler")
+
+
+class Reconciler:
+    def __init__(self, gateway, concurrency=16):
+        self.gw = gateway
+        self.rc = gateway.cfg["reconciler"]
+        self.busy = set()
+        self.tasks = set()
+        self.limit = asyncio.Semaphore(concurrency)
+        self.last_probe = 0.0
+        self._stop = asyncio.Event()
+
+    async def run(self):
+        while not self._stop.is_set():
+            try:
+                await self.tick()
+            except Exception:  # keep reconciling whatever one step did
+                log.exception("reconciler tick failed")
+            try:
+                await asyncio.wait_for(self._stop.wait(), self.rc["tick"])
+            except asyncio.TimeoutError:
+                pass
+
+    async def stop(self):
+        self._stop.set()
+        for task in list(self.tasks):
+            task.cancel()
+        if self.tasks:
+            await asyncio.gather(*self.tasks, return_exceptions=True)
+
+    async def tick(self):
+        store, service = self.gw.store, self.gw.service
+        now = self.gw.clock()
+        for row in store.due_open_payments(now):
+            self.spawn(("open", row["id"]), service.check_open(row))
+        for row in store.due_cancels(now):
+            self.spawn(("cancel", row["id"]), service.reconcile_cancel(row))
+        for ref in store.due_refunds(now):
+            self.spawn(("refund", ref["id"]), service.retry_refund(ref))
+        _reached, checked_at = self.gw.antom.last_contact
+        if now - max(checked_at or 0, self.last_probe) >= self.rc["probe_interval"]:
+            self.last_probe = now
+            self.spawn(("probe",), self.gw.antom.inquiry("PROBE-REACHABILITY", timeout=5.0))
+
+    def spawn(self, key, coro):
+        if key in self.busy:
+            coro.close()
+            return
+        self.busy.add(key)
+
+        async def guarded():
+            try:
+                async with self.limit:
+                    await coro
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("reconciler step %s failed", key)
+            finally:
+                self.busy.discard(key)
+
+        task = asyncio.get_running_loop().create_task(guarded())
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+
+def monotonic():
+    return time.monotonic()

@@ -1,0 +1,51 @@
+"""Runs the gateway under uvicorn on a socket we bind ourselves (so port 0 picks a free port and the
+notify URL can name the real one). Prints `gateway listening on http://HOST:PORT` once ready."""
+import asyncio
+import logging
+import socket
+import sys
+
+import uvicorn
+
+from tools.gateway.app import Gateway, build_app
+
+
+def bind(host, port):
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.setblocking(False)
+    return sock
+
+
+def make_server(cfg, sock, reconcile=True, log_level="warning"):
+    port = sock.getsockname()[1]
+    gateway = Gateway(cfg, port=port)
+    app = build_app(gateway, reconcile=reconcile)
+    config = uvicorn.Config(app, log_level=log_level, http="h11", loop="asyncio", lifespan="on",
+                            access_log=False, timeout_keep_alive=30, backlog=2048)
+    return gateway, uvicorn.Server(config)
+
+
+def serve(cfg, reconcile=True):
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    host = cfg["gateway"]["host"]
+    sock = bind(host, cfg["gateway"]["port"])
+    gateway, server = make_server(cfg, sock, reconcile)
+    port = sock.getsockname()[1]
+
+    async def run():
+        task = asyncio.get_running_loop().create_task(server.serve(sockets=[sock]))
+        while not server.started and not task.done():
+            await asyncio.sleep(0.01)
+        if server.started:
+            print("gateway listening on http://%s:%d (notify URL %s)" % (host, port, gateway.notify_url), flush=True)
+        await task
+
+    asyncio.run(run())
+    return 0 if server.started else 1
+
+
+if __name__ == "__main__":
+    sys.exit("use: python -m tools.gateway serve")

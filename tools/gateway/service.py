@@ -1,0 +1,429 @@
+"""Payment rules: create, status, cancel, refund, and applying what Antom says.
+
+Every state change is one SQLite transaction together with its event-log entry, committed before the
+caller answers anyone. A final status (PAID, FAILED, CANCELLED, EXPIRED) never changes; money that
+lands after the terminal gave up (CANCELLED/EXPIRED) is marked `late` and returned by the reconciler.
+"""
+import asyncio
+import time
+
+from tools.gateway import antom as antom_mod
+from tools.gateway.store import FINAL, OPEN
+
+
+class ServiceError(Exception):
+    """An answer for the terminal: HTTP status + stable code + message."""
+
+    def __init__(self, status, code, message):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def payment_view(row, refunded=0):
+    """The payment object of docs/protocol.md (CREATING is PENDING without a code)."""
+    status = row["status"]
+    return {
+        "order_id": row["order_id"],
+        "payment_id": row["payment_id"],
+        "status": "PENDING" if status == "CREATING" else status,
+        "amount": row["amount"],
+        "currency": row["currency"],
+        "description": row["description"],
+        "code_value": row["code_value"],
+        "expires_at": row["expires_at"],
+        "created_at": row["created_at"],
+        "paid_at": row["paid_at"],
+        "reason": row["reason"],
+        "late": bool(row["late"]),
+        "refunded_amount": refunded,
+    }
+
+
+def refund_view(row, payment_row, refunded_total):
+    return {
+        "refund_id": row["refund_id"],
+        "order_id": payment_row["order_id"],
+        "amount": row["amount"],
+        "currency": row["currency"],
+        "status": row["status"],
+        "reason": row["reason"],
+        "created_at": row["created_at"],
+        "refunded_total": refunded_total,
+    }
+
+
+class Waiters:
+    """Long polls waiting for a payment's status to change, keyed by payment row id."""
+
+    def __init__(self):
+        self._events = {}
+
+    def event(self, rowid):
+        ev = self._events.get(rowid)
+        if ev is None:
+            ev = self._events[rowid] = asyncio.Event()
+        return ev
+
+    def wake(self, rowid):
+        ev = self._events.pop(rowid, None)
+        if ev is not None:
+            ev.set()
+
+    async def wait(self, rowid, timeout):
+        ev = self.event(rowid)
+        try:
+            await asyncio.wait_for(ev.wait(), timeout)
+            return True
+        except asyncio.TimeoutError:
+            return False
+
+
+class PaymentService:
+    def __init__(self, cfg, store, antom, notify_url, clock=time.time):
+        self.cfg = cfg
+        self.store = store
+        self.antom = antom
+        self.notify_url = notify_url
+        self.clock = clock
+        self.waiters = Waiters()
+        self._locks = {}
+
+    def lock(self, key):
+        lk = self._locks.get(key)
+        if lk is None:
+            lk = self._locks[key] = asyncio.Lock()
+        return lk
+
+    def view(self, row):
+        return payment_view(row, self.store.refunded_total(row["id"]) if row["status"] == "PAID" else 0)
+
+    def get(self, terminal_id, order_id):
+        row = self.store.payment(terminal_id, order_id)
+        if row is None:
+            raise ServiceError(404, "NOT_FOUND", "no payment %s for this terminal" % order_id)
+        return row
+
+    # --- create ------------------------------------------------------------------------------
+    async def create(self, terminal_id, order_id, amount, currency, description):
+        async with self.lock(("pay", terminal_id, order_id)):
+            row = self.store.payment(terminal_id, order_id)
+            if row is None:
+                prid = antom_mod.payment_request_id(terminal_id, order_id)
+                expires_at = int(self.clock()) + self.cfg["gateway"]["code_lifetime"]
+                body = self.antom.pay_body(prid, order_id, amount, currency, description, self.notify_url,
+                                           self.cfg["merchant"], terminal_id, expires_at)
+                with self.store.transaction():
+                    rowid = self.store.insert_payment(
+                        terminal_id=terminal_id, order_id=order_id, payment_request_id=prid, amount=amount,
+                        currency=currency, description=description, status="CREATING",
+                        pay_body=body.decode("utf-8"), expires_at=expires_at)
+                    self.store.event("payment_requested", terminal_id, order_id, amount=amount,
+                                     currency=currency, payment_request_id=prid)
+                row = self.store.payment_by_rowid(rowid)
+            elif (row["amount"], row["currency"], row["description"]) != (amount, currency, description):
+                raise ServiceError(409, "ORDER_MISMATCH",
+                                   "order %s already exists with another amount, currency or description" % order_id)
+            if row["status"] != "CREATING":
+                return self.view(row)
+            # Antom's rule: a pay whose answer was lost is re-sent with the same body.
+            result = await self.antom.pay(row["pay_body"].encode("utf-8"))
+            return self.view(self._apply_pay(row, result))
+
+    def _apply_pay(self, row, result):
+        code = antom_mod.code_value(result.body) if result.signed else None
+        tid, oid = row["terminal_id"], row["order_id"]
+        if result.signed and code and result.status in ("S", "U"):
+            expires = antom_mod.parse_iso((result.body.get("orderCodeForm") or {}).get("expireTime"))
+            with self.store.transaction():
+                fresh = self.store.payment_by_rowid(row["id"])
+                if fresh["status"] != "CREATING":
+                    return fresh
+                self.store.update_payment(
+                    row["id"], status="PENDING", code_value=code, payment_id=result.body.get("paymentId"),
+                    expires_at=expires or row["expires_at"],
+                    next_check_at=self.clock() + self.cfg["reconciler"]["first_inquiry_after"])
+                self.store.event("payment_created", tid, oid, payment_id=result.body.get("paymentId"),
+                                 result=result.status + " " + result.code, expires_at=expires)
+            self.waiters.wake(row["id"])
+            return self.store.payment_by_rowid(row["id"])
+        if result.signed and result.status == "F" and result.code not in ("REQUEST_TRAFFIC_EXCEED_LIMIT",):
+            with self.store.transaction():
+                fresh = self.store.payment_by_rowid(row["id"])
+                if fresh["status"] != "CREATING":
+                    return fresh
+                self.store.update_payment(row["id"], status="FAILED", reason=result.code)
+                self.store.event("payment_failed", tid, oid, source="pay", code=result.code, message=result.message)
+            self.waiters.wake(row["id"])
+            return self.store.payment_by_rowid(row["id"])
+        with self.store.transaction():
+            self.store.event("pay_unknown", tid, oid, status=result.status, code=result.code,
+                             signed=result.signed, http=result.http_status, message=result.message[:200])
+        if result.status == "F" and not result.signed:
+            raise ServiceError(502, "UPSTREAM_ERROR", "Antom refused the request unsigned (%s)" % result.code)
+        raise ServiceError(503, "UPSTREAM_UNAVAILABLE",
+                           "Antom's answer is not known yet (%s): retry the same request" % result.code)
+
+    # --- status --------------------------------------------------------------------------------
+    async def status(self, terminal_id, order_id, wait):
+        row = self.get(terminal_id, order_id)
+        if row["status"] in OPEN and wait > 0:
+            deadline = time.monotonic() + wait
+            while row["status"] in OPEN:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                await self.waiters.wait(row["id"], left)
+                row = self.store.payment_by_rowid(row["id"])
+        return self.view(row)
+
+    # --- upstream outcomes (notification, inquiry) ----------------------------------------------
+    def apply_outcome(self, row, payment_status, code=None, paid_time=None, source="inquiry"):
+        """Apply Antom's paymentStatus (SUCCESS, FAIL, CANCELLED, PROCESSING) to a payment row."""
+        tid, oid, rowid = row["terminal_id"], row["order_id"], row["id"]
+        now = self.clock()
+        changed = False
+        with self.store.transaction():
+            row = self.store.payment_by_rowid(rowid)
+            status = row["status"]
+            if status in OPEN:
+                if payment_status == "SUCCESS":
+                    self.store.update_payment(rowid, status="PAID", paid_at=paid_time or int(now), reason=None)
+                    self.store.event("payment_paid", tid, oid, source=source)
+                    changed = True
+                elif payment_status == "FAIL":
+                    expired = code == "ORDER_IS_CLOSED" and now >= row["expires_at"] - 5
+                    self.store.update_payment(rowid, status="EXPIRED" if expired else "FAILED", reason=code)
+                    self.store.event("payment_expired" if expired else "payment_failed", tid, oid,
+                                     source=source, code=code)
+                    changed = True
+                elif payment_status == "CANCELLED":
+                    self.store.update_payment(rowid, status="CANCELLED", reason=code or "CANCELLED_AT_ANTOM",
+                                              cancel_state="DONE")
+                    self.store.event("payment_cancelled", tid, oid, source=source, code=code)
+                    changed = True
+            elif payment_status == "SUCCESS" and status in ("CANCELLED", "EXPIRED"):
+                # The customer paid after the terminal gave up: return the money (cancel, else refund).
+                if not row["late"]:
+                    self.store.update_payment(rowid, late=1, cancel_state="PENDING", next_check_at=0)
+                    self.store.event("late_payment", tid, oid, source=source, status=status)
+            elif payment_status == "SUCCESS" and status == "FAILED" and not row["late"]:
+                self.store.update_payment(rowid, late=1, cancel_state="PENDING", next_check_at=0)
+                self.store.event("late_payment", tid, oid, source=source, status=status)
+            else:
+                self.store.event("outcome_ignored", tid, oid, source=source, status=status,
+                                 upstream=payment_status, code=code)
+        if changed:
+            self.waiters.wake(rowid)
+        return self.store.payment_by_rowid(rowid)
+
+    # --- cancel ----------------------------------------------------------------------------------
+    async def cancel(self, terminal_id, order_id, reason="CASHIER"):
+        row = self.get(terminal_id, order_id)
+        async with self.lock(("pay", terminal_id, order_id)):
+            row = self.store.payment_by_rowid(row["id"])
+            if row["status"] in FINAL:
+                return self.view(row)
+            if row["status"] == "PENDING":
+                # A payment that already landed wins over the cancel.
+                result = await self.antom.inquiry(row["payment_request_id"],
+                                                  timeout=self.cfg["gateway"]["cancel_inquiry_timeout"])
+                row = self.apply_inquiry(row, result)
+                if row["status"] in FINAL:
+                    return self.view(row)
+            self.give_up(row, "CANCELLED", reason)
+        await self.reconcile_cancel(self.store.payment_by_rowid(row["id"]))
+        return self.view(self.store.payment_by_rowid(row["id"]))
+
+    def give_up(self, row, status, reason):
+        """Final status for the terminal now; the cancel at Antom follows (and is retried)."""
+        with self.store.transaction():
+            fresh = self.store.payment_by_rowid(row["id"])
+            if fresh["status"] in FINAL:
+                return fresh
+            self.store.update_payment(row["id"], status=status, reason=reason, cancel_state="PENDING",
+                                      next_check_at=0)
+            self.store.event("payment_" + status.lower(), row["terminal_id"], row["order_id"], reason=reason)
+        self.waiters.wake(row["id"])
+        return self.store.payment_by_rowid(row["id"])
+
+    def apply_inquiry(self, row, result):
+        if result.signed and result.status == "S":
+            ps = result.body.get("paymentStatus")
+            if ps in ("SUCCESS", "FAIL", "CANCELLED"):
+                return self.apply_outcome(row, ps, result.body.get("paymentResultCode"),
+                                          antom_mod.parse_iso(result.body.get("paymentTime")), "inquiry")
+        return self.store.payment_by_rowid(row["id"])
+
+    async def reconcile_cancel(self, row):
+        """One attempt at returning a given-up payment's money at Antom; retried by the reconciler."""
+        async with self.lock(("cancel", row["id"])):
+            row = self.store.payment_by_rowid(row["id"])
+            state = row["cancel_state"]
+            retry_at = self.clock() + self.cfg["reconciler"]["retry_interval"]
+            tid, oid = row["terminal_id"], row["order_id"]
+            if state == "PENDING":
+                result = await self.antom.cancel(row["payment_request_id"])
+                done = result.signed and (result.status == "S" or result.code in (
+                    "ORDER_NOT_EXIST", "ORDER_IS_CANCELED"))
+                if done:
+                    with self.store.transaction():
+                        self.store.update_payment(row["id"], cancel_state="DONE", attempts=row["attempts"] + 1)
+                        self.store.event("antom_cancelled", tid, oid, code=result.code)
+                        if row["late"]:
+                            self._alert(row, "LATE_PAYMENT",
+                                        "paid after the terminal gave up; cancelled at Antom (money returned)")
+                    return
+                if result.signed and result.code == "CANCEL_WINDOW_EXCEED":
+                    with self.store.transaction():
+                        self.store.update_payment(row["id"], cancel_state="REFUND", next_check_at=0)
+                        self.store.event("antom_cancel_window_exceeded", tid, oid)
+                    row = self.store.payment_by_rowid(row["id"])
+                    state = "REFUND"
+                elif result.signed and result.code == "ORDER_STATUS_INVALID":
+                    # e.g. the payment already has refunds: find out what it is before acting.
+                    inq = await self.antom.inquiry(row["payment_request_id"])
+                    with self.store.transaction():
+                        ps = inq.body.get("paymentStatus") if inq.signed and inq.status == "S" else None
+                        if ps in ("FAIL", "CANCELLED"):
+                            self.store.update_payment(row["id"], cancel_state="DONE")
+                            self.store.event("antom_cancel_not_needed", tid, oid, upstream=ps)
+                        elif ps == "SUCCESS":
+                            self.store.update_payment(row["id"], cancel_state="REFUND", next_check_at=0)
+                            self.store.event("antom_cancel_refused", tid, oid, code=result.code)
+                        else:
+                            self.store.update_payment(row["id"], next_check_at=retry_at, attempts=row["attempts"] + 1)
+                    if ps != "SUCCESS":
+                        return
+                    row = self.store.payment_by_rowid(row["id"])
+                    state = "REFUND"
+                else:
+                    with self.store.transaction():
+                        self.store.update_payment(row["id"], next_check_at=retry_at, attempts=row["attempts"] + 1)
+                        self.store.event("antom_cancel_retry", tid, oid, status=result.status, code=result.code,
+                                         signed=result.signed)
+                        if result.signed and result.status == "F" and row["late"] and row["attempts"] == 0:
+                            self._alert(row, "LATE_PAYMENT_UNRESOLVED",
+                                        "paid after the terminal gave up; cancel refused (%s), retrying" % result.code)
+                    return
+            if state == "REFUND":
+                await self._late_refund(row)
+
+    async def _late_refund(self, row):
+        """Refund the whole payment (cancel window passed) with a deterministic refund id."""
+        prid = row["payment_request_id"]
+        ref = self.store.refund(row["id"], "LATE")
+        if ref is None:
+            with self.store.transaction():
+                rowid = self.store.insert_refund(
+                    payment=row["id"], refund_id="LATE", refund_request_id=antom_mod.refund_request_id(prid, "LATE"),
+                    amount=row["amount"], currency=row["currency"], status="PENDING", kind="LATE")
+                self.store.event("late_refund_requested", row["terminal_id"], row["order_id"], amount=row["amount"])
+            ref = self.store.refund_by_rowid(rowid)
+        payment_id = row["payment_id"]
+        if payment_id is None:
+            inq = await self.antom.inquiry(prid)
+            payment_id = inq.body.get("paymentId") if inq.signed else None
+            if payment_id is None:
+                with self.store.transaction():
+                    self.store.update_payment(row["id"], next_check_at=self.clock() + self.cfg["reconciler"]["retry_interval"])
+                return
+            with self.store.transaction():
+                self.store.update_payment(row["id"], payment_id=payment_id)
+            row = self.store.payment_by_rowid(row["id"])
+        ref = await self.send_refund(row, ref)
+        with self.store.transaction():
+            if ref["status"] == "SUCCEEDED":
+                self.store.update_payment(row["id"], cancel_state="DONE")
+                self._alert(row, "LATE_PAYMENT", "paid after the terminal gave up; refunded in full")
+            elif ref["status"] == "FAILED":
+                self.store.update_payment(row["id"], cancel_state="FAILED")
+                self._alert(row, "LATE_PAYMENT_UNRESOLVED",
+                            "paid after the terminal gave up; refund refused (%s): operator action needed" % ref["reason"])
+            else:
+                self.store.update_payment(row["id"], next_check_at=self.clock() + self.cfg["reconciler"]["retry_interval"])
+
+    def _alert(self, row, kind, message):
+        self.store.add_alert(row["terminal_id"], row["id"], kind, message)
+        self.store.event("alert", row["terminal_id"], row["order_id"], kind=kind, message=message)
+
+    # --- refunds ---------------------------------------------------------------------------------
+    async def refund(self, terminal_id, order_id, refund_id, amount):
+        row = self.get(terminal_id, order_id)
+        async with self.lock(("refund", row["id"])):
+            row = self.store.payment_by_rowid(row["id"])
+            ref = self.store.refund(row["id"], refund_id)
+            if ref is not None:
+                if ref["amount"] != amount:
+                    raise ServiceError(409, "REFUND_MISMATCH",
+                                       "refund %s already exists with another amount" % refund_id)
+                if ref["status"] == "PENDING":
+                    ref = await self.send_refund(row, ref)
+                return refund_view(ref, row, self.store.refunded_total(row["id"]))
+            if row["status"] != "PAID" or row["payment_id"] is None:
+                raise ServiceError(409, "NOT_REFUNDABLE", "payment %s is %s, not PAID" % (order_id, row["status"]))
+            left = row["amount"] - self.store.refunded_total(row["id"], include_pending=True)
+            if amount > left:
+                raise ServiceError(409, "REFUND_EXCEEDS_PAYMENT",
+                                   "at most %d can still be refunded" % max(left, 0))
+            with self.store.transaction():
+                rowid = self.store.insert_refund(
+                    payment=row["id"], refund_id=refund_id,
+                    refund_request_id=antom_mod.refund_request_id(row["payment_request_id"], refund_id),
+                    amount=amount, currency=row["currency"], status="PENDING", kind="SUPERVISOR")
+                self.store.event("refund_requested", terminal_id, order_id, refund_id=refund_id, amount=amount)
+            ref = await self.send_refund(row, self.store.refund_by_rowid(rowid))
+            return refund_view(ref, row, self.store.refunded_total(row["id"]))
+
+    async def send_refund(self, payment_row, ref):
+        """One refund attempt (same refundRequestId every time). PENDING stays for the reconciler."""
+        result = await self.antom.refund(ref["refund_request_id"], payment_row["payment_id"], ref["amount"],
+                                         ref["currency"], "late payment" if ref["kind"] == "LATE" else None)
+        tid, oid = payment_row["terminal_id"], payment_row["order_id"]
+        with self.store.transaction():
+            if result.signed and result.status == "S":
+                self.store.update_refund(ref["id"], status="SUCCEEDED", antom_refund_id=result.body.get("refundId"))
+                self.store.event("refund_succeeded", tid, oid, refund_id=ref["refund_id"], amount=ref["amount"])
+            elif result.signed and result.status == "F":
+                self.store.update_refund(ref["id"], status="FAILED", reason=result.code)
+                self.store.event("refund_failed", tid, oid, refund_id=ref["refund_id"], code=result.code)
+            else:
+                self.store.update_refund(ref["id"], next_check_at=self.clock() + self.cfg["reconciler"]["retry_interval"])
+                self.store.event("refund_unknown", tid, oid, refund_id=ref["refund_id"], code=result.code,
+                                 signed=result.signed)
+        return self.store.refund_by_rowid(ref["id"])
+
+    # --- reconciler steps ------------------------------------------------------------------------
+    async def check_open(self, row):
+        """Inquiry of an open payment without a final result; expiry when its code has run out."""
+        now = self.clock()
+        rc = self.cfg["reconciler"]
+        if row["status"] == "PENDING":
+            result = await self.antom.inquiry(row["payment_request_id"])
+            row = self.apply_inquiry(row, result)
+            if row["status"] in FINAL:
+                return
+        if now >= row["expires_at"] + rc["expiry_grace"]:
+            async with self.lock(("pay", row["terminal_id"], row["order_id"])):
+                row = self.store.payment_by_rowid(row["id"])
+                if row["status"] in OPEN:
+                    row = self.give_up(row, "EXPIRED", "EXPIRED")
+            await self.reconcile_cancel(row)
+            return
+        if row["status"] in OPEN:
+            with self.store.transaction():
+                next_at = now + rc["inquiry_interval"]
+                if row["status"] == "CREATING":
+                    next_at = row["expires_at"] + rc["expiry_grace"]
+                self.store.update_payment(row["id"], next_check_at=min(next_at, row["expires_at"] + rc["expiry_grace"]))
+
+    async def retry_refund(self, ref):
+        row = self.store.payment_by_rowid(ref["payment"])
+        if ref["kind"] == "LATE":
+            await self.reconcile_cancel(row)
+            return
+        async with self.lock(("refund", row["id"])):
+            ref = self.store.refund_by_rowid(ref["id"])
+            if ref["status"] == "PENDING":
+                await self.send_refund(row, ref)

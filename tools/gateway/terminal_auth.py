@@ -1,0 +1,94 @@
+"""Checks a terminal's request signature, timestamp and nonce (docs/protocol.md, firmware/auth.py).
+
+Terminal secrets are cached for `cache_ttl` seconds so the hot path does not hit SQLite for them;
+a `terminal revoke` from the CLI (another process) therefore takes effect within that time.
+Nonces go straight to SQLite (a primary-key insert is the check), so a replay is refused across
+restarts too.
+"""
+import time
+
+from firmware import auth
+
+
+class AuthError(Exception):
+    def __init__(self, code, message, secret=None, extra=None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.secret = secret   # sign the error with it when the terminal is known
+        self.extra = extra or {}
+
+
+class Caller:
+    __slots__ = ("terminal_id", "secret", "nonce")
+
+    def __init__(self, terminal_id, secret, nonce):
+        self.terminal_id = terminal_id
+        self.secret = secret
+        self.nonce = nonce
+
+
+class TerminalAuth:
+    def __init__(self, store, window=300, nonce_ttl=900, cache_ttl=1.0, clock=time.time):
+        self.store = store
+        self.window = window
+        self.nonce_ttl = nonce_ttl
+        self.cache_ttl = cache_ttl
+        self.clock = clock
+        self._cache = {}
+        self._last_prune = 0.0
+
+    def terminal(self, terminal_id):
+        """(secret, revoked) or None, cached briefly."""
+        now = time.monotonic()
+        hit = self._cache.get(terminal_id)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        row = self.store.terminal(terminal_id)
+        value = None if row is None else (row["secret"], row["revoked_at"] is not None)
+        self._cache[terminal_id] = (now + self.cache_ttl, value)
+        if len(self._cache) > 10000:
+            self._cache.clear()
+        return value
+
+    def secret_for(self, terminal_id):
+        known = self.terminal(terminal_id) if terminal_id else None
+        return known[0] if known else None
+
+    def forget(self, terminal_id=None):
+        if terminal_id is None:
+            self._cache.clear()
+        else:
+            self._cache.pop(terminal_id, None)
+
+    def check(self, method, target, headers, body, skip_window=False):
+        """The authenticated caller, or AuthError. `headers`: a case-insensitive mapping."""
+        terminal_id = headers.get("x-terminal-id")
+        timestamp = headers.get("x-timestamp")
+        nonce = headers.get("x-nonce")
+        signature = headers.get("x-signature")
+        if not terminal_id:
+            raise AuthError("MISSING_AUTH", "X-Terminal-Id is missing")
+        known = self.terminal(terminal_id)
+        if known is None:
+            raise AuthError("UNKNOWN_TERMINAL", "no such terminal")
+        secret, revoked = known
+        if not timestamp or not nonce or not signature:
+            raise AuthError("MISSING_AUTH", "X-Timestamp, X-Nonce and X-Signature are required", secret)
+        if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 12 or not auth.valid_nonce(nonce):
+            raise AuthError("MISSING_AUTH", "X-Timestamp must be Unix seconds and X-Nonce 16-64 lowercase hex",
+                            secret)
+        if revoked:
+            raise AuthError("TERMINAL_REVOKED", "this terminal has been revoked", secret)
+        if not auth.verify_request(secret, method, target, timestamp, nonce, body, signature):
+            raise AuthError("BAD_SIGNATURE", "the request signature does not verify", secret)
+        now = self.clock()
+        if not skip_window and abs(int(timestamp) - now) > self.window:
+            raise AuthError("STALE_TIMESTAMP", "X-Timestamp is more than %d s from the gateway's clock" % self.window,
+                            secret, {"time": int(now)})
+        if not self.store.remember_nonce(terminal_id, nonce, now):
+            raise AuthError("NONCE_REUSED", "this nonce was already used", secret)
+        if now - self._last_prune > 60:
+            self._last_prune = now
+            self.store.forget_nonces(now - self.nonce_ttl)
+        return Caller(terminal_id, secret, nonce)
