@@ -18,7 +18,8 @@
         sb.expire(payment_id)
         sb.restart()            # same data dir, same port
 
-`running_sandbox(client_id=..., merchant_public_pem=..., time_scale=..., data_dir=..., args=[...])`
+`running_sandbox(client_id=..., merchant_public_pem=..., time_scale=..., data_dir=..., args=[...],
+port=0, tls=(cert_file, key_file, ca_file))`
 starts `python -m tools.sandbox serve` as a subprocess on 127.0.0.1 (port 0 -> a free port) in a
 temporary data dir, registers the client id and key first, and stops it on exit. `args` adds serve
 options (e.g. ["--code-lifetime", "2", "--fault", "slow=1"]). Server logs: DATA_DIR/server.log.
@@ -26,6 +27,7 @@ options (e.g. ["--code-lifetime", "2", "--fault", "slow=1"]). Server logs: DATA_
 import contextlib
 import json
 import os
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -43,18 +45,23 @@ START_TIMEOUT = 20.0
 
 class Sandbox:
     def __init__(self, data_dir: str, client_id: str, merchant_private_key, time_scale: float,
-                 args: list[str]):
+                 args: list[str], port: int = 0, tls: tuple | None = None):
         self.data_dir = data_dir
         self.client_id = client_id
         self.merchant_private_key = merchant_private_key
         self.time_scale = time_scale
         self.args = list(args)
-        self.port = 0
+        self.port = port
+        self.tls = tls  # (cert file, key file, CA file) to serve HTTPS
         self.base_url = None
         self.public_key_pem = None
         self.public_key = None
         self.process = None
-        self.http = httpx.Client(timeout=30, trust_env=False)
+        self.http = self._client()
+
+    def _client(self) -> httpx.Client:
+        verify = ssl.create_default_context(cafile=self.tls[2]) if self.tls else True
+        return httpx.Client(timeout=30, trust_env=False, verify=verify)
 
     # --- life cycle ------------------------------------------------------------------------------
     def start(self) -> None:
@@ -63,6 +70,8 @@ class Sandbox:
             pass
         command = [sys.executable, "-m", "tools.sandbox", "serve", "--data", self.data_dir,
                    "--port", str(self.port), "--time-scale", repr(self.time_scale)] + self.args
+        if self.tls:
+            command += ["--tls-cert", self.tls[0], "--tls-key", self.tls[1]]
         self.process = subprocess.Popen(command, cwd=ROOT, stdout=open(out_path, "w"),
                                         stderr=open(os.path.join(self.data_dir, "server.log"), "a"),
                                         stdin=subprocess.DEVNULL)
@@ -95,7 +104,7 @@ class Sandbox:
 
     def stop(self) -> None:
         self.http.close()  # idle keep-alive connections would slow the server's shutdown
-        self.http = httpx.Client(timeout=30, trust_env=False)
+        self.http = self._client()
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             try:
@@ -168,7 +177,8 @@ class Sandbox:
 
 @contextlib.contextmanager
 def running_sandbox(client_id: str = "SANDBOX_TEST", merchant_public_pem: bytes | str | None = None,
-                    time_scale: float = 0.001, data_dir: str | None = None, args=()):
+                    time_scale: float = 0.001, data_dir: str | None = None, args=(), port: int = 0,
+                    tls: tuple | None = None):
     merchant_key = None
     if merchant_public_pem is None:
         merchant_key = signature.generate_private_key()
@@ -181,7 +191,7 @@ def running_sandbox(client_id: str = "SANDBOX_TEST", merchant_public_pem: bytes 
         store = Store(data_dir)
         store.register_merchant(client_id, merchant_public_pem)
         store.close()
-        sandbox = Sandbox(data_dir, client_id, merchant_key, time_scale, list(args))
+        sandbox = Sandbox(data_dir, client_id, merchant_key, time_scale, list(args), port, tls)
         sandbox.start()
         try:
             yield sandbox
