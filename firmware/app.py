@@ -114,7 +114,7 @@ class Application:
                 self.clock.set(t)
         self.journal = Journal(self.path("journal.json"))
         self.flow = Flow(cfg, self.journal, self.gateway, self.runner, self.clock, describe=self.describe,
-                         events=self.event)
+                         events=self.event, online=False)
         if cfg.watchdog_ms:
             self.wdt = self._machine().WDT(timeout=cfg.watchdog_ms)
         return self

@@ -53,7 +53,7 @@ def _since(t):
 
 
 class Flow:
-    def __init__(self, cfg, journal, client, runner, clock, describe=None, events=None):
+    def __init__(self, cfg, journal, client, runner, clock, describe=None, events=None, online=True):
         self.cfg = cfg
         self.journal = journal
         self.client = client
@@ -65,7 +65,7 @@ class Flow:
         self.state = IDLE
         self.view = ("idle", {})
         self.view_seq = 0
-        self.online = True
+        self.online = online  # the app starts offline until the gateway has answered once
         self.digits = ""
         self.pin = ""
         self.message = None
