@@ -13,9 +13,10 @@ from firmware import auth
 
 
 class Answer:
-    __slots__ = ("status", "body", "verified", "raw", "headers")
+    __slots__ = ("status", "body", "verified", "raw", "headers", "nonce")
 
-    def __init__(self, status, body, verified, raw, headers):
+    def __init__(self, status, body, verified, raw, headers, nonce=None):
+        self.nonce = nonce
         self.status = status
         self.body = body
         self.verified = verified
@@ -72,7 +73,7 @@ class TerminalClient:
             body = resp.json()
         except ValueError:
             body = None
-        return Answer(resp.status_code, body, verified, resp.content, resp.headers)
+        return Answer(resp.status_code, body, verified, resp.content, resp.headers, nonce)
 
     # --- the protocol ------------------------------------------------------------------------
     def create(self, order_id, amount, currency="USD", description=""):

@@ -346,7 +346,7 @@ class PaymentService:
 
     def _alert(self, row, kind, message):
         self.store.add_alert(row["terminal_id"], row["id"], kind, message)
-        self.store.event("alert", row["terminal_id"], row["order_id"], kind=kind, message=message)
+        self.store.event("alert", row["terminal_id"], row["order_id"], alert_kind=kind, message=message)
 
     # --- refunds ---------------------------------------------------------------------------------
     async def refund(self, terminal_id, order_id, refund_id, amount):
