@@ -123,12 +123,14 @@ class Screens:
     def _money(self, minor):
         return money.format(minor, self.currency)
 
-    def _stack(self, top, rows, bottom, bg):
-        """Boxes for rows of (key, text, font, fg, height) centred vertically between top and bottom.
+    def _stack(self, top, rows, bottom, bg, x=0, W=None):
+        """Boxes for rows of (key, text, font, fg, height) centred vertically between top and bottom
+        (in the column x .. x + W, the full width by default).
 
         The gaps above and below are boxes too, so the whole band is painted exactly once.
         """
-        W = self.lcd.width
+        if W is None:
+            W = self.lcd.width
         used = 0
         for r in rows:
             used += r[4]
@@ -145,13 +147,13 @@ class Screens:
         gap = (space - used) // 2
         boxes = []
         if gap > 0:
-            boxes.append(("gap_top", 0, top, W, gap, "fill", bg))
+            boxes.append(("gap_top", x, top, W, gap, "fill", bg))
         y = top + gap
         for key, text, font, fg, h in rows:
-            boxes.append((key, 0, y, W, h, "text", text, font, fg, bg, _CENTER))
+            boxes.append((key, x, y, W, h, "text", text, font, fg, bg, _CENTER))
             y += h
         if bottom - y > 0:
-            boxes.append(("gap_bottom", 0, y, W, bottom - y, "fill", bg))
+            boxes.append(("gap_bottom", x, y, W, bottom - y, "fill", bg))
         return boxes
 
     def _header(self, text, bg, fg=WHITE):
@@ -241,10 +243,25 @@ class Screens:
         W = self.lcd.width
         H = self.lcd.height
         text = self._money(minor)
-        font = self._fit(text, (font_large, font_medium, font_small))
-        amount_h = font.HEIGHT + (10 if not self.narrow else 6)
         hint = "%s: stop" % self.keys[1]
         count = self._countdown_text(seconds)
+        modules = packed[1][1]
+        if W > H:  # landscape: the QR as a square on the left, the words in a column beside it
+            size = H // (modules + 2 * qrdraw.QUIET)
+            if size < qrdraw.MIN_MODULE:
+                return self._too_large(modules)
+            side = size * (modules + 2 * qrdraw.QUIET)
+            col = W - side
+            font = textdraw.fit((font_large, font_medium, font_small), text, col - 6)
+            rows = [("amount", text, font, INK, font.HEIGHT + 8),
+                    ("countdown", count, font_small, INK, 24),
+                    ("hint", hint, font_small, MUTED, 24)]
+            boxes = [("qr", 0, 0, side, H, "qr", packed[0])] + self._stack(0, rows, H, WHITE, side, col)
+            self._qr_args = (code, minor)
+            self._show("qr", boxes)
+            return True
+        font = self._fit(text, (font_large, font_medium, font_small))
+        amount_h = font.HEIGHT + (10 if not self.narrow else 6)
         if self.narrow:  # two footer lines: countdown, hint
             foot_h = 40
             qr_h = H - amount_h - foot_h
@@ -260,13 +277,15 @@ class Screens:
                      ("qr", 0, amount_h, W, qr_h, "qr", packed[0]),
                      ("countdown", 0, H - foot_h, half, foot_h, "text", count, font_small, INK, WHITE, _LEFT),
                      ("hint", half, H - foot_h, W - half, foot_h, "text", hint, font_small, MUTED, WHITE, _RIGHT)]
-        rows = packed[1][1]
-        if qrdraw.module_size(rows, W, qr_h) < qrdraw.MIN_MODULE:
-            self.error("QR code too large for this display (%d modules)" % rows, kind="hardware")
-            return False
+        if qrdraw.module_size(modules, W, qr_h) < qrdraw.MIN_MODULE:
+            return self._too_large(modules)
         self._qr_args = (code, minor)
         self._show("qr", boxes)
         return True
+
+    def _too_large(self, modules):
+        self.error("QR code too large for this display (%d modules)" % modules, kind="hardware")
+        return False
 
     def countdown(self, seconds):
         """Update the countdown of the QR screen (nothing else is redrawn)."""

@@ -195,15 +195,19 @@ class LCD:
         self.dc.value(1)
         return self.buffer
 
-    def send(self, n):
-        """Send the first n bytes of the shared buffer as pixel data."""
-        # Slicing a memoryview allocates on MicroPython: keep the few lengths a screen uses.
+    def view(self, n):
+        """The first n bytes of the shared buffer as a memoryview, cached: slicing a memoryview
+        allocates on MicroPython, and a screen uses only a few lengths."""
         view = self._views.get(n)
         if view is None:
             if len(self._views) >= 8:
                 self._views.clear()
             view = self._views[n] = self.mv[:n]
-        self._write(view)
+        return view
+
+    def send(self, n):
+        """Send the first n bytes of the shared buffer as pixel data."""
+        self._write(self.view(n))
 
     def write(self, buf):
         """Send caller-owned pixel bytes (RGB565 big-endian) inside an open window."""

@@ -72,7 +72,7 @@ def draw(lcd, qr, x, y, w, h, dark=DARK, light=LIGHT):
     dh = dark >> 8
     dl = dark & 0xFF
     reps = per_chunk if per_chunk < size else size
-    first_row = lcd.mv[:line]
+    first_row = lcd.view(line)
     for my in range(width):
         # Build one pixel row of this module row, then copy it so that one SPI write carries
         # up to `reps` identical rows.

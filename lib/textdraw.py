@@ -21,6 +21,8 @@ def _glyph(font, ch):
     i = font.CHARS.find(ch)
     if i < 0:
         i = font.CHARS.find("?")
+        if i < 0:
+            i = 0
     return i * 7
 
 
@@ -85,6 +87,16 @@ def box(lcd, x, y, w, h, text, font, fg, bg, align=CENTER, scale=1, margin=6):
     bits = font.BITMAPS
     fh = fg >> 8
     fl = fg & 0xFF
+    # Glyph offsets into META, found once per box: the row loop then allocates nothing
+    # (iterating a str would make a new one-character string per character per row).
+    count = len(text)
+    glyphs = bytearray(2 * count)
+    j = 0
+    for ch in text:
+        m = _glyph(font, ch)
+        glyphs[j] = m >> 8
+        glyphs[j + 1] = m & 0xFF
+        j += 2
     r = 0
     while r < h:
         n = rows_per if h - r > rows_per else h - r
@@ -96,8 +108,8 @@ def box(lcd, x, y, w, h, text, font, fg, bg, align=CENTER, scale=1, margin=6):
             fy //= scale
             base_row = k * row_bytes
             pen = tx
-            for ch in text:
-                m = _glyph(font, ch)
+            for j in range(0, 2 * count, 2):
+                m = (glyphs[j] << 8) | glyphs[j + 1]
                 gy = fy - meta[m + 3]
                 ih = meta[m + 4]
                 if 0 <= gy < ih:

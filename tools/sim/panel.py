@@ -150,6 +150,7 @@ class Panel:
         self.in_ram_write = False
         if self.commands[byte] == 0:
             self._execute(now)
+            self.cmd = None  # complete: any data now would be outside a command
         elif self.commands[byte] is None:
             self._start_ram_write(continue_=byte == RAMWRC)
 
