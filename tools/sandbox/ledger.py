@@ -67,6 +67,7 @@ class Ledger:
     def __init__(self, store, config: Config):
         self.store = store
         self.config = config
+        self.on_queued = lambda: None  # the notifier sets this to wake up at once
 
     # --- faults ----------------------------------------------------------------------------------
     def faults_for(self, description: str, value: int) -> dict:
@@ -328,3 +329,4 @@ class Ledger:
             "lost" if chosen.get("notify-lost") else "pending",
             time.time() + chosen.get("notify-late", 0),
             int(chosen.get("notify-bad-signature", 0)), 1 if chosen.get("notify-duplicate") else 0)
+        self.on_queued()

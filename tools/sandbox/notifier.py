@@ -42,6 +42,8 @@ class Notifier:
         self._wrong_key = None
         self._busy: set[int] = set()
         self._tasks: set[asyncio.Task] = set()
+        self._wake = asyncio.Event()
+        ledger.on_queued = self._wake.set
 
     def wrong_key(self):
         """A key that is not the sandbox's, for the notify-bad-signature fault."""
@@ -62,7 +64,11 @@ class Notifier:
                             task.add_done_callback(self._tasks.discard)
                 except Exception:  # keep delivering whatever one bad row does
                     log.exception("notifier tick failed")
-                await asyncio.sleep(TICK)
+                try:  # poll for due retries, but start at once when something is queued
+                    await asyncio.wait_for(self._wake.wait(), TICK)
+                except asyncio.TimeoutError:
+                    pass
+                self._wake.clear()
 
     async def deliver(self, client: httpx.AsyncClient, note: dict) -> None:
         try:
@@ -89,6 +95,7 @@ class Notifier:
             if note["duplicates"] > 0:  # the notify-duplicate fault: send the same body once more
                 self.store.update_notification(note["id"], sent=sent, duplicates=note["duplicates"] - 1,
                                                next_at=time.time(), last_error=None)
+                self._wake.set()
             else:
                 self.store.update_notification(note["id"], sent=sent, state="acked", last_error=None)
             return
