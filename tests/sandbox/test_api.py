@@ -353,3 +353,13 @@ def test_payments_are_scoped_to_their_merchant(sandbox):
                                                                                  "SANDBOX_OTHER", now, raw)})
     assert response.json()["result"]["resultCode"] == "ORDER_NOT_EXIST"
     assert response.headers["client-id"] == "SANDBOX_OTHER"
+
+
+def test_a_registered_key_that_does_not_load_is_client_invalid_not_a_crash(sandbox):
+    from tools.sandbox.store import Store
+    store = Store(sandbox.data_dir)
+    store.register_merchant("SANDBOX_BROKEN", "-----BEGIN PUBLIC KEY-----\nbroken\n-----END PUBLIC KEY-----\n")
+    store.close()
+    response = sandbox.call("pay", order(), client_id="SANDBOX_BROKEN")
+    assert response.status_code == 200
+    assert response.json()["result"]["resultCode"] == "CLIENT_INVALID"

@@ -57,6 +57,18 @@ def signed(private_key, path: str, client_id: str, body: dict, skew: float = 0.0
         "signature": signature.sign_message(private_key, "POST", path, client_id, moment, raw)})
 
 
+def merchant_public_key(store, client_id: str | None):
+    """The registered key of a client id, or None (unknown id, or a stored key that does not load)."""
+    pem = store.merchant_key(client_id) if client_id else None
+    if pem is None:
+        return None
+    try:
+        return signature.load_public_key(pem)
+    except ValueError:
+        log.error("registered key of %s does not load", client_id)
+        return None
+
+
 def make_endpoint(ledger, private_key):
     """The Starlette endpoint serving every operation under both path prefixes."""
 
@@ -70,11 +82,11 @@ def make_endpoint(ledger, private_key):
         except TooLarge:
             return unsigned("PARAM_ILLEGAL", "body larger than %d bytes" % MAX_BODY, http_status=413)
         client_id = request.headers.get("client-id")
-        merchant_pem = ledger.store.merchant_key(client_id) if client_id else None
-        if merchant_pem is None:
+        merchant_key = merchant_public_key(ledger.store, client_id)
+        if merchant_key is None:
             return unsigned("CLIENT_INVALID", "unknown client-id")
         request_time = request.headers.get("request-time")
-        if not signature.verify_message(signature.load_public_key(merchant_pem), "POST", path,
+        if not signature.verify_message(merchant_key, "POST", path,
                                         client_id, request_time, raw, request.headers.get("signature")):
             return unsigned("SIGNATURE_INVALID", "the signature is missing or wrong", client_id=client_id)
         try:
