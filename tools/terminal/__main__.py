@@ -37,6 +37,7 @@ def build_parser():
     fl.add_argument("--address", default=None, help="flash offset (default: 0x1000 for esp32, 0x0 for S3/C3)")
     fl.add_argument("--no-erase", action="store_true", help="keep the filesystem (skip erase-flash)")
     fl.add_argument("--before", default="default-reset", help="esptool --before (default-reset, no-reset, ...)")
+    fl.add_argument("--connect-attempts", type=int, help="esptool --connect-attempts (default: esptool's 7)")
     fl.add_argument("--dry-run", action="store_true", help="check the image and print the commands only")
 
     dp = sub.add_parser("deploy", help="compile and copy the firmware, only what changed")
@@ -45,6 +46,8 @@ def build_parser():
     dp.add_argument("--no-mip", action="store_true", help="do not install missing micropython-lib packages")
     dp.add_argument("--mip-index", help="mip package index URL (default: micropython.org)")
     dp.add_argument("--force", action="store_true", help="copy every file even if unchanged")
+    dp.add_argument("--frozen", action="store_true",
+                    help="the firmware is frozen into the flashed image: copy only boot.py and main.py")
 
     pv = sub.add_parser("provision", help="write /config.json (created at the gateway or given)")
     _port_arg(pv)
@@ -119,7 +122,7 @@ def run(args):
         if args.command == "deploy":
             from tools.terminal import deploy
             deploy.deploy(device, say, compiled=not args.source, mip=not args.no_mip, mip_index=args.mip_index,
-                          force=args.force)
+                          force=args.force, frozen=args.frozen)
             say("deploy complete: reset the terminal (EN button, or `mpremote connect PORT reset`) to start it")
         elif args.command == "status":
             from tools.terminal import status

@@ -50,10 +50,13 @@ def plan(files, on_device, old_manifest):
     return copy, sorted(delete - set(files))
 
 
-def deploy(device, log, root=build_mod.REPO, compiled=True, mip=True, mip_index=None, force=False):
+def deploy(device, log, root=build_mod.REPO, compiled=True, mip=True, mip_index=None, force=False, frozen=False):
     files = build_mod.build(root, compiled=compiled)
+    if frozen:  # firmware/ and lib/ are in the image: a filesystem copy would shadow them
+        files = {p: d for p, d in files.items() if p.lstrip("/") in build_mod.ENTRY_FILES}
     version = build_mod.read_version(root)
-    log("built %d files (%s), version %s" % (len(files), "mpy-cross -O2" if compiled else "source", version))
+    log("built %d files (%s), version %s" % (len(files), "frozen image: entry files only" if frozen else
+                                            "mpy-cross -O2" if compiled else "source", version))
 
     present = device.walk("/")
     stale = sorted(p for p in present if p.endswith(PART_SUFFIX))
@@ -93,6 +96,7 @@ def deploy(device, log, root=build_mod.REPO, compiled=True, mip=True, mip_index=
         "version": version,
         "complete": True,
         "compiled": compiled,
+        "frozen": frozen,
         "files": {p: hashlib.sha256(d).hexdigest() for p, d in sorted(files.items())},
         "packages": packages,
     }
