@@ -197,7 +197,8 @@ class Screens:
         W = self.lcd.width
         H = self.lcd.height
         title_h = 60 if not self.narrow else 38
-        font = self._fit(title, (font_large, font_medium, font_small), 12)
+        fonts = (font_medium, font_small) if self.narrow else (font_large, font_medium, font_small)
+        font = self._fit(title, fonts, 12)
         boxes = [("title", 0, 0, W, title_h, "text", title, font, WHITE, colour, _CENTER)]
         bottom, foot = self._footer(footer)
         boxes += self._stack(title_h, rows, bottom, WHITE)

@@ -1,0 +1,56 @@
+"""The display stack inside the real MicroPython: same bytes on the bus as under CPython, no
+allocation in the per-row paths, and the allocation figures the benchmark reports."""
+import pytest
+
+from tests.display.conftest import URL_60
+from tests.display.helpers import segno_encode
+from tests.display.mpy_harness import MODULES, cpython_stream_hash, setup
+
+pytestmark = pytest.mark.micropython
+
+
+@pytest.mark.parametrize("panel", ["st7789-135x240", "ili9341-240x320"])
+def test_qr_screen_sends_the_same_bytes_as_under_cpython(micropython, rig_factory, panel):
+    packed = segno_encode(URL_60)
+    out = micropython.run(setup(panel, packed) + (
+        "spi.h = hashlib.sha256()\n"
+        "screens.qr(PACKED, 1250, 178)\nscreens.countdown(177)\n"
+        "import binascii\nprint(binascii.hexlify(spi.h.digest()).decode())\n"
+    ), modules=MODULES)
+    from firmware.screens import Screens
+
+    rig = rig_factory(panel)
+    mark = rig.mark()
+    screens = Screens(rig.lcd, merchant="Corner Cafe", currency="USD")
+    screens.qr(packed, 1250, 178)
+    screens.countdown(177)
+    assert rig.panel.errors == []
+    assert out.strip() == cpython_stream_hash(rig, mark)
+
+
+def test_no_allocation_per_row(micropython):
+    """Drawing twice the rows allocates the same bytes: the row paths allocate nothing."""
+    packed = segno_encode(URL_60)
+    base = setup("st7789-240x320", packed) + "import qrdraw, textdraw, font_large\n"
+    warm = "qrdraw.draw(lcd, PACKED, 0, 0, 240, 240)\nqrdraw.draw(lcd, PACKED, 0, 0, 240, 120)\n"
+    qr_tall = micropython.alloc("qrdraw.draw(lcd, PACKED, 0, 0, 240, 240)", setup=base + warm, modules=MODULES)
+    qr_short = micropython.alloc("qrdraw.draw(lcd, PACKED, 0, 0, 240, 120)", setup=base + warm, modules=MODULES)
+    assert qr_tall == qr_short
+    text = "textdraw.box(lcd, 0, 0, 240, %d, '$12.50', font_large, 0, 0xFFFF)"
+    warm = (text % 200) + "\n" + (text % 50) + "\n"
+    tall = micropython.alloc(text % 200, setup=base + warm, modules=MODULES)
+    short = micropython.alloc(text % 50, setup=base + warm, modules=MODULES)
+    assert tall == short < 256
+    fill = micropython.alloc("lcd.fill_rect(0, 0, 240, 320, 0)", setup=base + "lcd.fill_rect(0, 0, 240, 320, 0)\n",
+                             modules=MODULES)
+    assert fill == 0
+
+
+def test_the_driver_buffer_is_the_largest_allocation(micropython):
+    """The LCD's row buffer (3840 bytes) is the one buffer; a whole QR screen allocates less."""
+    packed = segno_encode(URL_60)
+    base = setup("st7789-240x320", packed)
+    driver = micropython.alloc("panels.make(PANEL, spi, dc, cs=Pin(1))", setup=base, modules=MODULES)
+    assert 3840 <= driver < 4096 + 512
+    screen = micropython.alloc("screens.qr(PACKED, 1250, 178)", setup=base, modules=MODULES)
+    assert screen < 3840
