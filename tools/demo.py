@@ -1,34 +1,195 @@
-"""`make demo`: run the whole system on this machine, no hardware.
+"""`make demo`: the whole system on this machine, no hardware.
 
-This grows with the project. Today it shows the pieces that exist: the device's boot.py and main.py
-run under the CPython shims, then inside the real (WebAssembly) MicroPython.
+Starts, on 127.0.0.1 with free ports and a fresh data folder:
+  1. the Antom sandbox (tools/sandbox: the wallet and Antom's Order Code API),
+  2. the merchant gateway (tools/gateway), with a terminal provisioned by its CLI (`terminal add`),
+  3. one simulated terminal (tools/sim: the real firmware under CPython, emulated panel and keypad).
+
+In a terminal (TTY) it is interactive: type an amount and Enter; the QR code and the wallet URL
+appear; pay in a browser (open the URL) or with `python -m tools.sandbox pay URL`.
+Without a TTY (CI, pipes) it runs scripted sales and prints one line per sale with its final state,
+then exits 0 if every sale ended as it should. Every process it started is stopped on the way out.
+
+    python -m tools.demo [--scripted | --interactive] [--keep DIR] [--frames DIR]
 """
+import argparse
+import json
 import os
-import runpy
+import shutil
+import subprocess
 import sys
+import tempfile
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TERMINAL_ID = "DEMO1"
+PIN = "1234"
 
 
-def main():
-    sys.path[:0] = [os.path.join(ROOT, "lib"), ROOT]
-    from tests import shims
+def log(text):
+    print("demo: " + text, flush=True)
 
-    shims.install()
-    print("demo: booting the terminal firmware under the CPython shims (boot.py, then main.py)")
-    runpy.run_path(os.path.join(ROOT, "boot.py"), run_name="__main__")
-    runpy.run_path(os.path.join(ROOT, "main.py"), run_name="__main__")
-    print("demo: the same firmware inside the real WebAssembly MicroPython")
-    from tests.mpy import MicroPython
 
-    mp = MicroPython()
+class System:
+    """Sandbox + gateway + one provisioned terminal's flash, torn down by close()."""
+
+    def __init__(self, data, code_lifetime):
+        from tools.gateway.testing import GatewayProcess, write_config
+        from tools.sandbox.testing import running_sandbox
+
+        self.data = data
+        self._sandbox_cm = running_sandbox(client_id="SANDBOX_DEMO", time_scale=0.001,
+                                           data_dir=os.path.join(data, "sandbox"))
+        os.makedirs(os.path.join(data, "sandbox"), exist_ok=True)
+        self.sandbox = self._sandbox_cm.__enter__()
+        self.gateway = None
+        try:
+            log("sandbox (Antom + wallet) on %s" % self.sandbox.base_url)
+            cfg = write_config(os.path.join(data, "gateway"), self.sandbox,
+                               gateway={"code_lifetime": code_lifetime})
+            self.gateway_config = cfg
+            self.gateway = GatewayProcess(cfg).start()
+            log("gateway on %s" % self.gateway.base_url)
+            self.secret = self._provision()
+            self.flash = os.path.join(data, "terminal-flash")
+            from tools.sim.control import write_config as terminal_config
+            terminal_config(self.flash, self.gateway.base_url, TERMINAL_ID, self.secret, merchant="Demo Cafe")
+            log("terminal %s provisioned (flash folder %s)" % (TERMINAL_ID, self.flash))
+        except BaseException:
+            self.close()
+            raise
+
+    def _provision(self):
+        out = subprocess.run([sys.executable, "-m", "tools.gateway", "--config", self.gateway_config,
+                              "terminal", "add", TERMINAL_ID, "--pin", PIN, "--json"],
+                             cwd=ROOT, capture_output=True, text=True, timeout=60)
+        if out.returncode != 0:
+            raise RuntimeError("terminal add failed: " + out.stderr)
+        return json.loads(out.stdout.strip().splitlines()[-1])["secret"]
+
+    def close(self):
+        if self.gateway is not None:
+            self.gateway.stop()
+            self.gateway = None
+        if self._sandbox_cm is not None:
+            self._sandbox_cm.__exit__(None, None, None)
+            self._sandbox_cm = None
+
+
+# --- scripted (no TTY) ---------------------------------------------------------------------------
+def _money(minor):
+    return "%d.%02d USD" % (minor // 100, minor % 100)
+
+
+def scripted(system, frames=None):
+    from tools.sim.control import SimProcess
+
+    term = SimProcess(system.flash, frames=frames)
+    sb = system.sandbox
+    results = []
+
+    def line(n, amount, story, result, want):
+        ok = result == want
+        results.append(ok)
+        print("sale %d: %-10s %-44s -> %s%s" % (n, _money(amount), story, result,
+                                               "" if ok else "  (expected %s)" % want), flush=True)
+
+    def dismiss():
+        term.keys("ok")
+        term.wait_screen("idle", timeout=10)
+
+    def sale(amount):
+        term.keys(str(amount), "ok")
+        return term.wait_state("SHOW_QR", timeout=30)
+
     try:
-        print(mp.run("import sys\nprint('running on', sys.implementation.name)\n"
-                     "import firmware.app\nfirmware.app.main()", modules=["firmware"]), end="")
+        term.start()
+        term.wait_ready(timeout=30)
+        log("terminal booted and online; running 5 scripted sales")
+
+        qr = sale(1250)
+        sb.pay(qr["code"])
+        line(1, 1250, "customer scans and pays", term.wait_result()["state"], "PAID")
+        dismiss()
+
+        qr = sale(480)
+        sb.decline(qr["code"])
+        line(2, 480, "customer declines in the wallet", term.wait_result()["state"], "FAILED")
+        dismiss()
+
+        qr = sale(2999)
+        term.keys("cancel")
+        line(3, 2999, "cashier presses cancel while the QR shows", term.wait_result()["state"], "CANCELLED")
+        dismiss()
+
+        qr = sale(700)
+        line(4, 700, "nobody pays until the code expires", term.wait_result(timeout=60)["state"], "EXPIRED")
+        dismiss()
+
+        qr = sale(1500)
+        term.kill()  # power cut while the QR shows
+        sb.pay(qr["code"])  # the customer pays while the terminal is off
+        term.start()  # power back: the journal's open sale is resolved first
+        result = term.wait_result(timeout=30)
+        same = result["order_id"] == qr["order_id"]
+        line(5, 1500, "power cut mid-sale, paid meanwhile, resumed", result["state"] if same else "OTHER", "PAID")
+        once = len(sb.payments(reference_order_id="%s.%s" % (TERMINAL_ID, qr["order_id"]))) == 1
+        if not once:
+            print("sale 5: the sandbox does not hold exactly one payment for the order", flush=True)
+            results.append(False)
     finally:
-        mp.close()
-    print("demo: done (the payment flow, sandbox and gateway join this demo as they land)")
-    return 0
+        term.stop()
+    return all(results) and len(results) == 5
+
+
+# --- interactive (TTY) ---------------------------------------------------------------------------
+def interactive(system, frames=None):
+    print()
+    print("The terminal is about to start in this window.")
+    print("  - type an amount in cents (1250 = $12.50) and press Enter: the QR code appears;")
+    print("  - pay it: open the wallet URL shown under the screen in a browser, or in another shell:")
+    print("        .venv/bin/python -m tools.sandbox pay <wallet URL>      (add --decline to refuse)")
+    print("  - Esc or x cancels, Backspace corrects, m opens the refund menu (PIN %s), q quits." % PIN)
+    print()
+    input("Press Enter to start the terminal... ")
+    cmd = [sys.executable, "-m", "tools.sim", "run", "--flash", system.flash, "--live"]
+    if frames:
+        cmd += ["--frames", frames]
+    proc = subprocess.Popen(cmd, cwd=ROOT)
+    try:
+        proc.wait()
+    except KeyboardInterrupt:
+        proc.terminate()
+        proc.wait()
+    print("\x1b[0m")
+    return True
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m tools.demo", description=__doc__.splitlines()[0])
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--scripted", action="store_true", help="scripted sales even in a TTY")
+    mode.add_argument("--interactive", action="store_true")
+    parser.add_argument("--keep", help="use (and keep) this data folder instead of a temporary one")
+    parser.add_argument("--frames", help="save every screen of the terminal as a PNG here")
+    args = parser.parse_args(argv)
+    tty = sys.stdin.isatty() and sys.stdout.isatty()
+    is_interactive = args.interactive or (tty and not args.scripted)
+    data = args.keep or tempfile.mkdtemp(prefix="terminal-demo-")
+    os.makedirs(data, exist_ok=True)
+    started = time.monotonic()
+    system = None
+    ok = False
+    try:
+        system = System(data, code_lifetime=300 if is_interactive else 6)
+        ok = interactive(system, args.frames) if is_interactive else scripted(system, args.frames)
+    finally:
+        if system is not None:
+            system.close()
+        if not args.keep:
+            shutil.rmtree(data, ignore_errors=True)
+    log("%s in %.0f s; every process stopped" % ("done" if ok else "FAILED", time.monotonic() - started))
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
