@@ -152,7 +152,9 @@ def interactive(system, frames=None):
     print("  - Esc or x cancels, Backspace corrects, m opens the refund menu (PIN %s), q quits." % PIN)
     print()
     input("Press Enter to start the terminal... ")
-    cmd = [sys.executable, "-m", "tools.sim", "run", "--flash", system.flash, "--live"]
+    # The TTGO T-Display in landscape: 120 x 34 characters of half-blocks fit a usual terminal.
+    cmd = [sys.executable, "-m", "tools.sim", "run", "--flash", system.flash, "--live",
+           "--panel", "st7789-135x240", "--rotation", "1"]
     if frames:
         cmd += ["--frames", frames]
     proc = subprocess.Popen(cmd, cwd=ROOT)
