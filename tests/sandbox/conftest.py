@@ -118,7 +118,7 @@ def sandbox(receiver):
 
 
 def wait_until(predicate, timeout=5.0, step=0.03):
-    import time
+    """Poll until predicate() is truthy and return its value."""
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()

@@ -10,13 +10,14 @@ from cryptography.hazmat.primitives.asymmetric import padding
 
 from tools.sandbox.store import Store
 
-VECTORS = json.load(open(os.path.join(os.path.dirname(__file__), "..", "antom", "antom_signature.json")))
+with open(os.path.join(os.path.dirname(__file__), "..", "antom", "antom_signature.json")) as _src:
+    VECTORS = json.load(_src)  # the official SDK's vectors (tests/antom keeps the copy)
 
 
 def by_hand(sb, path, response):
     """The signature header the sandbox must send, built from first principles."""
-    key = serialization.load_pem_private_key(
-        open(os.path.join(sb.data_dir, "sandbox_private.pem"), "rb").read(), password=None)
+    with open(os.path.join(sb.data_dir, "sandbox_private.pem"), "rb") as src:
+        key = serialization.load_pem_private_key(src.read(), password=None)
     content = ("POST " + path + "\n" + response.headers["client-id"] + "." +
                response.headers["response-time"] + ".").encode() + response.content
     raw = key.sign(content, padding.PKCS1v15(), hashes.SHA256())

@@ -66,25 +66,25 @@ class Sandbox:
     # --- life cycle ------------------------------------------------------------------------------
     def start(self) -> None:
         out_path = os.path.join(self.data_dir, "server.out")
-        with open(out_path, "w"):
-            pass
         command = [sys.executable, "-m", "tools.sandbox", "serve", "--data", self.data_dir,
                    "--port", str(self.port), "--time-scale", repr(self.time_scale)] + self.args
         if self.tls:
             command += ["--tls-cert", self.tls[0], "--tls-key", self.tls[1]]
-        self.process = subprocess.Popen(command, cwd=ROOT, stdout=open(out_path, "w"),
-                                        stderr=open(os.path.join(self.data_dir, "server.log"), "a"),
-                                        stdin=subprocess.DEVNULL)
+        with open(out_path, "w") as out, open(os.path.join(self.data_dir, "server.log"), "a") as log:
+            self.process = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=log,
+                                            stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + START_TIMEOUT
         while True:
-            text = open(out_path).read()
+            with open(out_path) as out:
+                text = out.read()
             if "sandbox listening on " in text:
                 self.base_url = text.split("sandbox listening on ", 1)[1].split()[0]
                 self.port = int(self.base_url.rsplit(":", 1)[1])
                 break
             if self.process.poll() is not None or time.monotonic() > deadline:
                 self.stop()
-                log = open(os.path.join(self.data_dir, "server.log")).read()
+                with open(os.path.join(self.data_dir, "server.log")) as src:
+                    log = src.read()
                 raise RuntimeError("sandbox did not start:\n" + log[-3000:])
             time.sleep(0.02)
         self._wait_ready(deadline)
