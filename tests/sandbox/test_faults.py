@@ -1,5 +1,8 @@
 """Every fault scenario of docs/sandbox.md, chosen by description marker, by amount, or per run."""
 import json
+import os
+import subprocess
+import sys
 import time
 from datetime import datetime, timezone
 
@@ -8,6 +11,8 @@ import pytest
 
 from tests.sandbox.conftest import order, text_code, wait_until
 from tools.sandbox.testing import running_sandbox
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def marked(receiver, *markers, **kw):
@@ -185,10 +190,16 @@ def test_run_wide_faults_by_amount_via_the_admin_endpoint(sandbox, receiver):
 
 
 def test_run_wide_fault_from_the_command_line():
-    with running_sandbox(args=["--fault", "pay-500", "--fault", "skew=7200"]) as sb:
+    with running_sandbox(args=["--fault", "pay-500", "--fault", "skew=7200", "--fault", "pay-unknown@777"]) as sb:
         body = order()
         assert sb.call("pay", body).status_code == 500
         again = sb.call("pay", body)
         assert sb.verify(again)
         assert datetime.fromisoformat(again.headers["response-time"]).timestamp() > time.time() + 7000
         assert sb.payments()[0]["faults"] == {"pay-500": 1, "skew": 7200.0}
+        by_amount = order(value="777")
+        assert sb.call("pay", by_amount).status_code == 500
+        assert sb.call("pay", by_amount).json()["result"]["resultCode"] == "UNKNOWN_EXCEPTION"
+    bad = subprocess.run([sys.executable, "-m", "tools.sandbox", "serve", "--data", "/nonexistent/x",
+                          "--fault", "pay-lots"], capture_output=True, text=True, cwd=ROOT, timeout=30)
+    assert bad.returncode == 2 and "unknown fault marker" in bad.stderr

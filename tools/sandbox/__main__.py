@@ -17,7 +17,7 @@ def cmd_serve(args) -> int:
     base = "%s://%s:%d" % (scheme, host, port)
     config = Config(public_url=args.public_url or base, code_lifetime=args.code_lifetime,
                     cancel_window=args.cancel_window, time_scale=args.time_scale,
-                    run_faults=dict(faults.parse_spec(spec) for spec in args.fault))
+                    run_faults=[faults.parse_cli(spec) for spec in args.fault])
     application = app.build(args.data, config)
     print("sandbox listening on %s" % base, flush=True)
     server.run(application, sock, args.tls_cert, args.tls_key, args.log_level)
@@ -83,8 +83,8 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--time-scale", type=float, default=1.0, help="multiplies notification retry delays")
     serve.add_argument("--code-lifetime", type=float, default=900.0, help="default order-code lifetime, s")
     serve.add_argument("--cancel-window", type=float, default=86400.0, help="seconds after creation")
-    serve.add_argument("--fault", action="append", default=[], metavar="NAME[=ARG]",
-                       help="run-wide fault for every new payment (repeatable)")
+    serve.add_argument("--fault", action="append", default=[], metavar="NAME[=ARG][@AMOUNT]",
+                       help="fault for every new payment, or only those of AMOUNT minor units (repeatable)")
     serve.add_argument("--tls-cert")
     serve.add_argument("--tls-key")
     serve.add_argument("--log-level", default="warning")
@@ -119,7 +119,7 @@ def main(argv=None) -> int:
         from tools.sandbox import faults, rules
         try:
             for spec in args.fault:
-                faults.parse_spec(spec)
+                faults.parse_cli(spec)
         except rules.Invalid as problem:
             parser().error(problem.message)
     return args.func(args)

@@ -41,6 +41,14 @@ def parse_spec(spec: str) -> tuple[str, float]:
     return parse_one(name, arg or None)
 
 
+def parse_cli(spec: str) -> tuple[str | None, str, float]:
+    """`NAME[=ARG][@AMOUNT]` from `serve --fault`: (amount or None, name, arg)."""
+    spec, _, amount = spec.partition("@")
+    if amount and not amount.isdigit():
+        raise param("@AMOUNT must be minor units (digits)")
+    return (amount or None,) + parse_spec(spec)
+
+
 def from_description(description: str) -> dict[str, float]:
     found: dict[str, float] = {}
     for match in MARKER.finditer(description):

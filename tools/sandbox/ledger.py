@@ -29,7 +29,7 @@ class Config:
     code_lifetime: float = 900.0
     cancel_window: float = 86400.0
     time_scale: float = 1.0
-    run_faults: dict = field(default_factory=dict)  # from `serve --fault`
+    run_faults: list = field(default_factory=list)  # (amount or None, name, arg) from `serve --fault`
 
 
 @dataclass
@@ -71,7 +71,8 @@ class Ledger:
 
     # --- faults ----------------------------------------------------------------------------------
     def faults_for(self, description: str, value: int) -> dict:
-        chosen = dict(self.config.run_faults)
+        chosen = {name: arg for amount, name, arg in self.config.run_faults
+                  if amount is None or amount == str(value)}
         chosen.update(self.store.run_faults(str(value)))
         chosen.update(fault_rules.from_description(description))
         return chosen
