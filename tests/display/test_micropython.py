@@ -54,3 +54,37 @@ def test_the_driver_buffer_is_the_largest_allocation(micropython):
     assert 3840 <= driver < 4096 + 512
     screen = micropython.alloc("screens.qr(PACKED, 1250, 178)", setup=base, modules=MODULES)
     assert screen < 3840
+
+
+CALLS = [
+    "screens.idle()", "screens.idle(notice='Late payment of $3.00 was refunded')", "screens.amount(0)",
+    "screens.amount(123456)", "screens.creating(1250)", "screens.qr(PACKED, 1250, 178)",
+    "screens.countdown(61)", "screens.checking(1250)", "screens.paid(1250)",
+    "screens.failed('Declined by the wallet')", "screens.expired(1250)", "screens.cancelled(1250)",
+    "screens.offline('Wi-Fi lost')", "screens.error('gateway_url missing in /config.json', 'config')",
+    "screens.error('Keypad not responding', 'hardware')", "screens.pin(2)", "screens.pin(0, wrong=True)",
+    "screens.refund_amount(500, 1250)", "screens.refund_confirm(500)", "screens.refunding(500)",
+    "screens.refunded(500)", "screens.refund_failed('Refund window closed')",
+    "screens.late_payment(1250, 'refunded')", "screens.message('About', 'Terminal 0.1.0')",
+]
+
+
+@pytest.mark.parametrize("panel", ["st7789-135x240", "st7789-240x320"])
+def test_every_screen_draws_the_same_inside_micropython(micropython, rig_factory, panel):
+    """Each screen method, in order, inside MicroPython: the bytes on the bus equal CPython's."""
+    packed = segno_encode(URL_60)
+    program = setup(panel, packed) + "import binascii\n"
+    for call in CALLS:
+        program += "spi.h = hashlib.sha256()\n%s\nprint(binascii.hexlify(spi.h.digest()).decode())\n" % call
+    out = micropython.run(program, modules=MODULES).split()
+    from firmware.screens import Screens
+
+    rig = rig_factory(panel)
+    screens = Screens(rig.lcd, merchant="Corner Cafe", currency="USD")
+    expected = []
+    for call in CALLS:
+        mark = rig.mark()
+        eval(call, {"screens": screens, "PACKED": packed})
+        expected.append(cpython_stream_hash(rig, mark))
+    assert rig.panel.errors == []
+    assert out == expected
