@@ -38,6 +38,7 @@ class Device:
     def __init__(self, transport, port):
         self.transport = transport
         self.port = port
+        self.lost = False  # the line failed once: talking on would only wait for more time-outs
 
     # --- connecting ------------------------------------------------------------------------
     @classmethod
@@ -67,7 +68,7 @@ class Device:
 
     def close(self):
         try:
-            if self.transport.in_raw_repl:
+            if self.transport.in_raw_repl and not self.lost:
                 self.transport.exit_raw_repl()
         except Exception:
             pass
@@ -85,9 +86,12 @@ class Device:
     # --- running code ----------------------------------------------------------------------
     def run(self, code, timeout=10, consumer=None):
         """Run code on the device; return its output. A Python error on the device raises."""
+        if self.lost:
+            raise TerminalError("The device on %s stopped answering: check the cable and try again." % self.port)
         try:
             out, err = self.transport.exec_raw(code, timeout=timeout, data_consumer=consumer)
-        except TransportError as e:
+        except Exception as e:  # TransportError, or pyserial's own errors when the port vanishes
+            self.lost = True
             raise TerminalError("The device on %s stopped answering (%s): check the cable and try "
                                 "again." % (self.port, _reason(e)), errors.GENERAL) from e
         if err:
@@ -142,7 +146,8 @@ class Device:
                                     "again." % path)
             self.run("import os\nos.rename(%s,%s)" % (_quote(part), _quote(path)))
         except BaseException:
-            self._discard(part)
+            if not self.lost:  # a lost line cannot be cleaned up now: the next deploy removes the .part
+                self._discard(part)
             raise
         return digest
 

@@ -46,15 +46,29 @@ class VirtualTerminal:
     def start(self, timeout=30):
         os.makedirs(self.root, exist_ok=True)
         if self._master is None:
-            self._master, self._slave = os.openpty()
-            tty.setraw(self._slave)  # no echo, no CR/LF translation, no signals: a plain UART
-            self.port = os.ttyname(self._slave)
-            if self.link:
-                if os.path.lexists(self.link):
-                    os.unlink(self.link)
-                os.symlink(self.port, self.link)
+            self._open_line()
         self._boot(timeout)
         return self
+
+    def _open_line(self):
+        self._master, self._slave = os.openpty()
+        tty.setraw(self._slave)  # no echo, no CR/LF translation, no signals: a plain UART
+        self.port = os.ttyname(self._slave)
+        self._reader = None
+        if self.link:
+            if os.path.lexists(self.link):
+                os.unlink(self.link)
+            os.symlink(self.port, self.link)
+
+    def _close_line(self):
+        master, slave = self._master, self._slave
+        self._master = self._slave = None
+        for fd in (master, slave):
+            if fd is not None:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
 
     def _boot(self, timeout):
         cmd = ["node", BRIDGE, "--root", self.root, "--heap", str(self.heap)]
@@ -80,19 +94,21 @@ class VirtualTerminal:
 
     def stop(self):
         self._kill()
-        for fd in (self._master, self._slave):
-            if fd is not None:
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
-        self._master = self._slave = None
+        self._close_line()
         if self.link and os.path.islink(self.link):
             os.unlink(self.link)
 
-    def power_cut(self, timeout=30):
-        """Kill the device without warning and boot it again on the same port and files."""
+    def power_cut(self, timeout=30, replug=True):
+        """Kill the device without warning and boot it again with the same files.
+
+        With `replug` (a USB-powered board: its serial port vanishes with the power) the host side
+        sees the line drop at once and the device comes back on a new pty (`port`, and `link` if
+        given, are updated). Without it the line stays up and simply goes quiet, then shows a boot.
+        """
         self._kill()
+        if replug:
+            self._close_line()
+            self._open_line()
         self._boot(timeout)
 
     def _kill(self):

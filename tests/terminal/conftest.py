@@ -1,0 +1,63 @@
+"""Fixtures for the technician tool's tests: a virtual terminal per test, and the real CLI."""
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tools.vterm import VirtualTerminal
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SECRET = "5e" * 32
+
+
+@pytest.fixture
+def vterm(tmp_path):
+    """A running virtual terminal; its filesystem is the host folder `vterm.root`."""
+    vt = VirtualTerminal(str(tmp_path / "device")).start()
+    yield vt
+    vt.stop()
+
+
+@pytest.fixture
+def make_vterm(tmp_path):
+    """Start virtual terminals with options (size_limit=...)."""
+    started = []
+
+    def make(name="device", **kw):
+        vt = VirtualTerminal(str(tmp_path / name), **kw).start()
+        started.append(vt)
+        return vt
+
+    yield make
+    for vt in started:
+        vt.stop()
+
+
+def cli(*args, timeout=120, env=None):
+    """Run `python -m tools.terminal ARGS` as the technician would; returns CompletedProcess."""
+    return subprocess.run([sys.executable, "-m", "tools.terminal", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=timeout, env=dict(os.environ, **(env or {})))
+
+
+def mpremote(port, *args, timeout=60):
+    return subprocess.run([sys.executable, "-m", "mpremote", "connect", port, *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def device_files(root):
+    """{device path: bytes} of every file in a virtual terminal's host folder."""
+    out = {}
+    for folder, _dirs, names in os.walk(root):
+        for name in names:
+            full = os.path.join(folder, name)
+            with open(full, "rb") as f:
+                out["/" + os.path.relpath(full, root).replace(os.sep, "/")] = f.read()
+    return out
+
+
+def base_config(**over):
+    cfg = {"wifi": {"ssid": "shop", "password": "pw"}, "gateway": {"url": "http://127.0.0.1:9"},
+           "merchant": {"name": "Corner Cafe"}, "currency": "USD"}
+    cfg.update(over)
+    return cfg

@@ -1,0 +1,163 @@
+"""deploy against the virtual terminal with the real mpremote transport: fresh, unchanged, changed,
+interrupted (host killed, device power-cut) and resumed, full filesystem."""
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.terminal.conftest import ROOT, cli, device_files, mpremote
+from tools.terminal import build, deploy
+from tools.terminal.device import Device
+
+
+def built():
+    return build.build(ROOT)
+
+
+def assert_matches_build(files, expected):
+    for path, data in expected.items():
+        assert files.get(path) == data, "%s differs from the build" % path
+
+
+def test_fresh_deploy_installs_every_file_and_a_manifest(vterm):
+    r = cli("deploy", "--port", vterm.port, "--no-mip")
+    assert r.returncode == 0, r.stderr
+    expected = built()
+    files = device_files(vterm.root)
+    assert_matches_build(files, expected)
+    manifest = json.loads(files["/manifest.json"])
+    assert manifest["complete"] is True
+    assert manifest["version"] == build.read_version()
+    assert manifest["files"] == {p: hashlib.sha256(d).hexdigest() for p, d in expected.items()}
+    assert manifest["packages"] == {"requests": "missing"}
+    assert "SKIPPED: mip install requests (--no-mip)" in r.stdout
+    assert "copied %d, unchanged 0" % len(expected) in r.stdout
+    # boot.py and main.py stay source; the rest is compiled bytecode MicroPython imports
+    assert files["/main.py"].startswith(b"#") and files["/firmware/config.mpy"][:1] == b"M"
+    r = mpremote(vterm.port, "exec", "from firmware import config; print(config.CONFIG_PATH)")
+    assert r.returncode == 0 and "/config.json" in r.stdout, r.stderr
+
+
+def test_second_deploy_copies_nothing(vterm):
+    assert cli("deploy", "--port", vterm.port, "--no-mip").returncode == 0
+    r = cli("deploy", "--port", vterm.port, "--no-mip")
+    assert r.returncode == 0, r.stderr
+    assert "copied 0, unchanged %d, deleted 0" % len(built()) in r.stdout
+
+
+def test_changed_file_is_the_only_one_copied_and_stale_files_go(vterm, tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in ("boot.py", "main.py"):
+        shutil.copy(os.path.join(ROOT, name), str(src / name))
+    shutil.copytree(os.path.join(ROOT, "firmware"), str(src / "firmware"))
+    shutil.copytree(os.path.join(ROOT, "lib"), str(src / "lib"))
+    log = []
+    with Device.open(vterm.port) as dev:
+        deploy.deploy(dev, log.append, root=str(src), mip=False)
+    # a source .py left next to a module now deployed compiled would shadow it at import
+    with open(os.path.join(vterm.root, "firmware", "money.py"), "w") as f:
+        f.write("raise ImportError('stale source')\n")
+    with open(src / "firmware" / "money.py", "a") as f:
+        f.write("\nCHANGED = 1\n")
+    os.remove(src / "lib" / "textdraw.py")
+    log = []
+    with Device.open(vterm.port) as dev:
+        result = deploy.deploy(dev, log.append, root=str(src), mip=False)
+    assert result["copied"] == ["/firmware/money.mpy"]
+    assert sorted(result["deleted"]) == ["/firmware/money.py", "/lib/textdraw.mpy"]
+    files = device_files(vterm.root)
+    assert "/lib/textdraw.mpy" not in files and "/firmware/money.py" not in files
+    assert "/lib/textdraw.mpy" not in json.loads(files["/manifest.json"])["files"]
+
+
+def _deploy_in_background(port):
+    return subprocess.Popen([sys.executable, "-m", "tools.terminal", "deploy", "--port", port, "--no-mip"],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _wait_for_copies(proc, count, timeout=60):
+    """Read the deploy's progress until `count` files are copied; returns the lines seen."""
+    lines = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if line.startswith("[%d/" % count):
+            return lines
+    raise AssertionError("deploy never reached file %d: %s" % (count, "".join(lines)))
+
+
+def _check_nothing_torn(root, expected):
+    """Every file under its final name is complete: either the new build's bytes or absent."""
+    files = device_files(root)
+    for path, data in files.items():
+        if path in expected:
+            assert data == expected[path], "%s is torn" % path
+    return files
+
+
+@pytest.mark.parametrize("cut", ["host-killed", "power-cut"])
+def test_interrupted_deploy_leaves_nothing_torn_and_resumes(vterm, cut):
+    expected = built()
+    proc = _deploy_in_background(vterm.port)
+    try:
+        _wait_for_copies(proc, 5)
+        time.sleep(0.05)  # somewhere inside the next file's transfer
+        if cut == "host-killed":
+            proc.send_signal(signal.SIGKILL)  # laptop crashed / cable pulled on the host side
+        else:
+            vterm.power_cut()  # the terminal lost power mid-write
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.stdout.close()
+        proc.stderr.close()
+    assert proc.returncode != 0
+    files = _check_nothing_torn(vterm.root, expected)
+    assert json.loads(files["/manifest.json"])["complete"] is False
+    done_before = sum(1 for p in expected if files.get(p) == expected[p])
+    assert 5 <= done_before < len(expected)
+
+    r = cli("status", "--port", vterm.port)
+    assert "INCOMPLETE" in r.stdout, r.stdout + r.stderr
+
+    r = cli("deploy", "--port", vterm.port, "--no-mip")
+    assert r.returncode == 0, r.stderr
+    assert "copied %d, unchanged %d" % (len(expected) - done_before, done_before) in r.stdout
+    files = device_files(vterm.root)
+    assert_matches_build(files, expected)
+    assert not [p for p in files if p.endswith(".part")]
+    assert json.loads(files["/manifest.json"])["complete"] is True
+
+
+def test_full_filesystem_is_one_sentence_and_nothing_half_written(make_vterm):
+    vt = make_vterm(size_limit=40 * 1024)
+    r = cli("deploy", "--port", vt.port, "--no-mip")
+    assert r.returncode == 5
+    assert r.stderr.startswith("error: The terminal's filesystem is full") and r.stderr.count("\n") == 1
+    assert "Traceback" not in r.stderr + r.stdout
+    files = device_files(vt.root)
+    assert not [p for p in files if p.endswith(".part") or p.endswith(".mpy") or p.endswith(".py")]
+
+
+def test_filesystem_filling_up_during_a_write_removes_the_partial_file(make_vterm):
+    """The up-front space check can be wrong (other files grow): a write that hits ENOSPC is undone."""
+    vt = make_vterm(size_limit=12 * 1024)
+    with Device.open(vt.port) as dev:
+        dev.write_file("/small.bin", b"s" * 1000)
+        from tools.terminal.errors import TerminalError
+        with pytest.raises(TerminalError) as e:
+            dev.write_file("/big.bin", os.urandom(20000))
+        assert e.value.code == 5
+    files = device_files(vt.root)
+    assert files == {"/small.bin": b"s" * 1000}
