@@ -275,25 +275,24 @@ class PaymentService:
                             self._alert(row, "LATE_PAYMENT",
                                         "paid after the terminal gave up; cancelled at Antom (money returned)")
                     return
-                if result.signed and result.code == "CANCEL_WINDOW_EXCEED":
-                    with self.store.transaction():
-                        self.store.update_payment(row["id"], cancel_state="REFUND", next_check_at=0)
-                        self.store.event("antom_cancel_window_exceeded", tid, oid)
-                    row = self.store.payment_by_rowid(row["id"])
-                    state = "REFUND"
-                elif result.signed and result.code == "ORDER_STATUS_INVALID":
-                    # e.g. the payment already has refunds: find out what it is before acting.
+                if result.signed and result.status == "F":
+                    # CANCEL_WINDOW_EXCEED, ORDER_STATUS_INVALID, ...: what is the payment, really?
                     inq = await self.antom.inquiry(row["payment_request_id"])
+                    ps = inq.body.get("paymentStatus") if inq.signed and inq.status == "S" else None
                     with self.store.transaction():
-                        ps = inq.body.get("paymentStatus") if inq.signed and inq.status == "S" else None
                         if ps in ("FAIL", "CANCELLED"):
                             self.store.update_payment(row["id"], cancel_state="DONE")
-                            self.store.event("antom_cancel_not_needed", tid, oid, upstream=ps)
+                            self.store.event("antom_cancel_not_needed", tid, oid, code=result.code, upstream=ps)
+                            if row["late"] and ps == "CANCELLED":
+                                self._alert(row, "LATE_PAYMENT",
+                                            "paid after the terminal gave up; cancelled at Antom (money returned)")
                         elif ps == "SUCCESS":
-                            self.store.update_payment(row["id"], cancel_state="REFUND", next_check_at=0)
+                            self.store.update_payment(row["id"], cancel_state="REFUND", next_check_at=0, late=1)
                             self.store.event("antom_cancel_refused", tid, oid, code=result.code)
-                        else:
+                        else:  # still payable (or unknown): the customer may yet pay; look again later
                             self.store.update_payment(row["id"], next_check_at=retry_at, attempts=row["attempts"] + 1)
+                            self.store.event("antom_cancel_retry", tid, oid, status=result.status, code=result.code,
+                                             upstream=ps)
                     if ps != "SUCCESS":
                         return
                     row = self.store.payment_by_rowid(row["id"])
@@ -303,9 +302,6 @@ class PaymentService:
                         self.store.update_payment(row["id"], next_check_at=retry_at, attempts=row["attempts"] + 1)
                         self.store.event("antom_cancel_retry", tid, oid, status=result.status, code=result.code,
                                          signed=result.signed)
-                        if result.signed and result.status == "F" and row["late"] and row["attempts"] == 0:
-                            self._alert(row, "LATE_PAYMENT_UNRESOLVED",
-                                        "paid after the terminal gave up; cancel refused (%s), retrying" % result.code)
                     return
             if state == "REFUND":
                 await self._late_refund(row)
@@ -321,6 +317,10 @@ class PaymentService:
                     amount=row["amount"], currency=row["currency"], status="PENDING", kind="LATE")
                 self.store.event("late_refund_requested", row["terminal_id"], row["order_id"], amount=row["amount"])
             ref = self.store.refund_by_rowid(rowid)
+        elif ref["status"] != "PENDING":  # already settled (and alerted) by an earlier pass
+            with self.store.transaction():
+                self.store.update_payment(row["id"], cancel_state="DONE" if ref["status"] == "SUCCEEDED" else "FAILED")
+            return
         payment_id = row["payment_id"]
         if payment_id is None:
             inq = await self.antom.inquiry(prid)
