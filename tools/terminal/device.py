@@ -128,8 +128,12 @@ class Device:
             raise TerminalError("Reading %s from the device was cut short: try again." % path)
         return b"".join(binascii.a2b_base64(line) for line in out[:-1])
 
-    def write_file(self, path, data, progress=None):
-        """Write `data` to `path` crash-safely (temp name, verify, rename). Returns its sha256."""
+    def write_file(self, path, data, progress=None, before_rename=None):
+        """Write `data` to `path` crash-safely (temp name, verify, rename). Returns its sha256.
+
+        `before_rename(part_path)` may check the complete temp file on the device and raise to
+        abandon it: the old file then stays as it was.
+        """
         digest = hashlib.sha256(data).hexdigest()
         part = path + PART_SUFFIX
         self.makedirs(path.rsplit("/", 1)[0])
@@ -144,6 +148,8 @@ class Device:
             if on_device != digest:
                 raise TerminalError("%s arrived corrupted (hash mismatch): check the cable and deploy "
                                     "again." % path)
+            if before_rename is not None:
+                before_rename(part)
             self.run("import os\nos.rename(%s,%s)" % (_quote(part), _quote(path)))
         except BaseException:
             if not self.lost:  # a lost line cannot be cleaned up now: the next deploy removes the .part

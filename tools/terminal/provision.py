@@ -230,22 +230,23 @@ def summary(cfg, show_secret=False):
 
 def write(device, cfg, say, show_secret=False):
     data = encode(cfg)
-    device.write_file(CONFIG_PATH, data)
+    verdicts = []
+    # The new file replaces the old one only once the device's own validator accepts it.
+    device.write_file(CONFIG_PATH, data, before_rename=lambda part: verdicts.append(device_validation(device, part)))
     back = device.read_file(CONFIG_PATH)
     if back != data:
         raise TerminalError("%s read back differently from what was written: check the cable and "
                             "provision again." % CONFIG_PATH)
     say("%s written (%d bytes) and read back identical" % (CONFIG_PATH, len(data)))
-    verdict = device_validation(device)
-    if verdict:
+    for verdict in verdicts:
         say(verdict)
 
 
-def device_validation(device):
+def device_validation(device, path):
     """Let the deployed firmware's validator load the file on the device, when it is there."""
     out = device.run(
         "try:\n from firmware import config as _c\nexcept ImportError:\n print('NOFIRMWARE')\nelse:\n"
-        " try:\n  _c.load(%r)\n  print('VALID')\n except _c.ConfigError as e:\n  print('INVALID', e)\n" % CONFIG_PATH)
+        " try:\n  _c.load(%r)\n  print('VALID')\n except _c.ConfigError as e:\n  print('INVALID', e)\n" % path)
     if "NOFIRMWARE" in out:
         return "the firmware is not deployed yet: the device will validate the config at its first boot"
     if "VALID" in out.split():
