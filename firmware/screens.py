@@ -110,6 +110,11 @@ class Screens:
     def narrow(self):
         return self.lcd.width < 200
 
+    @property
+    def _body(self):
+        """Font of a screen's main sentence: medium where the panel is wide enough."""
+        return font_small if self.narrow else font_medium
+
     def _fit(self, text, fonts, margin=8):
         return textdraw.fit(fonts, text, self.lcd.width - margin)
 
@@ -228,7 +233,7 @@ class Screens:
 
     def creating(self, minor):
         top, boxes = self._header(self.merchant or "Alipay", BLUE)
-        rows = [self._amount_row("amount", minor)] + self._lines("status", "Creating order...", font_small, MUTED)
+        rows = [self._amount_row("amount", minor)] + self._lines("status", "Creating order...", self._body, MUTED)
         bottom, foot = self._footer("%s: stop" % self.keys[1])
         boxes += self._stack(top, rows, bottom, WHITE) + foot
         return self._show("creating", boxes)
@@ -329,7 +334,7 @@ class Screens:
         rows = []
         if minor is not None:
             rows.append(self._amount_row("amount", minor))
-        rows += self._lines("status", "Asking for the result...", font_small, MUTED)
+        rows += self._lines("status", "Checking payment...", self._body, MUTED)
         rows += self._lines("note", "Do not hand over goods yet", font_small, INK)
         bottom, foot = self._footer("")
         boxes += self._stack(top, rows, bottom, WHITE) + foot
@@ -337,11 +342,11 @@ class Screens:
 
     def paid(self, minor):
         rows = [self._amount_row("amount", minor, fg=GREEN)]
-        rows += self._lines("note", "Payment received", font_small, INK)
+        rows += self._lines("note", "Payment received", self._body, INK)
         return self._result("paid", "PAID", GREEN, rows, "%s: next sale" % self.keys[0])
 
     def failed(self, reason=""):
-        rows = self._lines("reason", reason or "The payment did not go through", font_small, INK)
+        rows = self._lines("reason", reason or "The payment did not go through", self._body, INK)
         rows += self._lines("note", "No payment taken", font_small, MUTED)
         return self._result("failed", "FAILED", RED, rows, "%s: back" % self.keys[0])
 
@@ -349,7 +354,7 @@ class Screens:
         rows = []
         if minor is not None:
             rows.append(self._amount_row("amount", minor, fg=MUTED))
-        rows += self._lines("note", "The code timed out", font_small, INK)
+        rows += self._lines("note", "The code timed out", self._body, INK)
         rows += self._lines("note2", "No payment taken", font_small, MUTED)
         return self._result("expired", "EXPIRED", AMBER, rows, "%s: back" % self.keys[0])
 
@@ -357,14 +362,14 @@ class Screens:
         rows = []
         if minor is not None:
             rows.append(self._amount_row("amount", minor, fg=MUTED))
-        rows += self._lines("note", "Sale cancelled", font_small, INK)
+        rows += self._lines("note", "Sale cancelled", self._body, INK)
         rows += self._lines("note2", "No payment taken", font_small, MUTED)
         return self._result("cancelled", "CANCELLED", GREY, rows, "%s: back" % self.keys[0])
 
     def offline(self, detail=""):
         rows = self._lines("note", "No connection", self._word_font("No connection", (font_medium, font_small)), INK)
         rows += self._lines("detail", detail or "Reconnecting...", font_small, MUTED)
-        return self._result("offline", "OFFLINE", AMBER, rows, "Sales resume by themselves")
+        return self._result("offline", "OFFLINE", AMBER, rows, "Resumes by itself")
 
     def error(self, message, kind="config"):
         """A configuration or hardware problem: says what, and who can fix it."""
@@ -378,7 +383,7 @@ class Screens:
         font = font_medium if self.narrow else font_large
         dots = ("\u2022 " * digits).strip() or "-"
         rows = [("dots", dots, font, INK, font.HEIGHT + 8)]
-        rows += self._lines("status", "Wrong PIN, try again" if wrong else "Enter the PIN", font_small,
+        rows += self._lines("status", "Wrong PIN, try again" if wrong else "Enter the PIN", self._body,
                             RED if wrong else MUTED)
         bottom, foot = self._footer(self._hint("%s: enter  %s: back" % (self.keys[0], self.keys[1]),
                                                "%s: enter" % self.keys[0]))
@@ -397,7 +402,7 @@ class Screens:
 
     def refund_confirm(self, minor):
         top, boxes = self._header("Refund", PURPLE)
-        rows = self._lines("q", "Refund this amount?", font_small, INK)
+        rows = self._lines("q", "Refund this amount?", self._body, INK)
         rows.append(self._amount_row("amount", minor))
         bottom, foot = self._footer("%s: yes  %s: no" % (self.keys[0], self.keys[1]))
         boxes += self._stack(top, rows, bottom, WHITE) + foot
@@ -405,18 +410,18 @@ class Screens:
 
     def refunding(self, minor):
         top, boxes = self._header("Refund", PURPLE)
-        rows = [self._amount_row("amount", minor)] + self._lines("status", "Refunding...", font_small, MUTED)
+        rows = [self._amount_row("amount", minor)] + self._lines("status", "Refunding...", self._body, MUTED)
         bottom, foot = self._footer("")
         boxes += self._stack(top, rows, bottom, WHITE) + foot
         return self._show("refunding", boxes)
 
     def refunded(self, minor):
         rows = [self._amount_row("amount", minor, fg=PURPLE)]
-        rows += self._lines("note", "Refund accepted", font_small, INK)
+        rows += self._lines("note", "Refund accepted", self._body, INK)
         return self._result("refunded", "REFUNDED", PURPLE, rows, "%s: done" % self.keys[0])
 
     def refund_failed(self, reason=""):
-        rows = self._lines("reason", reason or "The refund did not go through", font_small, INK)
+        rows = self._lines("reason", reason or "The refund did not go through", self._body, INK)
         rows += self._lines("note", "Nothing was refunded", font_small, MUTED)
         return self._result("refund_failed", "NO REFUND", RED, rows, "%s: back" % self.keys[0])
 
