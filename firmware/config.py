@@ -23,7 +23,7 @@ MAX_AMOUNT_LIMIT = 1000000000  # below 2**30: amounts stay MicroPython small int
 
 class ConfigError(Exception):
     def __init__(self, problems):
-        Exception.__init__(self, "; ".join(problems))
+        super().__init__("; ".join(problems))
         self.problems = problems
 
 
