@@ -428,7 +428,9 @@ def _penalty_pure(m, n):
     return score
 
 
-def _draw_format(m, n, ordinal, mask):
+def _draw_format(m, n, ordinal, mask, pitch=0, offset=0):
+    """Format information (level, mask; BCH-protected, XOR 0x5412) and the dark module."""
+    w = pitch or n
     data = _FORMAT_BITS[ordinal] << 3 | mask
     rem = data
     for _ in range(10):
@@ -438,24 +440,26 @@ def _draw_format(m, n, ordinal, mask):
         b = (bits >> i) & 1
         # first copy, around the top-left finder
         if i < 6:
-            m[i * n + 8] = b
+            m[i * w + offset + 8] = b
         elif i < 8:
-            m[(i + 1) * n + 8] = b
+            m[(i + 1) * w + offset + 8] = b
         elif i == 8:
-            m[8 * n + 7] = b
+            m[8 * w + offset + 7] = b
         else:
-            m[8 * n + 14 - i] = b
+            m[8 * w + offset + 14 - i] = b
         # second copy, split between the top-right and bottom-left finders
         if i < 8:
-            m[8 * n + n - 1 - i] = b
+            m[8 * w + offset + n - 1 - i] = b
         else:
-            m[(n - 15 + i) * n + 8] = b
-    m[(n - 8) * n + 8] = 1  # the dark module
+            m[(n - 15 + i) * w + offset + 8] = b
+    m[(n - 8) * w + offset + 8] = 1  # the dark module
 
 
-def _draw_version(m, n, ver):
+def _draw_version(m, n, ver, pitch=0, offset=0):
+    """Version information (versions 7+), BCH-protected, in both corners."""
     if ver < 7:
         return
+    w = pitch or n
     rem = ver
     for _ in range(12):
         rem = (rem << 1) ^ ((rem >> 11) * 0x1F25)
@@ -464,12 +468,244 @@ def _draw_version(m, n, ver):
         b = (bits >> i) & 1
         a = n - 11 + i % 3
         c = i // 3
-        m[c * n + a] = b
-        m[a * n + c] = b
+        m[c * w + offset + a] = b
+        m[a * w + offset + c] = b
+
+
+# --- fast path: the mask search with framebuf (C loops over whole buffers) ----------------------
+# Layout: every row of the symbol is preceded by 4 separator bytes (the quiet zone, light) and a
+# separator row follows the last one, so a whole symbol is one buffer of P * (n + 1) bytes, P = n + 4
+# (module (x, y) at y * P + 4 + x), and patterns never run from one row into the next.
+# Before masking, a module holds 2 * class + bit, where class = (y % 12) * 6 + x % 6 decides every
+# mask pattern's bit (all eight repeat within 12 rows and 6 columns); function modules hold
+# 144 (light) or 145 (dark), separators 146. One palette blit turns that byte into the module's
+# value under all eight masks at once (bit m = mask m); a MONO_VLSB view of that buffer then reads
+# mask m's symbol as its row m, which a plain blit copies out as one byte per module.
+# Penalties use blits with a transparent key as element-wise AND over shifted copies, and
+# bytes.count for the counting: see _score_lines.
+_FAST = framebuf is not None
+_MASKVEC = None  # palette: pre-mask byte -> eight masked bits
+_N3A = b"\x00\x00\x00\x00" + _N3  # light area before
+_N3B = _N3 + b"\x00\x00\x00\x00"  # light area after
+_N3AB = _N3A + b"\x00\x00\x00\x00"
+_N3CHAIN = _N3AB + _N3[1:]  # two patterns sharing one light area: count() would miss one
+_ALT = b"\x91\x90" * 90  # timing pattern, dark first
+
+
+def _maskvec():
+    global _MASKVEC
+    pal = bytearray(147)
+    for c in range(72):
+        y = c // 6
+        x = c % 6
+        v = 0
+        for k in range(8):
+            if _mask_bit(k, y, x):
+                v |= 1 << k
+        pal[2 * c] = v
+        pal[2 * c + 1] = v ^ 0xFF
+    pal[145] = 0xFF
+    _MASKVEC = framebuf.FrameBuffer(pal, 147, 1, framebuf.GS8)
+
+
+def _layout(ver):
+    """Function patterns and separators of a version in the fast layout; data modules 255."""
+    n = 4 * ver + 17
+    P = n + 4
+    v = bytearray(P * (n + 1))
+    fb = framebuf.FrameBuffer(v, P * (n + 1), 1, framebuf.GS8)
+    fb.fill(146)
+    s = framebuf.FrameBuffer(memoryview(v)[4:], n, n, framebuf.GS8, P)
+    s.fill(255)
+    fr = s.fill_rect
+    for x, y in ((0, 0), (n - 7, 0), (0, n - 7)):
+        fr(x - 1, y - 1, 9, 9, 144)
+        fr(x, y, 7, 7, 145)
+        fr(x + 1, y + 1, 5, 5, 144)
+        fr(x + 2, y + 2, 3, 3, 145)
+    pos = _alignment_positions(ver)
+    na = len(pos)
+    for a in range(na):
+        for b in range(na):
+            if (a == 0 and (b == 0 or b == na - 1)) or (a == na - 1 and b == 0):
+                continue
+            fr(pos[b] - 2, pos[a] - 2, 5, 5, 145)
+            fr(pos[b] - 1, pos[a] - 1, 3, 3, 144)
+            s.pixel(pos[b], pos[a], 145)
+    # format areas, the dark module and version areas: reserved, light while masks are scored
+    fr(0, 8, 9, 1, 144)
+    fr(8, 0, 1, 9, 144)
+    fr(n - 8, 8, 8, 1, 144)
+    fr(8, n - 8, 1, 8, 144)
+    if ver >= 7:
+        fr(n - 11, 0, 3, 6, 144)
+        fr(0, n - 11, 6, 3, 144)
+    # timing patterns last: they cross the format areas at (8, 6) and (6, 8)
+    k = 6 * P + 4 + 8
+    v[k:k + n - 16] = _ALT[:n - 16]
+    for i in range(8, n - 8):
+        v[i * P + 10] = v[6 * P + 4 + i]
+    return v
+
+
+def _place_fast(v, vt, n, cw):
+    """Codeword bits (then remainder zeros) into both layouts as 2 * class + bit."""
+    P = n + 4
+    total = len(cw) * 8
+    i = 0
+    right = n - 1
+    while right >= 1:
+        if right == 6:
+            right = 5
+        cr = right % 6 * 2
+        cl = (right - 1) % 6 * 2
+        upward = ((right + 1) & 2) == 0
+        y = n - 1 if upward else 0
+        step = -1 if upward else 1
+        kr = y * P + 4 + right
+        ktr = right * P + 4 + y
+        ktl = ktr - P
+        for _ in range(n):
+            cy = y % 12 * 12
+            if v[kr] == 255:
+                b = (cw[i >> 3] >> (7 - (i & 7))) & 1 if i < total else 0
+                i += 1
+                b += cy + cr
+                v[kr] = b
+                vt[ktr] = b
+            if v[kr - 1] == 255:
+                b = (cw[i >> 3] >> (7 - (i & 7))) & 1 if i < total else 0
+                i += 1
+                b += cy + cl
+                v[kr - 1] = b
+                vt[ktl] = b
+            y += step
+            kr += step * P
+            ktr += step
+            ktl += step
+        right -= 2
+
+
+def _score_lines(d, t, t2, n, rows):
+    """N1 and N3 over every row of `d` (0/1 in the fast layout); with `rows` also N2 and N4.
+
+    Runs: for each colour, a copy is ANDed with itself shifted left by 1, 2 and 1 module (a blit
+    whose key skips the colour being kept writes the other colour wherever a shifted module
+    differs), leaving one marker per window of five equal modules: sum(L - 4) over runs L >= 5 is
+    the number of markers and the number of runs is the number of marker runs; N1 = sum(L - 2).
+    """
+    P = n + 4
+    N = len(d)
+    GS8 = framebuf.GS8
+    FB = framebuf.FrameBuffer
+    score = 0
+    # N3: the finder-like pattern with 4 light modules before or after (separators are light)
+    c = d.count(_N3A) + d.count(_N3B) - d.count(_N3AB)
+    if d.find(_N3CHAIN) >= 0:
+        c = _count_n3_slow(d)
+    score += 40 * c
+    tf = FB(t, N, 1, GS8)  # flat view: a shift by one module is a blit to x = -1
+    t2d = FB(t2, P, n + 1, GS8)  # 2D view: a shift by one row is a blit to y = -1
+    for key in (1, 0):
+        t[:] = d
+        if key == 0:
+            # separators must not count as light
+            td = FB(t, P, n + 1, GS8)
+            td.fill_rect(0, 0, 4, n + 1, 1)
+            td.fill_rect(0, n, P, 1, 1)
+            mark = b"\x00"
+            start = b"\x01\x00"
+        else:
+            mark = b"\x01"
+            start = b"\x00\x01"
+        tf.blit(tf, -1, 0, key)  # pairs
+        if rows:
+            t2[:] = t
+            t2d.blit(t2d, 0, -1, key)  # 2x2 blocks
+            score += 3 * t2.count(mark)
+        tf.blit(tf, -2, 0, key)  # windows of 4
+        tf.blit(tf, -1, 0, key)  # windows of 5
+        score += t.count(mark) + 2 * t.count(start)
+    if rows:
+        total = n * n
+        dark = d.count(b"\x01")
+        score += 10 * (abs(dark * 20 - total * 10) // total)
+    return score
+
+
+def _count_n3_slow(d):
+    """Exact N3 count when two light-flanked patterns share a light area (rare)."""
+    c = 0
+    i = d.find(_N3)
+    while i >= 0:
+        if d[i - 4 if i >= 4 else 0:i].find(_ONE) < 0 or d[i + 7:i + 11].find(_ONE) < 0:
+            c += 1
+        i = d.find(_N3, i + 1)
+    return c
+
+
+def _symbol_fast(ver, ordinal, mask, cw):
+    """Mask search and final symbol on the fast path; returns (mask, packed rows)."""
+    if _MASKVEC is None:
+        _maskvec()
+    n = 4 * ver + 17
+    P = n + 4
+    v = _layout(ver)
+    vt = bytearray(v)  # the function patterns are symmetric: the transpose starts identical
+    _place_fast(v, vt, n, cw)
+    N = len(v)
+    GS8 = framebuf.GS8
+    FB = framebuf.FrameBuffer
+    pal = _MASKVEC
+    # pre-mask bytes -> eight masked bits, in place
+    vf = FB(v, N, 1, GS8)
+    vf.blit(vf, 0, 0, -1, pal)
+    vtf = FB(vt, N, 1, GS8)
+    vtf.blit(vtf, 0, 0, -1, pal)
+    allv = FB(v, N, 8, framebuf.MONO_VLSB)  # row m = the symbol under mask m
+    allt = FB(vt, N, 8, framebuf.MONO_VLSB)
+    d = bytearray(N)
+    t = bytearray(N)
+    t2 = bytearray(N)
+    df = FB(d, N, 1, GS8)
+    if mask < 0:
+        best = -1
+        for k in range(8):
+            df.blit(allt, 0, -k)
+            p = _score_lines(d, t, t2, n, False)
+            if best >= 0 and p >= best:
+                continue
+            df.blit(allv, 0, -k)
+            p += _score_lines(d, t, t2, n, True)
+            if best < 0 or p < best:
+                best = p
+                mask = k
+    df.blit(allv, 0, -mask)
+    _draw_format(d, n, ordinal, mask, P, 4)
+    _draw_version(d, n, ver, P, 4)
+    return mask, _pack(d, n, P, 4)
+
+
+def _pack(m, n, pitch, offset):
+    """Rows of `m` (one byte per module) as MSB-first bits, rows padded to whole bytes."""
+    rb = (n + 7) & ~7
+    out = bytearray(rb // 8 * n)
+    if framebuf is not None:
+        src = framebuf.FrameBuffer(memoryview(m)[offset:], n, n, framebuf.GS8, pitch)
+        framebuf.FrameBuffer(out, rb, n, framebuf.MONO_HLSB).blit(src, 0, 0)
+        return out
+    stride = rb >> 3
+    for y in range(n):
+        k = y * pitch + offset
+        o = y * stride
+        for x in range(n):
+            if m[k + x]:
+                out[o + (x >> 3)] |= 0x80 >> (x & 7)
+    return out
 
 
 def _encode(data, mode, segment, ordinal, minv, maxv, mask, boost):
-    """Encode bytes `data`; return (version, level ordinal, mask, matrix bytearray)."""
+    """Encode bytes `data`; return (version, level ordinal, mask, packed rows)."""
     nchars = len(data)
     ver = minv
     while not _fits(mode, nchars, segment, ver, ordinal):
@@ -480,6 +716,15 @@ def _encode(data, mode, segment, ordinal, minv, maxv, mask, boost):
         while ordinal < 3 and _fits(mode, nchars, segment, ver, ordinal + 1):
             ordinal += 1
     cw = _interleave(_codewords(data, mode, segment, ver, ordinal), ver, ordinal)
+    if _FAST:
+        mask, packed = _symbol_fast(ver, ordinal, mask, cw)
+    else:
+        mask, packed = _symbol_pure(ver, ordinal, mask, cw)
+    return ver, ordinal, mask, packed
+
+
+def _symbol_pure(ver, ordinal, mask, cw):
+    """Mask search and final symbol with plain loops (CPython, ports without framebuf)."""
     n = 4 * ver + 17
     m, fn = _function_pattern(ver)
     _place(m, fn, n, cw)
@@ -496,7 +741,7 @@ def _encode(data, mode, segment, ordinal, minv, maxv, mask, boost):
     _apply_mask(m, fn, n, mask)
     _draw_format(m, n, ordinal, mask)
     _draw_version(m, n, ver)
-    return ver, ordinal, mask, m
+    return mask, _pack(m, n, n, 0)
 
 
 def _as_bytes(data):
@@ -507,14 +752,15 @@ def _as_bytes(data):
 
 # --- mpy-qr API --------------------------------------------------------------------------------
 class RenderedQR:
-    """A finished symbol: `width()` modules square, no quiet zone."""
+    """A finished symbol: `width()` modules square, no quiet zone, kept as packed rows."""
 
-    def __init__(self, version, ecl, mask, modules):
+    def __init__(self, version, ecl, mask, packed):
         self.version = version
         self.ecl = ecl  # level ordinal actually used (after boosting)
         self.mask = mask
-        self._m = modules
         self._n = 4 * version + 17
+        self._stride = (self._n + 7) >> 3
+        self._bits = bytes(packed)
 
     def width(self):
         return self._n
@@ -522,28 +768,16 @@ class RenderedQR:
     def get(self, x, y):
         n = self._n
         if 0 <= x < n and 0 <= y < n:
-            return self._m[y * n + x] == 1
+            return (self._bits[y * self._stride + (x >> 3)] >> (7 - (x & 7))) & 1 == 1
         return False
 
     def packed(self):
         """(row_bits, width, bytes): rows padded to whole bytes, MSB = leftmost module."""
-        n = self._n
-        rb = (n + 7) & ~7
-        stride = rb >> 3
-        out = bytearray(stride * n)
-        m = self._m
-        for y in range(n):
-            k = y * n
-            o = y * stride
-            for x in range(n):
-                if m[k + x]:
-                    out[o + (x >> 3)] |= 0x80 >> (x & 7)
-        return rb, n, bytes(out)
+        return self._stride * 8, self._n, self._bits
 
     def __str__(self):
         n = self._n
-        m = self._m
-        return "\n".join("".join("##" if m[y * n + x] else "  " for x in range(n)) for y in range(n))
+        return "\n".join("".join("##" if self.get(x, y) else "  " for x in range(n)) for y in range(n))
 
 
 def make(message, encoding=0, max_version=10, min_version=1, mask=-1, ecl=ECC_LOW):
@@ -632,13 +866,12 @@ class QRCode:
             self.make()
         r = self._rendered
         n = r._n
-        m = r._m
         b = self.border
         w = n + 2 * b
+        get = r.get
         rows = [[False] * w for _ in range(b)]
         for y in range(n):
-            k = y * n
-            rows.append([False] * b + [m[k + x] == 1 for x in range(n)] + [False] * b)
+            rows.append([False] * b + [get(x, y) for x in range(n)] + [False] * b)
         rows.extend([False] * w for _ in range(b))
         return rows
 
