@@ -82,6 +82,12 @@ class LCD:
         self.buffer = bytearray(buffer_size)
         self.mv = memoryview(self.buffer)
         self._views = {}
+        # Views of the first 2**k bytes, for fill(): made once, so filling never allocates.
+        self._pows = []
+        k = 0
+        while (1 << k) <= buffer_size:
+            self._pows.append(self.mv[:1 << k])
+            k += 1
         self._cmd = bytearray(1)
         self._arg = bytearray(4)
         self._argv = memoryview(self._arg)
@@ -218,17 +224,29 @@ class LCD:
             self.cs.value(1)
 
     def fill(self, n, color):
-        """Fill the first n bytes of the shared buffer with one colour (no allocation)."""
+        """Fill the first n bytes (even) of the shared buffer with one colour, without allocating.
+
+        One pixel is written by hand, then the filled part is copied onto the rest in doubling
+        power-of-two slices (memmove speed, log2(n) steps) through views made once in __init__.
+        """
         buf = self.buffer
-        hi = color >> 8
-        lo = color & 0xFF
-        if hi == lo:
-            for i in range(n):
-                buf[i] = hi
+        if n <= 0:
             return
-        for i in range(0, n, 2):
-            buf[i] = hi
-            buf[i + 1] = lo
+        buf[0] = color >> 8
+        buf[1] = color & 0xFF
+        pows = self._pows
+        filled = 2
+        k = 1
+        while filled * 2 <= n:
+            buf[filled:filled * 2] = pows[k]
+            filled *= 2
+            k += 1
+        while filled < n:  # the rest, in the largest power-of-two pieces that fit
+            k -= 1
+            size = 1 << k
+            if filled + size <= n:
+                buf[filled:filled + size] = pows[k]
+                filled += size
 
     def fill_rect(self, x, y, w, h, color):
         """Fill a rectangle, clipped to the screen."""
