@@ -35,7 +35,7 @@ def load_keys(cfg):
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as f:
             f.write(signature.private_pem(key))
-        with open(os.path.splitext(path)[0].replace("private", "public") + ".pem", "wb") as f:
+        with open(public_key_path(path), "wb") as f:
             f.write(signature.public_pem(key))
         log.warning("created a new merchant key pair at %s", path)
     with open(path, "rb") as f:
@@ -47,6 +47,14 @@ def load_keys(cfg):
         raise config_mod.ConfigError("Antom public key %s: %s (for the sandbox: python -m tools.sandbox "
                                      "public-key --data DIR > FILE)" % (a["public_key_file"], e)) from e
     return private, public
+
+
+def public_key_path(private_path):
+    """Where the merchant public key is written next to its private key (never the same file)."""
+    folder, name = os.path.split(private_path)
+    stem = os.path.splitext(name)[0]
+    public = stem.replace("private", "public") if "private" in stem else stem + "_public"
+    return os.path.join(folder, public + ".pem")
 
 
 class Gateway:

@@ -1,0 +1,163 @@
+"""The store (migrations, append-only log, nonces), PIN hashing, configuration, and the CLI."""
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+
+from tools.gateway import config as config_mod
+from tools.gateway import credentials
+from tools.gateway.store import Store, connect, migrate
+from tools.gateway.testing import running_gateway
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+# --- store ---------------------------------------------------------------------------------------
+def test_migrations_are_idempotent_and_wal(tmp_path):
+    path = str(tmp_path / "g.sqlite3")
+    Store(path).close()
+    db = connect(path)
+    migrate(db)  # again: nothing to do
+    assert db.execute("PRAGMA user_version").fetchone()[0] >= 1
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"terminals", "payments", "refunds", "events", "nonces", "alerts", "notifications"} <= tables
+
+
+def test_event_log_is_append_only(tmp_path):
+    store = Store(str(tmp_path / "g.sqlite3"))
+    with store.transaction():
+        store.event("something", "T1", "O1", x=1)
+    for sql in ("UPDATE events SET kind='other'", "DELETE FROM events"):
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            store.db.execute(sql)
+    assert [e["kind"] for e in store.events()] == ["something"]
+
+
+def test_transactions_roll_back_together(tmp_path):
+    store = Store(str(tmp_path / "g.sqlite3"))
+    store.add_terminal("T1", "s" * 64, None)
+    with pytest.raises(RuntimeError):
+        with store.transaction():
+            store.event("half", "T1")
+            store.revoke_terminal("T1")  # nested: joins the outer transaction
+            raise RuntimeError("crash in the middle")
+    assert store.terminal("T1")["revoked_at"] is None
+    assert "half" not in [e["kind"] for e in store.events()]
+
+
+def test_nonces_are_unique_per_terminal_and_expire(tmp_path):
+    store = Store(str(tmp_path / "g.sqlite3"))
+    assert store.remember_nonce("T1", "a" * 32, 100.0)
+    assert not store.remember_nonce("T1", "a" * 32, 101.0)
+    assert store.remember_nonce("T2", "a" * 32, 101.0)
+    store.forget_nonces(before=101.0)
+    assert store.remember_nonce("T1", "a" * 32, 200.0)
+    # committed at once: another connection sees it
+    other = Store(store.path)
+    assert not other.remember_nonce("T1", "a" * 32, 201.0)
+
+
+# --- PINs and secrets --------------------------------------------------------------------------------
+def test_pin_hash_is_salted_scrypt():
+    a, b = credentials.hash_pin("1234"), credentials.hash_pin("1234")
+    assert a != b and a.startswith("scrypt$16384$8$1$")
+    assert credentials.check_pin("1234", a) and credentials.check_pin("1234", b)
+    assert not credentials.check_pin("1235", a)
+    assert not credentials.check_pin("1234", None) and not credentials.check_pin("1234", "garbage")
+    assert not credentials.check_pin("12a4", a)
+    with pytest.raises(ValueError):
+        credentials.hash_pin("12")
+    s = credentials.new_secret()
+    assert len(s) == 64 and int(s, 16) >= 0 and s != credentials.new_secret()
+
+
+# --- configuration -------------------------------------------------------------------------------
+def test_defaults_talk_to_the_local_sandbox():
+    cfg = config_mod.load(None, environ={})
+    assert cfg["antom"]["base_url"] == "http://127.0.0.1:8600"
+    assert cfg["antom"]["path_prefix"] == "/ams/api"
+    assert config_mod.notify_url(cfg) == "http://127.0.0.1:8700/antom/notify"
+
+
+def test_toml_then_environment(tmp_path):
+    path = tmp_path / "g.toml"
+    path.write_text('[antom]\nbase_url = "https://open-sea-global.alipay.com"\nclient_id = "ABC"\ntimeout = 3\n'
+                    '[gateway]\ndb = "/tmp/x.sqlite3"\nnotify_url = "https://shop.example/antom/notify"\n')
+    cfg = config_mod.load(str(path), environ={"ANTOM_CLIENT_ID": "FROM_ENV", "ANTOM_PATH_PREFIX": "/ams/sandbox/api"})
+    assert cfg["antom"]["base_url"] == "https://open-sea-global.alipay.com"
+    assert cfg["antom"]["client_id"] == "FROM_ENV" and cfg["antom"]["timeout"] == 3.0
+    assert cfg["antom"]["path_prefix"] == "/ams/sandbox/api"
+    assert config_mod.notify_url(cfg) == "https://shop.example/antom/notify"
+
+
+@pytest.mark.parametrize("text,env", [
+    ("[nope]\nx = 1\n", {}),
+    ("[antom]\nnope = 1\n", {}),
+    ("[antom]\ntimeout = \"slow\"\n", {}),
+    ("[gateway]\ncurrencies = [\"XXX\"]\n", {}),
+    ("[antom]\npath_prefix = \"ams/api/\"\n", {}),
+    ("not toml [", {}),
+    ("", {"GATEWAY_PORT": "eighty"}),
+])
+def test_bad_configuration_is_a_clear_error(tmp_path, text, env):
+    path = tmp_path / "g.toml"
+    path.write_text(text)
+    with pytest.raises(config_mod.ConfigError):
+        config_mod.load(str(path), environ=env)
+
+
+# --- CLI -----------------------------------------------------------------------------------------
+def cli(config_path, *args):
+    return subprocess.run([sys.executable, "-m", "tools.gateway", "--config", config_path, *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_cli_terminals_payments_refund_events(make_config, sandbox):
+    cfg_path = make_config()
+    r = cli(cfg_path, "terminal", "add", "C1", "--pin", "4321", "--json")
+    assert r.returncode == 0, r.stderr
+    secret = json.loads(r.stdout)["secret"]
+    assert len(secret) == 64
+    assert cli(cfg_path, "terminal", "add", "C1", "--pin", "4321").returncode == 1   # ids are never reused
+    assert cli(cfg_path, "terminal", "add", "bad id!", "--pin", "4321").returncode == 2
+    assert cli(cfg_path, "terminal", "add", "C2", "--pin", "12").returncode == 2
+    with running_gateway(cfg_path) as gw:
+        c = gw.client("C1", secret)
+        code = c.create("C1-1", 900, "USD", "cli").body["code_value"]
+        sandbox.pay(code)
+        assert c.status("C1-1", wait=10).body["status"] == "PAID"
+        assert c.refund("C1-1", "R1", 100, "4321").body["status"] == "SUCCEEDED"  # the CLI's PIN works
+        assert c.refund("C1-1", "R2", 100, "0000").code == "BAD_PIN"
+        listed = cli(cfg_path, "payments", "list")
+        assert "C1-1" in listed.stdout and "PAID" in listed.stdout and "9.00 USD" in listed.stdout
+        shown = json.loads(cli(cfg_path, "payments", "show", "C1", "C1-1").stdout)
+        assert shown["status"] == "PAID" and shown["refunds"][0]["amount"] == 100
+        assert "payment_paid" in [e["kind"] for e in shown["events"]]
+        # an operator refund (no PIN) through Antom
+        r = cli(cfg_path, "refund", "C1", "C1-1", "200")
+        assert r.returncode == 0, r.stderr
+        assert json.loads(r.stdout)["status"] == "SUCCEEDED" and json.loads(r.stdout)["refunded_total"] == 300
+        assert cli(cfg_path, "refund", "C1", "C1-1", "10000").returncode == 1   # exceeds what was paid
+        assert "refund_succeeded" in cli(cfg_path, "events", "--terminal", "C1").stdout
+        assert cli(cfg_path, "terminal", "set-pin", "C1", "--pin", "9999").returncode == 0
+        assert c.refund("C1-1", "R3", 100, "9999").body["status"] == "SUCCEEDED"
+        assert cli(cfg_path, "terminal", "revoke", "C1").returncode == 0
+        assert "revoked" in cli(cfg_path, "terminal", "list").stdout
+        import time
+        time.sleep(1.1)
+        assert c.time().code == "TERMINAL_REVOKED"
+    assert cli(cfg_path, "alerts").returncode == 0
+
+
+def test_cli_serve_reports_a_missing_antom_key(tmp_path):
+    path = tmp_path / "g.toml"
+    path.write_text('[gateway]\ndb = "%s"\nport = 0\n[antom]\nprivate_key_file = "%s"\npublic_key_file = "%s"\n' % (
+        tmp_path / "g.sqlite3", tmp_path / "m.pem", tmp_path / "missing.pem"))
+    r = cli(str(path), "serve")
+    assert r.returncode == 2 and "public key" in r.stderr
+    assert os.path.exists(tmp_path / "m.pem")   # the merchant key pair was created for the demo
+    assert "BEGIN PUBLIC KEY" in cli(str(path), "keys").stdout
