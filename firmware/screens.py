@@ -426,9 +426,12 @@ class Screens:
         return self._result("refund_failed", "NO REFUND", RED, rows, "%s: back" % self.keys[0])
 
     def late_payment(self, minor, outcome="refunded"):
-        """A payment that arrived after its sale had ended; `outcome`: what the gateway did."""
+        """A payment that arrived after its sale had ended. `outcome` is a short phrase saying what
+        happened to the money ("refunded", "held: call the office"), shown on its own line."""
         rows = [self._amount_row("amount", minor)]
-        rows += self._lines("what", "was paid after its sale ended and was %s" % outcome, font_small, INK)
+        rows += self._lines("what", "paid after its sale ended", font_small, INK)
+        outcome = outcome[:1].upper() + outcome[1:]
+        rows += self._lines("outcome", outcome, self._body, AMBER)
         return self._result("late", "LATE PAYMENT", AMBER, rows, "%s: dismiss" % self.keys[0])
 
     def message(self, title, text="", colour=BLUE, footer=""):
