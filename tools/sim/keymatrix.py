@@ -14,6 +14,10 @@ import machine
 # The firmware's key actions -> the layout label that produces them, for typing by action name.
 HOLD_MS = 60
 GAP_MS = 60
+# A hand holds a key for a time, but a busy host loop may scan rarely (a QR being drawn): a press
+# also lasts at least this many full scans, so the firmware's debounce always sees it.
+HOLD_SCANS = 5
+GAP_SCANS = 3
 
 
 class KeyMatrix:
@@ -34,6 +38,8 @@ class KeyMatrix:
         self._lock = threading.Lock()
         self._held = None  # (row, col) held now
         self._phase_until = None
+        self._phase_scans = 0
+        self.scans = 0  # full matrix scans seen (column 0 read while row 0 is driven low)
         self._releasing = False
         for j, col in enumerate(cols):
             machine.Pin.board.source(col, self._reader(j))
@@ -53,22 +59,27 @@ class KeyMatrix:
     def _advance(self):
         now = time.ticks_ms()
         with self._lock:
-            if self._phase_until is not None and time.ticks_diff(now, self._phase_until) < 0:
+            if self._phase_until is not None and (time.ticks_diff(now, self._phase_until) < 0
+                                                  or self.scans < self._phase_scans):
                 return
             if self._held is not None:  # held long enough: release, then a gap
                 self._held = None
                 self._releasing = True
                 self._phase_until = time.ticks_add(now, GAP_MS)
+                self._phase_scans = self.scans + GAP_SCANS
             elif self._queue:
                 self._held = self._queue.popleft()
                 self._releasing = False
                 self._phase_until = time.ticks_add(now, HOLD_MS)
+                self._phase_scans = self.scans + HOLD_SCANS
             else:
                 self._releasing = False
                 self._phase_until = None
 
     def _reader(self, j):
         def level():
+            if j == 0 and machine.Pin.board.level(self.rows[0]) == 0:
+                self.scans += 1
             self._advance()
             held = self._held
             if held is None or held[1] != j:
