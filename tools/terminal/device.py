@@ -50,7 +50,8 @@ class Device:
             raise TerminalError("No device on %s: check the USB cable and the port name "
                                 "(ls /dev/ttyUSB* /dev/ttyACM*)." % port, errors.NO_DEVICE)
         try:
-            transport = SerialTransport(port, baudrate=115200)
+            # A read timeout, so a pty that never answers cannot block a read forever.
+            transport = SerialTransport(port, baudrate=115200, timeout=min(timeout, 2.0))
         except (TransportError, OSError) as e:
             raise TerminalError("Cannot open %s (%s): is another program (a serial monitor, "
                                 "another mpremote) using it?" % (port, _reason(e)), errors.NO_DEVICE)

@@ -1,0 +1,90 @@
+"""status, logs and selftest against the virtual terminal."""
+import json
+import os
+
+import pytest
+
+from tests.terminal.conftest import SECRET, base_config, cli
+
+
+@pytest.fixture
+def ready(vterm, tmp_path):
+    """A virtual terminal with the firmware deployed and a config provisioned."""
+    assert cli("deploy", "--port", vterm.port, "--no-mip").returncode == 0
+    base = tmp_path / "base.json"
+    base.write_text(json.dumps(base_config()))
+    r = cli("provision", "--port", vterm.port, "--config-file", str(base), "--terminal-id", "T1", "--secret", SECRET,
+            "--no-gateway-check", "--panel", "ttgo-t-display")
+    assert r.returncode == 0, r.stderr
+    return vterm
+
+
+def test_status_reports_version_config_and_journal_without_the_secret(ready):
+    with open(os.path.join(ready.root, "journal.json"), "w") as f:
+        json.dump({"v": 1, "series": "a1b2c3", "next": 8, "recent": [{"order_id": "T1-a1b2c36"}],
+                   "sale": {"order_id": "T1-a1b2c37", "amount": 1250, "currency": "USD", "state": "CHECKING"}}, f)
+    r = cli("status", "--port", ready.port, "--verify")
+    assert r.returncode == 0, r.stderr
+    out = r.stdout
+    assert SECRET not in out
+    assert "MicroPython 1.27.0" in out
+    assert "firmware:  version %s, deploy complete" % _version() in out
+    assert "verify:    all" in out and "files match the manifest" in out
+    assert "config:    valid" in out and "terminal id:  T1" in out and "panel:        st7789-135x240" in out
+    assert "secret:       set, 64 characters (not shown" in out
+    assert "open sale: T1-a1b2c37 1250 USD (CHECKING), recent paid: 1" in out
+
+
+def _version():
+    from tools.terminal.build import read_version
+    return read_version()
+
+
+def test_status_names_a_tampered_file_and_an_invalid_config(ready):
+    with open(os.path.join(ready.root, "firmware", "flow.mpy"), "ab") as f:
+        f.write(b"\0")
+    cfg_path = os.path.join(ready.root, "config.json")
+    with open(cfg_path) as f:
+        cfg = json.load(f)
+    cfg["currency"] = "usd"
+    with open(cfg_path, "w") as f:
+        json.dump(cfg, f)
+    r = cli("status", "--port", ready.port, "--verify")
+    assert "1 files differ or are missing: /firmware/flow.mpy (run deploy)" in r.stdout
+    assert "config:    INVALID: currency: must be a 3-letter ISO 4217 code" in r.stdout
+
+
+def test_status_of_an_empty_device(vterm):
+    r = cli("status", "--port", vterm.port)
+    assert r.returncode == 0, r.stderr
+    assert "firmware:  not deployed" in r.stdout and "config:    /config.json missing: run provision" in r.stdout
+
+
+def test_logs_prints_the_ring_buffer_oldest_first(vterm):
+    assert "no log on the device" in cli("logs", "--port", vterm.port).stdout
+    with open(os.path.join(vterm.root, "log.txt.1"), "w") as f:
+        f.write("boot 1\nsale T1-1 PAID\n")
+    with open(os.path.join(vterm.root, "log.txt"), "w") as f:
+        f.write("boot 2\nwifi lost\n")
+    r = cli("logs", "--port", vterm.port)
+    assert r.stdout.splitlines() == ["boot 1", "sale T1-1 PAID", "boot 2", "wifi lost"]
+    assert cli("logs", "--port", vterm.port, "--lines", "1").stdout == "wifi lost\n"
+
+
+def test_selftest_on_the_virtual_terminal_skips_hardware_with_reasons(ready):
+    r = cli("selftest", "--port", ready.port)
+    assert r.returncode == 0, r.stdout + r.stderr
+    rows = {line.split()[0]: line.split(None, 2)[1:] for line in r.stdout.splitlines() if line[:1].isalpha()}
+    assert rows["config"][0] == "PASS"
+    for name in ("display", "keypad", "wifi", "time", "gateway"):
+        assert rows[name][0] == "SKIPPED" and rows[name][1], name
+    assert rows["qr"][0] == "PASS" and "encode" in rows["qr"][1] and "draw SKIPPED (no display)" in rows["qr"][1]
+    assert rows["heap"][0] == "PASS"
+    assert r.stdout.strip().endswith("3 passed, 0 failed, 5 skipped")
+
+
+def test_selftest_without_firmware_fails(vterm):
+    r = cli("selftest", "--port", vterm.port)
+    assert r.returncode == 1
+    assert "config   FAIL    firmware not deployed" in r.stdout
+    assert "qr       FAIL    lib/uqr is not on the device: run deploy" in r.stdout
