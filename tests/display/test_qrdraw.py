@@ -80,12 +80,14 @@ def test_too_large_to_draw_at_two_pixels_per_module(rig_factory):
     assert rig.panel.pixels_written == 0  # raised before anything reached the panel
 
 
+@pytest.mark.parametrize("encoder", ["uqr", "segno"])
 @pytest.mark.parametrize("url", [URL_60, URL_120], ids=["60 chars", "126 chars"])
 @pytest.mark.parametrize("name", sorted(GLASS))
-def test_zbar_reads_the_qr_screen_on_every_panel(rig_factory, name, url):
+def test_zbar_reads_the_qr_screen_on_every_panel(rig_factory, name, url, encoder):
+    """lib/uqr as on the device, and segno as an independent reference encoder."""
     from tools.sim.snapshot import Options, render
 
-    rig = render("qr", name, Options(code=url, encoder="segno"))
+    rig = render("qr", name, Options(code=url, encoder=encoder))
     assert rig.panel.errors == []
     assert decoded(rig.image()) == [url]
 
