@@ -162,12 +162,10 @@ class Panel:
         if want is None or want == 0:
             self.cmd = None
             return
-        lo, hi = want if isinstance(want, tuple) else (want, want)
+        lo = want[0] if isinstance(want, tuple) else want
         got = len(self.params)
         if got < lo:
             self.error("command 0x%02X got %d parameter bytes, needs %d" % (self.cmd, got, lo))
-        elif not isinstance(want, int) and got >= lo:
-            pass  # an optional-tail command that already ran at lo bytes
         self.cmd = None
 
     def _data(self, data):
