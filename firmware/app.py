@@ -33,6 +33,7 @@ class Application:
         self.keypad = keypad
         self.on_event = on_event
         self.on_render = on_render
+        self.on_config_error = None
         self.describe = describe
         self.clock = clock or WallClock()
         self.extra_tasks = []
@@ -84,6 +85,8 @@ class Application:
             except Exception as err:  # no usable display either: the console is all there is
                 print("display unavailable:", err)
             print("config error:", "; ".join(e.problems))
+            if self.on_config_error is not None:
+                self.on_config_error(e.problems)
             raise
         self.cfg = cfg
         self.screens = self._screens(cfg.merchant_name, cfg.currency)

@@ -160,3 +160,62 @@ def test_power_cut_after_the_result(system):
     t.wait_result()
     assert len(system.payments(t.terminal_id, qr["order_id"])) == 1
     t.stop()
+
+
+# --- supervisor refund, offline, broken config -------------------------------------------------
+def test_supervisor_refund(system, term):
+    qr = _sale(term, next(_amounts))
+    system.sandbox.pay(qr["code"])
+    _settle(system, term, term.wait_result(), "PAID")
+    term.keys("menu")
+    term.wait_screen("menu")
+    term.keys("ok", "1234", "ok")
+    ev = term.wait(lambda e: e.get("event") == "refund", timeout=20)
+    assert ev["order_id"] == qr["order_id"] and ev["outcome"] in ("REFUNDED", "PENDING")
+    term.keys("ok")
+    term.wait_screen("idle")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        pay = system.payments(term.terminal_id, qr["order_id"])[0]
+        if int(pay["refunded"]) > 0:
+            break
+        time.sleep(0.1)
+    assert int(pay["refunded"]) == int(pay["amount"]["value"])
+
+
+def test_wrong_pin_refunds_nothing(system, term):
+    qr = _sale(term, next(_amounts))
+    system.sandbox.pay(qr["code"])
+    _settle(system, term, term.wait_result(), "PAID")
+    term.keys("menu", "ok", "9999", "ok")
+    ev = term.wait(lambda e: e.get("event") == "refund", timeout=20)
+    assert ev["outcome"] == "BAD_PIN"
+    term.keys("ok")
+    term.wait_screen("idle")
+    assert int(system.payments(term.terminal_id, qr["order_id"])[0]["refunded"]) == 0
+
+
+def test_offline_screen_recovers_by_itself(system, term):
+    term.send("wifi off")
+    term.wait_screen("offline", timeout=10)
+    term.send("wifi on")
+    term.wait_screen("idle", timeout=30)
+    qr = _sale(term, next(_amounts))  # and sales work again
+    term.keys("cancel")
+    _settle(system, term, term.wait_result(), "CANCELLED")
+
+
+def test_broken_config_shows_the_problems_and_waits(system, tmp_path):
+    from tools.sim.control import SimProcess
+
+    flash = tmp_path / "flash"
+    flash.mkdir()
+    (flash / "config.json").write_text('{"wifi": {}, "currency": "dollars"}')
+    t = SimProcess(str(flash)).start()
+    try:
+        ev = t.wait(lambda e: e.get("event") == "config_error", timeout=20)
+        assert "wifi.ssid: missing" in ev["problems"] and any(p.startswith("currency") for p in ev["problems"])
+        time.sleep(1)
+        assert t.proc.poll() is None  # still up, waiting for a technician: no crash loop
+    finally:
+        t.stop()

@@ -9,7 +9,8 @@
   as half-blocks (a phone scans the QR off the screen).
 - keypad: the computer keyboard presses keys of an emulated switch matrix that the firmware scans
   (tools/sim/keymatrix.py). In a TTY: digits, Enter = OK, Backspace = back, Esc or x = cancel,
-  c = clear, m = menu, q = quit. Otherwise stdin lines: `key ok`, `keys 1250`, `quit`.
+  c = clear, m = menu, q = quit. Otherwise stdin lines: `key ok`, `keys 1250`, `wifi off`,
+  `wifi on`, `quit`.
 - network: the shim Wi-Fi comes up by itself; HTTP is real, to the gateway in config.json.
 - `--events` prints one JSON object per line on stdout for every flow event (what tests and
   `make demo` read): {"event": "state", "state": "SHOW_QR", "order_id": ..., "code": ...}.
@@ -78,6 +79,7 @@ class SimTerminal:
                                       keypad=keypad, on_event=self._event, on_render=self._render,
                                       describe=describe_fn)
         self.app.extra_tasks.append(self._live_task)
+        self.app.on_config_error = lambda problems: self.emit({"event": "config_error", "problems": problems})
 
     def _raw_config(self):
         try:
@@ -157,6 +159,11 @@ class SimTerminal:
         elif parts[0] == "keys":
             for ch in "".join(parts[1:]):
                 self.press(ch)
+        elif parts[0] == "wifi" and len(parts) == 2:
+            if parts[1] == "off":
+                network.air.drop()  # the access point vanishes
+            else:
+                network.air.restore()
         elif parts[0] == "quit":
             self.stop = True
 
