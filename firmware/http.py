@@ -38,15 +38,22 @@ class Response:
 
 def tls_context(ca_pem):
     """A client context that accepts only servers whose certificate chains to `ca_pem`."""
+    import sys
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.verify_mode = ssl.CERT_REQUIRED
-    if isinstance(ca_pem, str):
-        ca_pem = ca_pem.encode()
-    try:
-        ctx.load_verify_locations(cadata=ca_pem)
-    except TypeError:  # CPython wants PEM text here
-        ctx.load_verify_locations(cadata=ca_pem.decode())
+    if isinstance(ca_pem, bytes):
+        ca_pem = ca_pem.decode()
+    if sys.implementation.name == "micropython":
+        ctx.load_verify_locations(cadata=_der(ca_pem))  # mbedTLS: DER bytes
+    else:
+        ctx.load_verify_locations(cadata=ca_pem)  # CPython: PEM text
     return ctx
+
+
+def _der(pem):
+    import binascii
+    body = pem.split("-----BEGIN CERTIFICATE-----", 1)[1].split("-----END CERTIFICATE-----", 1)[0]
+    return binascii.a2b_base64("".join(body.split()))
 
 
 class Transport:
