@@ -144,3 +144,12 @@ def test_unknown_panel_name():
 
     with pytest.raises(ValueError, match="unknown panel"):
         panels.make("st7735-80x160", None, None)
+
+
+def test_fill_writes_exactly_n_bytes_of_the_colour_for_every_length(rig_factory):
+    lcd = rig_factory("st7789-240x240", init=False).lcd
+    for n in list(range(2, 200, 2)) + [478, 480, 482, 2046, 2048, 2050, 3838, 3840]:
+        lcd.buffer[:] = b"\xaa" * len(lcd.buffer)
+        lcd.fill(n, 0x1234)
+        assert lcd.buffer[:n] == b"\x12\x34" * (n // 2), n
+        assert lcd.buffer[n:n + 2] in (b"\xaa\xaa", b"\xaa", b""), n
