@@ -211,8 +211,14 @@ def _codewords(data, mode, segment, ver, ordinal):
             if i < n:
                 w.put(find(data[i:i + 1]), 6)
         else:
+            # after the 4-bit mode and the 8- or 16-bit count the writer is 4 bits into a byte
+            buf = w.buf
+            i = w.n >> 3
             for c in data:
-                w.put(c, 8)
+                buf[i] |= c >> 4
+                i += 1
+                buf[i] = (c & 15) << 4
+            w.n += 8 * len(data)
     # terminator (up to 4 zero bits) and zero bits to a byte boundary: the buffer is zero already
     nbits = w.n + 4
     nbytes = (nbits + 7) >> 3 if nbits < cap * 8 else cap
@@ -243,31 +249,36 @@ def _interleave(data, ver, ordinal):
     exp = _EXP
     log = _LOG
     out = bytearray(raw)
-    rem = bytearray(ec + 1)
+    work = bytearray(short_len + 1 + ec)  # one block's data, then its remainder
     pos = 0
+    base = len(data)
     for b in range(nblocks):
         dlen = short_len + (1 if b >= nshort else 0)
-        # data codewords go to out[col * nblocks + b] (short blocks skip the last column)
-        for j in range(ec + 1):
-            rem[j] = 0
+        work[:dlen] = data[pos:pos + dlen]
+        for j in range(dlen, dlen + ec):
+            work[j] = 0
+        # synthetic division by the generator, in place: work[dlen:] ends as the remainder
+        # (the data part is overwritten on the way, so the data columns are copied from `data`)
         for k in range(dlen):
-            c = data[pos + k]
-            col = k * nblocks + b if k < short_len else short_len * nblocks + b - nshort
-            out[col] = c
-            f = c ^ rem[0]
-            if f:
-                lf = log[f]
-                for j in range(ec - 1):
-                    rem[j] = rem[j + 1] ^ exp[lf + gen[j]]
-                rem[ec - 1] = exp[lf + gen[ec - 1]]
-            else:
-                for j in range(ec - 1):
-                    rem[j] = rem[j + 1]
-                rem[ec - 1] = 0
+            c = work[k]
+            if c:
+                lc = log[c]
+                j = k + 1
+                for g in gen:
+                    work[j] ^= exp[lc + g]
+                    j += 1
+        # data codeword k of block b goes to column k (short blocks lack the last column)
+        o = b
+        for k in range(pos, pos + short_len):
+            out[o] = data[k]
+            o += nblocks
+        if dlen > short_len:
+            out[short_len * nblocks + b - nshort] = data[pos + short_len]
+        o = base + b
+        for k in range(dlen, dlen + ec):
+            out[o] = work[k]
+            o += nblocks
         pos += dlen
-        base = len(data) + b
-        for j in range(ec):
-            out[base + j * nblocks] = rem[j]
     return out
 
 
@@ -551,73 +562,74 @@ def _layout(ver):
 def _place_fast(v, vt, n, cw):
     """Codeword bits (then remainder zeros) into both layouts as 2 * class + bit."""
     P = n + 4
+    # one byte per bit, expanded in C; remainder bits read the zeros past the end
     total = len(cw) * 8
+    bits = bytearray(total + 8)
+    framebuf.FrameBuffer(bits, total + 8, 1, framebuf.GS8).blit(
+        framebuf.FrameBuffer(cw, total, 1, framebuf.MONO_HLSB), 0, 0)
     i = 0
     right = n - 1
     while right >= 1:
         if right == 6:
             right = 5
         cr = right % 6 * 2
-        cl = (right - 1) % 6 * 2
-        upward = ((right + 1) & 2) == 0
-        y = n - 1 if upward else 0
-        step = -1 if upward else 1
+        cl = cr - 2 if cr else 10
+        if ((right + 1) & 2) == 0:  # upward
+            y = n - 1
+            step = -1
+        else:
+            y = 0
+            step = 1
         kr = y * P + 4 + right
         ktr = right * P + 4 + y
         ktl = ktr - P
+        stepP = step * P
         for _ in range(n):
             cy = y % 12 * 12
             if v[kr] == 255:
-                b = (cw[i >> 3] >> (7 - (i & 7))) & 1 if i < total else 0
+                b = bits[i] + cy + cr
                 i += 1
-                b += cy + cr
                 v[kr] = b
                 vt[ktr] = b
             if v[kr - 1] == 255:
-                b = (cw[i >> 3] >> (7 - (i & 7))) & 1 if i < total else 0
+                b = bits[i] + cy + cl
                 i += 1
-                b += cy + cl
                 v[kr - 1] = b
                 vt[ktl] = b
             y += step
-            kr += step * P
+            kr += stepP
             ktr += step
             ktl += step
         right -= 2
 
 
-def _score_lines(d, t, t2, n, rows):
+def _score_lines(d, t, t2, views, rows):
     """N1 and N3 over every row of `d` (0/1 in the fast layout); with `rows` also N2 and N4.
 
     Runs: for each colour, a copy is ANDed with itself shifted left by 1, 2 and 1 module (a blit
     whose key skips the colour being kept writes the other colour wherever a shifted module
     differs), leaving one marker per window of five equal modules: sum(L - 4) over runs L >= 5 is
     the number of markers and the number of runs is the number of marker runs; N1 = sum(L - 2).
+    `views` = (flat view of t, 2D view of t, 2D view of t2, n).
     """
-    P = n + 4
-    N = len(d)
-    GS8 = framebuf.GS8
-    FB = framebuf.FrameBuffer
+    tf, td, t2d, n = views
     score = 0
     # N3: the finder-like pattern with 4 light modules before or after (separators are light)
     c = d.count(_N3A) + d.count(_N3B) - d.count(_N3AB)
     if d.find(_N3CHAIN) >= 0:
         c = _count_n3_slow(d)
     score += 40 * c
-    tf = FB(t, N, 1, GS8)  # flat view: a shift by one module is a blit to x = -1
-    t2d = FB(t2, P, n + 1, GS8)  # 2D view: a shift by one row is a blit to y = -1
     for key in (1, 0):
         t[:] = d
-        if key == 0:
-            # separators must not count as light
-            td = FB(t, P, n + 1, GS8)
-            td.fill_rect(0, 0, 4, n + 1, 1)
-            td.fill_rect(0, n, P, 1, 1)
-            mark = b"\x00"
-            start = b"\x01\x00"
-        else:
+        if key:
             mark = b"\x01"
             start = b"\x00\x01"
+        else:
+            # separators must not count as light
+            td.fill_rect(0, 0, 4, n + 1, 1)
+            td.fill_rect(0, n, n + 4, 1, 1)
+            mark = b"\x00"
+            start = b"\x01\x00"
         tf.blit(tf, -1, 0, key)  # pairs
         if rows:
             t2[:] = t
@@ -665,18 +677,19 @@ def _symbol_fast(ver, ordinal, mask, cw):
     allv = FB(v, N, 8, framebuf.MONO_VLSB)  # row m = the symbol under mask m
     allt = FB(vt, N, 8, framebuf.MONO_VLSB)
     d = bytearray(N)
-    t = bytearray(N)
-    t2 = bytearray(N)
     df = FB(d, N, 1, GS8)
     if mask < 0:
+        t = bytearray(N)
+        t2 = bytearray(N)
+        views = (FB(t, N, 1, GS8), FB(t, P, n + 1, GS8), FB(t2, P, n + 1, GS8), n)
         best = -1
         for k in range(8):
             df.blit(allt, 0, -k)
-            p = _score_lines(d, t, t2, n, False)
+            p = _score_lines(d, t, t2, views, False)
             if best >= 0 and p >= best:
-                continue
+                continue  # the columns alone already score worse
             df.blit(allv, 0, -k)
-            p += _score_lines(d, t, t2, n, True)
+            p += _score_lines(d, t, t2, views, True)
             if best < 0 or p < best:
                 best = p
                 mask = k
