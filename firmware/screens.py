@@ -71,6 +71,8 @@ class Screens:
         self._layout = None
         self._qr = None  # (code, packed rows) of the last code encoded
         self._qr_args = None
+        self._dropping = 0
+        self.dropped = 0  # lines the last screen had no room for (tests keep this at 0)
 
     # --- machinery ------------------------------------------------------------------------
     def invalidate(self):
@@ -89,6 +91,8 @@ class Screens:
             self._draw(b)
             drawn += 1
         self.name = name
+        self.dropped = self._dropping
+        self._dropping = 0
         self._layout = layout
         self._boxes = {}
         for b in boxes:
@@ -111,9 +115,14 @@ class Screens:
         return self.lcd.width < 200
 
     @property
+    def compact(self):
+        """Narrow or short (135x240 either way up): smaller title bands and fonts."""
+        return self.lcd.width < 200 or self.lcd.height < 200
+
+    @property
     def _body(self):
-        """Font of a screen's main sentence: medium where the panel is wide enough."""
-        return font_small if self.narrow else font_medium
+        """Font of a screen's main sentence: medium where the panel is large enough."""
+        return font_small if self.compact else font_medium
 
     def _fit(self, text, fonts, margin=8):
         return textdraw.fit(fonts, text, self.lcd.width - margin)
@@ -148,6 +157,7 @@ class Screens:
                     break
                 keep.append(r)
                 used += r[4]
+            self._dropping += len(rows) - len(keep)
             rows = keep
         gap = (space - used) // 2
         boxes = []
@@ -162,7 +172,7 @@ class Screens:
         return boxes
 
     def _header(self, text, bg, fg=WHITE):
-        h = 30 if self.narrow else 36
+        h = 30 if self.compact else 36
         font = self._fit(text, (font_medium, font_small), 12)
         return h, [("header", 0, 0, self.lcd.width, h, "text", text, font, fg, bg, _CENTER)]
 
@@ -172,7 +182,7 @@ class Screens:
         if not text:
             return H, []
         lines = textdraw.wrap(font_small, text, self.lcd.width - 8)[:2]
-        h = 22 if len(lines) > 1 else 24
+        h = 22 if len(lines) > 1 or self.lcd.height < 200 else 24
         top = H - h * len(lines)
         boxes = []
         for i, line in enumerate(lines):
@@ -191,7 +201,8 @@ class Screens:
 
     def _amount_row(self, key, minor, fg=INK, text=None):
         text = self._money(minor) if text is None else text
-        font = self._fit(text, (font_large, font_medium, font_small))
+        fonts = (font_medium, font_small) if self.compact else (font_large, font_medium, font_small)
+        font = self._fit(text, fonts)
         return (key, text, font, fg, font.HEIGHT + 8)
 
     def _hint(self, wide, narrow):
@@ -201,8 +212,8 @@ class Screens:
         """A result screen: a coloured title band over white, the rows centred, a key hint."""
         W = self.lcd.width
         H = self.lcd.height
-        title_h = 60 if not self.narrow else 38
-        fonts = (font_medium, font_small) if self.narrow else (font_large, font_medium, font_small)
+        title_h = (32 if self.lcd.height < 200 else 38) if self.compact else 60
+        fonts = (font_medium, font_small) if self.compact else (font_large, font_medium, font_small)
         font = self._fit(title, fonts, 12)
         boxes = [("title", 0, 0, W, title_h, "text", title, font, WHITE, colour, _CENTER)]
         bottom, foot = self._footer(footer)
@@ -214,10 +225,11 @@ class Screens:
     def idle(self, notice=None):
         """Merchant name and "Enter amount"; `notice` (e.g. a late-payment line) shows in amber."""
         top, boxes = self._header(self.merchant or "Alipay", BLUE)
-        rows = (self._lines("prompt", "Enter amount", font_medium, INK, 30)
-                + self._lines("sub", "Alipay accepted here", font_small, MUTED))
-        if notice:
+        rows = self._lines("prompt", "Enter amount", font_medium, INK, 30)
+        if notice:  # the notice takes the place of the welcome line
             rows += self._lines("notice", notice, font_small, AMBER)
+        else:
+            rows += self._lines("sub", "Alipay accepted here", font_small, MUTED)
         bottom, foot = self._footer(self.currency)
         boxes += self._stack(top, rows, bottom, WHITE) + foot
         return self._show("idle", boxes)
@@ -266,18 +278,25 @@ class Screens:
             self._qr_args = (code, minor)
             self._show("qr", boxes)
             return True
-        font = self._fit(text, (font_large, font_medium, font_small))
-        amount_h = font.HEIGHT + (10 if not self.narrow else 6)
+        foot_h = 40 if self.narrow else 28
+        # The biggest amount font that fits the width and costs the QR no module size (on a
+        # square 240x240 panel the medium font buys the QR a pixel per module).
+        font = None
+        best = -1
+        for f in (font_large, font_medium, font_small):
+            if textdraw.width(f, text) > W - 8 and f is not font_small:
+                continue
+            size = qrdraw.module_size(modules, W, H - f.HEIGHT - (6 if self.narrow else 10) - foot_h)
+            if size > best:
+                font, best = f, size
+        amount_h = font.HEIGHT + (6 if self.narrow else 10)
+        qr_h = H - amount_h - foot_h
         if self.narrow:  # two footer lines: countdown, hint
-            foot_h = 40
-            qr_h = H - amount_h - foot_h
             boxes = [("amount", 0, 0, W, amount_h, "text", text, font, INK, WHITE, _CENTER),
                      ("qr", 0, amount_h, W, qr_h, "qr", packed[0]),
                      ("countdown", 0, H - foot_h, W, 20, "text", count, font_small, INK, WHITE, _CENTER),
                      ("hint", 0, H - 20, W, 20, "text", hint, font_small, MUTED, WHITE, _CENTER)]
         else:  # one footer line: countdown left, hint right
-            foot_h = 28
-            qr_h = H - amount_h - foot_h
             half = W - textdraw.width(font_small, hint) - 12
             boxes = [("amount", 0, 0, W, amount_h, "text", text, font, INK, WHITE, _CENTER),
                      ("qr", 0, amount_h, W, qr_h, "qr", packed[0]),
@@ -374,13 +393,14 @@ class Screens:
     def error(self, message, kind="config"):
         """A configuration or hardware problem: says what, and who can fix it."""
         what = "Configuration error" if kind == "config" else "Hardware error"
-        rows = self._lines("what", what, self._word_font(what, (font_medium, font_small)), RED)
+        font = font_small if self.compact else self._word_font(what, (font_medium, font_small))
+        rows = self._lines("what", what, font, RED)
         rows += self._lines("msg", message, font_small, INK)
         return self._result("error", "ERROR", RED, rows, "Call a technician")
 
     def pin(self, digits, wrong=False, title="Supervisor PIN"):
         top, boxes = self._header(title, PURPLE)
-        font = font_medium if self.narrow else font_large
+        font = font_medium if self.compact else font_large
         dots = ("\u2022 " * digits).strip() or "-"
         rows = [("dots", dots, font, INK, font.HEIGHT + 8)]
         rows += self._lines("status", "Wrong PIN, try again" if wrong else "Enter the PIN", self._body,

@@ -15,10 +15,11 @@ def boxes_of(screens):
     return list(screens._boxes.values())
 
 
-@pytest.mark.parametrize("name", TWO_PANELS)
+@pytest.mark.parametrize("name, rotation", [(p, 0) for p in TWO_PANELS] + [("st7789-135x240", 1)])
 @pytest.mark.parametrize("screen", sorted(SCREENS))
-def test_each_screen_draws_cleanly(name, screen):
-    rig = render(screen, name, Options(encoder="segno"))
+def test_each_screen_draws_cleanly(name, rotation, screen):
+    rig = render(screen, name, Options(encoder="segno"), rotation=rotation)
+    assert rig.screens.dropped == 0  # every line of the screen found room
     lcd, panel = rig.lcd, rig.panel
     assert panel.errors == []
     # The boxes tile the screen: every pixel painted exactly once, no clear-then-draw.
