@@ -524,9 +524,8 @@ def _layout(ver):
     n = 4 * ver + 17
     P = n + 4
     v = bytearray(P * (n + 1))
-    fb = framebuf.FrameBuffer(v, P * (n + 1), 1, framebuf.GS8)
-    fb.fill(146)
-    s = framebuf.FrameBuffer(memoryview(v)[4:], n, n, framebuf.GS8, P)
+    framebuf.FrameBuffer(v, P, n + 1, framebuf.GS8).fill(146)
+    s = framebuf.FrameBuffer(memoryview(v)[4:], n, n, framebuf.GS8, P)  # clips to the symbol
     s.fill(255)
     fr = s.fill_rect
     for x, y in ((0, 0), (n - 7, 0), (0, n - 7)):
@@ -559,13 +558,16 @@ def _layout(ver):
     return v
 
 
-def _place_fast(v, vt, n, cw):
-    """Codeword bits (then remainder zeros) into both layouts as 2 * class + bit."""
+def _place_fast(v, vt, n, cw, bits):
+    """Codeword bits (then remainder zeros) into both layouts as 2 * class + bit.
+
+    `bits` is scratch space of at least len(cw) * 8 + 8 bytes.
+    """
     P = n + 4
     # one byte per bit, expanded in C; remainder bits read the zeros past the end
     total = len(cw) * 8
-    bits = bytearray(total + 8)
-    framebuf.FrameBuffer(bits, total + 8, 1, framebuf.GS8).blit(
+    framebuf.FrameBuffer(bits, total + 8, 1, framebuf.GS8).fill(0)
+    framebuf.FrameBuffer(bits, total, 1, framebuf.GS8).blit(
         framebuf.FrameBuffer(cw, total, 1, framebuf.MONO_HLSB), 0, 0)
     i = 0
     right = n - 1
@@ -603,22 +605,31 @@ def _place_fast(v, vt, n, cw):
         right -= 2
 
 
-def _score_lines(d, t, t2, views, rows):
-    """N1 and N3 over every row of `d` (0/1 in the fast layout); with `rows` also N2 and N4.
+def _n3(d):
+    """Finder-like patterns with 4 light modules before or after (separators are light), x 40."""
+    ab = d.count(_N3AB)
+    c = d.count(_N3A) + d.count(_N3B) - ab
+    if ab and d.find(_N3CHAIN) >= 0:
+        c = _count_n3_slow(d)
+    return 40 * c
 
-    Runs: for each colour, a copy is ANDed with itself shifted left by 1, 2 and 1 module (a blit
-    whose key skips the colour being kept writes the other colour wherever a shifted module
-    differs), leaving one marker per window of five equal modules: sum(L - 4) over runs L >= 5 is
-    the number of markers and the number of runs is the number of marker runs; N1 = sum(L - 2).
+
+def _n4(d, n):
+    total = n * n
+    return 10 * (abs(d.count(b"\x01") * 20 - total * 10) // total)
+
+
+def _runs_blocks(d, t, t2, views, rows):
+    """N1 over every row of `d` (0/1 in the fast layout); with `rows` also N2.
+
+    For each colour a copy is ANDed with itself shifted left by 1, 2 and 1 module (a blit whose
+    key skips the colour being kept writes the other colour wherever the shifted module differs),
+    leaving one marker per window of five equal modules: sum(L - 4) over runs L >= 5 is the number
+    of markers and the number of runs the number of marker runs, and N1 = sum(L - 2).
     `views` = (flat view of t, 2D view of t, 2D view of t2, n).
     """
     tf, td, t2d, n = views
     score = 0
-    # N3: the finder-like pattern with 4 light modules before or after (separators are light)
-    c = d.count(_N3A) + d.count(_N3B) - d.count(_N3AB)
-    if d.find(_N3CHAIN) >= 0:
-        c = _count_n3_slow(d)
-    score += 40 * c
     for key in (1, 0):
         t[:] = d
         if key:
@@ -638,10 +649,6 @@ def _score_lines(d, t, t2, views, rows):
         tf.blit(tf, -2, 0, key)  # windows of 4
         tf.blit(tf, -1, 0, key)  # windows of 5
         score += t.count(mark) + 2 * t.count(start)
-    if rows:
-        total = n * n
-        dark = d.count(b"\x01")
-        score += 10 * (abs(dark * 20 - total * 10) // total)
     return score
 
 
@@ -664,8 +671,9 @@ def _symbol_fast(ver, ordinal, mask, cw):
     P = n + 4
     v = _layout(ver)
     vt = bytearray(v)  # the function patterns are symmetric: the transpose starts identical
-    _place_fast(v, vt, n, cw)
     N = len(v)
+    t = bytearray(N)  # scratch: the expanded codeword bits, then the penalty work buffers
+    _place_fast(v, vt, n, cw, t)
     GS8 = framebuf.GS8
     FB = framebuf.FrameBuffer
     pal = _MASKVEC
@@ -679,17 +687,14 @@ def _symbol_fast(ver, ordinal, mask, cw):
     d = bytearray(N)
     df = FB(d, N, 1, GS8)
     if mask < 0:
-        t = bytearray(N)
         t2 = bytearray(N)
         views = (FB(t, N, 1, GS8), FB(t, P, n + 1, GS8), FB(t2, P, n + 1, GS8), n)
         best = -1
         for k in range(8):
-            df.blit(allt, 0, -k)
-            p = _score_lines(d, t, t2, views, False)
-            if best >= 0 and p >= best:
-                continue  # the columns alone already score worse
-            df.blit(allv, 0, -k)
-            p += _score_lines(d, t, t2, views, True)
+            df.blit(allt, 0, -k)  # columns
+            p = _n3(d) + _runs_blocks(d, t, t2, views, False)
+            df.blit(allv, 0, -k)  # rows
+            p += _n3(d) + _n4(d, n) + _runs_blocks(d, t, t2, views, True)
             if best < 0 or p < best:
                 best = p
                 mask = k
@@ -704,8 +709,9 @@ def _pack(m, n, pitch, offset):
     rb = (n + 7) & ~7
     out = bytearray(rb // 8 * n)
     if framebuf is not None:
-        src = framebuf.FrameBuffer(memoryview(m)[offset:], n, n, framebuf.GS8, pitch)
-        framebuf.FrameBuffer(out, rb, n, framebuf.MONO_HLSB).blit(src, 0, 0)
+        src = framebuf.FrameBuffer(m, pitch, len(m) // pitch, framebuf.GS8)
+        # source columns past the symbol are separators or absent: keep the padding bits zero
+        framebuf.FrameBuffer(out, rb, n, framebuf.MONO_HLSB).blit(src, -offset, 0, -1)
         return out
     stride = rb >> 3
     for y in range(n):
@@ -773,7 +779,7 @@ class RenderedQR:
         self.mask = mask
         self._n = 4 * version + 17
         self._stride = (self._n + 7) >> 3
-        self._bits = bytes(packed)
+        self._bits = packed
 
     def width(self):
         return self._n
@@ -786,7 +792,7 @@ class RenderedQR:
 
     def packed(self):
         """(row_bits, width, bytes): rows padded to whole bytes, MSB = leftmost module."""
-        return self._stride * 8, self._n, self._bits
+        return self._stride * 8, self._n, bytes(self._bits)
 
     def __str__(self):
         n = self._n
@@ -856,7 +862,8 @@ class QRCode:
 
     def add_data(self, data, optimize=20):
         """Append data (str is UTF-8); `optimize` is accepted for uQR compatibility and ignored."""
-        self._data = self._data + _as_bytes(data)
+        data = _as_bytes(data)
+        self._data = self._data + data if self._data else data
         self._rendered = None
 
     def make(self, fit=True):

@@ -58,3 +58,20 @@ def test_every_mask_and_level_draws_a_symbol():
         for mask in range(8):
             code = uqr.make("HELLO 123", ecl=ecl, mask=mask)
             assert code.mask == mask and code.width() == 21
+
+
+def test_fast_path_matches_the_pure_path():
+    # The framebuf mask search and the plain-loop one must draw the same symbols.
+    if not uqr._FAST:
+        return  # a port without framebuf: only the pure path exists
+    cases = [(URL, 1), ("0123456789" * 9, 3), ("HELLO WORLD", 0), ("\u652f\u4ed8 caf\u00e9" * 5, 2),
+             ("x" * 150, 1)]
+    fast = [uqr.make(d, ecl=e, max_version=40) for d, e in cases]
+    uqr._FAST = False
+    try:
+        pure = [uqr.make(d, ecl=e, max_version=40) for d, e in cases]
+    finally:
+        uqr._FAST = True
+    for a, b in zip(fast, pure):
+        assert (a.version, a.ecl, a.mask) == (b.version, b.ecl, b.mask)
+        assert a.packed() == b.packed()
