@@ -165,6 +165,8 @@ class Flow:
         self.result_at = _ticks()
         self.retry_at = None
         self.attempt = 0
+        # Money that lands after a sale ended shows up as an alert soon after: look again in 3 s.
+        self.alert_at = time.ticks_add(_ticks(), 3000 - _ALERT_EVERY_MS)
         self._set(state)
         self._show("result", self.result)
         self._emit("result", self.result)

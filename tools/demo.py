@@ -183,7 +183,7 @@ def main(argv=None):
     system = None
     ok = False
     try:
-        system = System(data, code_lifetime=300 if is_interactive else 6)
+        system = System(data, code_lifetime=300 if is_interactive else 10)
         ok = interactive(system, args.frames) if is_interactive else scripted(system, args.frames)
     finally:
         if system is not None:

@@ -63,8 +63,8 @@ def test_customer_declines(system, term):
     _settle(system, term, term.wait_result(), "FAILED")
 
 
-@pytest.mark.parametrize("faults", [[], ["http-500=2"], ["cancel-unknown=2"], ["cancel-window"], ["slow=1"],
-                                    ["pay-on-cancel"]], ids=lambda f: "+".join(f) or "plain")
+@pytest.mark.parametrize("faults", [[], ["http-500=2"], ["cancel-unknown=2"], ["cancel-window"], ["slow=1"]],
+                         ids=lambda f: "+".join(f) or "plain")
 def test_cashier_cancels(system, term, faults):
     amount = next(_amounts)
     if faults:
@@ -74,6 +74,25 @@ def test_cashier_cancels(system, term, faults):
     result = term.wait_result(timeout=30)
     pays = _settle(system, term, result, "CANCELLED")
     assert pays and pays[0]["status"] != "SUCCESS"
+
+
+def test_paid_at_the_moment_of_cancel_returns_the_money_and_alerts(system):
+    t = _fresh(system)
+    amount = next(_amounts)
+    system.sandbox.set_faults(["pay-on-cancel"], amount=str(amount))
+    qr = _sale(t, amount)
+    t.keys("cancel")
+    pays = _settle(system, t, t.wait_result(timeout=30), "CANCELLED")
+    assert pays[0]["status"] == "CANCELLED"  # the money went back
+    alert = t.wait_screen("alert", timeout=30)  # the late payment is shown at idle
+    t.keys("ok")  # acknowledged: it does not come back
+    t.wait_screen("idle")
+    t.keys("5", "ok")
+    t.wait_screen("qr")
+    t.keys("cancel")
+    _settle(system, t, t.wait_result(), "CANCELLED")
+    assert not [e for e in t.history if e.get("screen") == "alert" and e["host_t"] > alert["host_t"]]
+    t.stop()
 
 
 def test_code_expires(system, term):

@@ -166,11 +166,13 @@ class SimTerminal:
                 network.air.restore()
         elif parts[0] == "quit":
             self.stop = True
+            if self.app.cfg is None:  # waiting on the config error screen: no loop to stop
+                os._exit(0)
 
     def _stdin_lines(self):
         for line in sys.stdin:
             self.command(line)
-        self.stop = True
+        self.command("quit")
 
     def _stdin_tty(self):
         import termios
@@ -183,7 +185,7 @@ class SimTerminal:
             while not self.stop:
                 ch = os.read(fd, 1).decode(errors="ignore")
                 if ch in ("q", "\x03"):
-                    self.stop = True
+                    self.command("quit")
                 elif ch.isdigit():
                     self.press(ch)
                 elif ch in TTY_KEYS:
