@@ -3,7 +3,6 @@ colour order, and the drawing primitives."""
 import pytest
 
 import lcd as lcdmod
-import machine
 from tools.sim.panel import GLASS
 
 PANELS = sorted(GLASS)
@@ -15,12 +14,10 @@ def commands(spi):
 
 
 def test_st7789_init_stream(rig_factory):
-    edges = []
-    machine.Pin(23, machine.Pin.OUT).irq(lambda pin: edges.append(pin.value()), machine.Pin.IRQ_FALLING)
     rig = rig_factory("st7789-135x240")
     # hardware reset pulse, SWRESET, SLPOUT, COLMOD, MADCTL, INVON (IPS glass), NORON, DISPON
     assert commands(rig.spi) == [0x01, 0x11, 0x3A, 0x36, 0x21, 0x13, 0x29]
-    assert edges == [0]
+    assert rig.panel.hardware_resets == 1
     p = rig.panel
     assert (p.asleep, p.display_on, p.colmod, p.inverted, p.madctl) == (False, True, 0x55, True, 0x00)
     assert p.errors == [] and rig.bl.value() == 1
@@ -153,3 +150,23 @@ def test_fill_writes_exactly_n_bytes_of_the_colour_for_every_length(rig_factory)
         lcd.fill(n, 0x1234)
         assert lcd.buffer[:n] == b"\x12\x34" * (n // 2), n
         assert lcd.buffer[n:n + 2] in (b"\xaa\xaa", b"\xaa", b""), n
+
+
+def test_the_rst_line_resets_the_controller(rig_factory):
+    rig = rig_factory("st7789-240x320")
+    rig.lcd.fill_rect(0, 0, 1, 1, RED)
+    rig.rst.value(0)
+    assert rig.panel.in_reset
+    with pytest.raises(AssertionError, match="RST holds"):
+        rig.lcd.fill_rect(0, 0, 1, 1, RED)
+    rig.rst.value(1)
+    assert rig.panel.asleep and not rig.panel.display_on and rig.panel.hardware_resets == 2
+    with pytest.raises(AssertionError, match="after reset"):  # no wait after the reset
+        rig.lcd.command(0x29)
+
+
+def test_init_after_a_hardware_reset_draws_again(rig_factory):
+    rig = rig_factory("ili9341-240x320")
+    rig.lcd.init()  # a second init (e.g. after a panel fault) pulses RST and starts over
+    rig.lcd.fill_rect(0, 0, 1, 1, GREEN)
+    assert rig.panel.pixel(0, 0) == GREEN and rig.panel.errors == []

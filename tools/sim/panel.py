@@ -16,7 +16,8 @@ independently of lib/panels.py, so the emulator checks the driver rather than ec
 Protocol errors (ProtocolError; with strict=False collected in `panel.errors` instead):
 pixel or parameter data outside a command that takes it, a window beyond the RAM, outside the
 glass or inverted, pixel data beyond the window, drawing before init (asleep, or not 16-bit colour),
-commands inside the reset / sleep-out delays, unknown commands, missing parameters.
+commands inside the reset / sleep-out delays or while RST is low, unknown commands, missing
+parameters.
 """
 from PIL import Image
 
@@ -77,6 +78,8 @@ class Panel:
         self.strict = strict
         self.now_ms = now_ms
         self.errors = []
+        self.in_reset = False
+        self.hardware_resets = 0
         self.ram = bytearray(RAM_W * RAM_H * 2)
         self.bytes_seen = 0
         self.writes_seen = 0
@@ -113,14 +116,31 @@ class Panel:
             raise ProtocolError(message)
 
     # --- bus ------------------------------------------------------------------------------
-    def attach(self, spi, dc=None, cs=None):
-        """Listen to a machine-shim SPI bus; dc/cs are the pins (or ids) the driver uses."""
+    def attach(self, spi, dc=None, cs=None, rst=None):
+        """Listen to a machine-shim SPI bus; dc/cs are the pins (or ids) the driver uses. With
+        `rst` (a shim Pin), the RST line resets the controller as the hardware pin does."""
         if dc is not None:
             spi.watch_dc(dc)
         if cs is not None:
             spi.watch_cs(cs)
         spi.listeners.append(self.feed)
+        if rst is not None:
+            self.in_reset = not rst.value()
+            rst.irq(self._rst_edge)
         return self
+
+    def _rst_edge(self, pin):
+        """RST low holds the controller in reset; the rising edge starts it from the reset state."""
+        if not pin.value():
+            self.in_reset = True
+            return
+        self.in_reset = False
+        self.power_on()
+        self.hardware_resets += 1
+        now = self.now_ms() if self.now_ms else None
+        if now is not None:
+            self.quiet_until = now + RESET_WAIT_MS
+            self.slpout_allowed_at = now + SLPOUT_AFTER_RESET_MS
 
     def feed(self, dc, data):
         """One SPI write: dc 0 = command bytes, 1 = parameters or pixels."""
@@ -128,6 +148,9 @@ class Panel:
         self.bytes_seen += len(data)
         if dc is None:
             self.error("the DC line is not watched: cannot tell commands from data")
+            return
+        if self.in_reset:
+            self.error("%d bytes sent while RST holds the controller in reset" % len(data))
             return
         if dc == 0:
             for byte in data:

@@ -31,7 +31,7 @@ class DisplayRig:
         self.rst = machine.Pin(PIN_RST, machine.Pin.OUT, value=1)
         self.bl = machine.Pin(PIN_BL, machine.Pin.OUT, value=0)
         self.panel = Panel.named(panel_name, strict=strict, now_ms=time.ticks_ms).attach(
-            self.spi, self.dc, self.cs)
+            self.spi, self.dc, self.cs, self.rst)
         self.lcd = panels.make(panel_name, self.spi, self.dc, cs=self.cs, rst=self.rst,
                                backlight=self.bl, rotation=rotation, buffer_size=buffer_size)
         if init:
