@@ -69,3 +69,17 @@ def test_same_vectors_inside_real_micropython(micropython):
                                   files={"/vectors.json": vectors})
     assert {"test_hmac_matches_rfc4231_and_cpython", "test_request_strings_and_signatures",
             "test_responses_verify_and_tampering_fails", "test_nonces_are_fresh_and_valid"} <= set(names)
+
+
+def test_the_gateways_fast_signer_matches_the_vectors():
+    from tools.gateway import terminal_auth
+    for r in V["requests"]:
+        assert terminal_auth.sign_request(V["secret"], r["method"], r["target"], r["timestamp"], r["nonce"],
+                                          r["body"].encode()) == r["signature"]
+        assert terminal_auth.verify_request(V["secret"], r["method"], r["target"], r["timestamp"], r["nonce"],
+                                            r["body"].encode(), r["signature"])
+        assert not terminal_auth.verify_request(V["secret"], r["method"], r["target"], r["timestamp"], r["nonce"],
+                                                r["body"].encode(), "\u00e9" + r["signature"][1:])
+    for r in V["responses"]:
+        assert terminal_auth.sign_response(V["secret"], r["status"], r["target"], r["nonce"], r["timestamp"],
+                                           r["body"].encode()) == r["signature"]

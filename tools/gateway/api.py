@@ -7,10 +7,9 @@ import json
 import re
 from urllib.parse import parse_qs
 
-from firmware import auth
 from tools.gateway import validation
 from tools.gateway.service import ServiceError
-from tools.gateway.terminal_auth import AuthError
+from tools.gateway.terminal_auth import AuthError, sign_response
 
 VERSION = "0.1.0"
 
@@ -191,7 +190,7 @@ async def send_signed(send, status, payload, secret, target, nonce, clock):
     if secret is not None:
         ts = str(int(clock()))
         headers.append((b"x-timestamp", ts.encode()))
-        headers.append((b"x-signature", auth.sign_response(secret, status, target, nonce, ts, body).encode()))
+        headers.append((b"x-signature", sign_response(secret, status, target, nonce, ts, body).encode()))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 

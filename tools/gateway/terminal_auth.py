@@ -5,9 +5,29 @@ a `terminal revoke` from the CLI (another process) therefore takes effect within
 Nonces go straight to SQLite (a primary-key insert is the check), so a replay is refused across
 restarts too.
 """
+import hashlib
+import hmac
 import time
 
 from firmware import auth
+
+
+# The gateway signs with the C implementation of HMAC (the hot path); the strings to sign come from
+# firmware/auth.py, and tests check both against the shared vectors.
+def sign_request(secret, method, target, timestamp, nonce, body):
+    text = auth.request_string(method, target, timestamp, nonce, body)
+    return hmac.new(secret.encode(), text.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def sign_response(secret, status, target, nonce, timestamp, body):
+    text = auth.response_string(status, target, nonce, timestamp, body)
+    return hmac.new(secret.encode(), text.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def verify_request(secret, method, target, timestamp, nonce, body, signature):
+    if not signature.isascii():
+        return False
+    return hmac.compare_digest(sign_request(secret, method, target, timestamp, nonce, body), signature.lower())
 
 
 class AuthError(Exception):
@@ -80,7 +100,7 @@ class TerminalAuth:
                             secret)
         if revoked:
             raise AuthError("TERMINAL_REVOKED", "this terminal has been revoked", secret)
-        if not auth.verify_request(secret, method, target, timestamp, nonce, body, signature):
+        if not verify_request(secret, method, target, timestamp, nonce, body, signature):
             raise AuthError("BAD_SIGNATURE", "the request signature does not verify", secret)
         now = self.clock()
         if not skip_window and abs(int(timestamp) - now) > self.window:

@@ -162,16 +162,17 @@ class ThreadGateway(_Base):
 class GatewayProcess(_Base):
     """`python -m tools.gateway serve` as a subprocess; `kill()` sends SIGKILL. Restarts keep the port."""
 
-    def __init__(self, config_path, port=0):
+    def __init__(self, config_path, port=0, python_args=()):
         super().__init__(config_path)
         self.port = port
+        self.python_args = list(python_args)  # e.g. ["-m", "cProfile", "-o", "gw.prof"] before "-m tools.gateway"
         self.process = None
         self.log_path = os.path.join(os.path.dirname(config_path), "gateway.log")
 
     def start(self, timeout=20):
         out = self.log_path + ".out"
         open(out, "w").close()
-        cmd = [sys.executable, "-m", "tools.gateway", "--config", self.config_path, "serve", "--port", str(self.port)]
+        cmd = [sys.executable] + self.python_args + ["-m", "tools.gateway", "--config", self.config_path, "serve", "--port", str(self.port)]
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         self.process = subprocess.Popen(cmd, cwd=ROOT, stdout=open(out, "w"), stderr=open(self.log_path, "a"),
                                         stdin=subprocess.DEVNULL, env=env)
