@@ -11,6 +11,19 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 SECRET = "5e" * 32
 
 
+@pytest.fixture(scope="session")
+def checkout(tmp_path_factory):
+    """A snapshot of the device files: other work may change the live tree while the tests run."""
+    import shutil
+    root = tmp_path_factory.mktemp("checkout")
+    for name in ("boot.py", "main.py", "package.json"):
+        shutil.copy(os.path.join(ROOT, name), str(root / name))
+    for folder in ("firmware", "lib"):
+        shutil.copytree(os.path.join(ROOT, folder), str(root / folder),
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    return str(root)
+
+
 @pytest.fixture
 def vterm(tmp_path):
     """A running virtual terminal; its filesystem is the host folder `vterm.root`."""

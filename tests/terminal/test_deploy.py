@@ -16,8 +16,8 @@ from tools.terminal import build, deploy
 from tools.terminal.device import Device
 
 
-def built():
-    return build.build(ROOT)
+def built(checkout):
+    return build.build(checkout)
 
 
 def assert_matches_build(files, expected):
@@ -25,15 +25,15 @@ def assert_matches_build(files, expected):
         assert files.get(path) == data, "%s differs from the build" % path
 
 
-def test_fresh_deploy_installs_every_file_and_a_manifest(vterm):
-    r = cli("deploy", "--port", vterm.port, "--no-mip")
+def test_fresh_deploy_installs_every_file_and_a_manifest(vterm, checkout):
+    r = cli("deploy", "--checkout", checkout, "--port", vterm.port, "--no-mip")
     assert r.returncode == 0, r.stderr
-    expected = built()
+    expected = built(checkout)
     files = device_files(vterm.root)
     assert_matches_build(files, expected)
     manifest = json.loads(files["/manifest.json"])
     assert manifest["complete"] is True
-    assert manifest["version"] == build.read_version()
+    assert manifest["version"] == build.read_version(checkout)
     assert manifest["files"] == {p: hashlib.sha256(d).hexdigest() for p, d in expected.items()}
     assert manifest["packages"] == {"requests": "missing"}
     assert "SKIPPED: mip install requests (--no-mip)" in r.stdout
@@ -44,20 +44,16 @@ def test_fresh_deploy_installs_every_file_and_a_manifest(vterm):
     assert r.returncode == 0 and "/config.json" in r.stdout, r.stderr
 
 
-def test_second_deploy_copies_nothing(vterm):
-    assert cli("deploy", "--port", vterm.port, "--no-mip").returncode == 0
-    r = cli("deploy", "--port", vterm.port, "--no-mip")
+def test_second_deploy_copies_nothing(vterm, checkout):
+    assert cli("deploy", "--checkout", checkout, "--port", vterm.port, "--no-mip").returncode == 0
+    r = cli("deploy", "--checkout", checkout, "--port", vterm.port, "--no-mip")
     assert r.returncode == 0, r.stderr
-    assert "copied 0, unchanged %d, deleted 0" % len(built()) in r.stdout
+    assert "copied 0, unchanged %d, deleted 0" % len(built(checkout)) in r.stdout
 
 
-def test_changed_file_is_the_only_one_copied_and_stale_files_go(vterm, tmp_path):
+def test_changed_file_is_the_only_one_copied_and_stale_files_go(vterm, tmp_path, checkout):
     src = tmp_path / "src"
-    src.mkdir()
-    for name in ("boot.py", "main.py"):
-        shutil.copy(os.path.join(ROOT, name), str(src / name))
-    shutil.copytree(os.path.join(ROOT, "firmware"), str(src / "firmware"))
-    shutil.copytree(os.path.join(ROOT, "lib"), str(src / "lib"))
+    shutil.copytree(checkout, str(src))
     log = []
     with Device.open(vterm.port) as dev:
         deploy.deploy(dev, log.append, root=str(src), mip=False)
@@ -77,8 +73,9 @@ def test_changed_file_is_the_only_one_copied_and_stale_files_go(vterm, tmp_path)
     assert "/lib/textdraw.mpy" not in json.loads(files["/manifest.json"])["files"]
 
 
-def _deploy_in_background(port):
-    return subprocess.Popen([sys.executable, "-m", "tools.terminal", "deploy", "--port", port, "--no-mip"],
+def _deploy_in_background(port, checkout):
+    return subprocess.Popen([sys.executable, "-m", "tools.terminal", "deploy", "--checkout", checkout, "--port", port,
+                             "--no-mip"],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -106,9 +103,9 @@ def _check_nothing_torn(root, expected):
 
 
 @pytest.mark.parametrize("cut", ["host-killed", "power-cut"])
-def test_interrupted_deploy_leaves_nothing_torn_and_resumes(vterm, cut):
-    expected = built()
-    proc = _deploy_in_background(vterm.port)
+def test_interrupted_deploy_leaves_nothing_torn_and_resumes(vterm, cut, checkout):
+    expected = built(checkout)
+    proc = _deploy_in_background(vterm.port, checkout)
     try:
         _wait_for_copies(proc, 5)
         time.sleep(0.05)  # somewhere inside the next file's transfer
@@ -131,7 +128,7 @@ def test_interrupted_deploy_leaves_nothing_torn_and_resumes(vterm, cut):
     r = cli("status", "--port", vterm.port)
     assert "INCOMPLETE" in r.stdout, r.stdout + r.stderr
 
-    r = cli("deploy", "--port", vterm.port, "--no-mip")
+    r = cli("deploy", "--checkout", checkout, "--port", vterm.port, "--no-mip")
     assert r.returncode == 0, r.stderr
     assert "copied %d, unchanged %d" % (len(expected) - done_before, done_before) in r.stdout
     files = device_files(vterm.root)
@@ -140,9 +137,9 @@ def test_interrupted_deploy_leaves_nothing_torn_and_resumes(vterm, cut):
     assert json.loads(files["/manifest.json"])["complete"] is True
 
 
-def test_full_filesystem_is_one_sentence_and_nothing_half_written(make_vterm):
+def test_full_filesystem_is_one_sentence_and_nothing_half_written(make_vterm, checkout):
     vt = make_vterm(size_limit=40 * 1024)
-    r = cli("deploy", "--port", vt.port, "--no-mip")
+    r = cli("deploy", "--checkout", checkout, "--port", vt.port, "--no-mip")
     assert r.returncode == 5
     assert r.stderr.startswith("error: The terminal's filesystem is full") and r.stderr.count("\n") == 1
     assert "Traceback" not in r.stderr + r.stdout

@@ -67,41 +67,48 @@ def test_package_json_check_command(tmp_path):
     assert json.loads(stale.read_text()) == packaging.updated(package)
 
 
-def test_mpremote_mip_installs_the_firmware_from_the_checkout(vterm, mip_index):
-    r = mpremote(vterm.port, "mip", "install", "--target", "/", "--index", mip_index, "./package.json", timeout=120)
+def test_mpremote_mip_installs_the_firmware_from_the_checkout(vterm, mip_index, checkout):
+    import subprocess
+    import sys
+    r = subprocess.run([sys.executable, "-m", "mpremote", "connect", vterm.port, "mip", "install", "--target", "/",
+                        "--index", mip_index, "./package.json"], cwd=checkout, capture_output=True, text=True,
+                       timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr
     files = device_files(vterm.root)
-    for rel in build.source_files():
-        with open(os.path.join(ROOT, rel), "rb") as f:
-            assert files["/" + rel] == f.read(), rel
+    with open(os.path.join(checkout, "package.json")) as f:
+        urls = json.load(f)["urls"]
+    assert urls
+    for target, source in urls:
+        with open(os.path.join(checkout, source), "rb") as f:
+            assert files["/" + target] == f.read(), target
     assert files["/requests/__init__.py"] == STAND_IN  # the dependency, from the index
     r = mpremote(vterm.port, "exec", "from firmware import config; import uqr; print(uqr.make('HI').width())")
     assert r.returncode == 0 and r.stdout.strip() == "21", r.stderr
 
 
-def test_deploy_installs_missing_packages_with_mip(vterm, mip_index):
-    r = cli("deploy", "--port", vterm.port, "--mip-index", mip_index)
+def test_deploy_installs_missing_packages_with_mip(vterm, mip_index, checkout):
+    r = cli("deploy", "--checkout", checkout, "--port", vterm.port, "--mip-index", mip_index)
     assert r.returncode == 0, r.stderr
     assert "package requests: installing with mip from %s" % mip_index in r.stdout
     files = device_files(vterm.root)
     assert files["/lib/requests/__init__.py"] == STAND_IN
     assert json.loads(files["/manifest.json"])["packages"] == {"requests": "installed"}
-    r = cli("deploy", "--port", vterm.port, "--mip-index", mip_index)
+    r = cli("deploy", "--checkout", checkout, "--port", vterm.port, "--mip-index", mip_index)
     assert "package requests: already on the device" in r.stdout
     assert json.loads(device_files(vterm.root)["/manifest.json"])["packages"] == {"requests": "present"}
 
 
-def test_deploy_without_a_reachable_index_says_so(vterm):
-    r = cli("deploy", "--port", vterm.port, "--mip-index", "http://127.0.0.1:9")
+def test_deploy_without_a_reachable_index_says_so(vterm, checkout):
+    r = cli("deploy", "--checkout", checkout, "--port", vterm.port, "--mip-index", "http://127.0.0.1:9")
     assert r.returncode == 9
     assert r.stderr.startswith("error: Cannot install requests with mip from http://127.0.0.1:9")
     assert "pass --no-mip to deploy without it." in r.stderr and r.stderr.count("\n") == 1
     assert json.loads(device_files(vterm.root)["/manifest.json"])["complete"] is False
 
 
-def test_frozen_deploy_keeps_only_the_entry_files(vterm):
-    assert cli("deploy", "--port", vterm.port, "--no-mip").returncode == 0
-    r = cli("deploy", "--port", vterm.port, "--no-mip", "--frozen")
+def test_frozen_deploy_keeps_only_the_entry_files(vterm, checkout):
+    assert cli("deploy", "--checkout", checkout, "--port", vterm.port, "--no-mip").returncode == 0
+    r = cli("deploy", "--checkout", checkout, "--port", vterm.port, "--no-mip", "--frozen")
     assert r.returncode == 0, r.stderr
     files = device_files(vterm.root)
     assert not [p for p in files if p.startswith("/firmware/") or p.startswith("/lib/")]

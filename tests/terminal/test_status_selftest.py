@@ -8,9 +8,9 @@ from tests.terminal.conftest import SECRET, base_config, cli
 
 
 @pytest.fixture
-def ready(vterm, tmp_path):
+def ready(vterm, tmp_path, checkout):
     """A virtual terminal with the firmware deployed and a config provisioned."""
-    assert cli("deploy", "--port", vterm.port, "--no-mip").returncode == 0
+    assert cli("deploy", "--checkout", checkout, "--port", vterm.port, "--no-mip").returncode == 0
     base = tmp_path / "base.json"
     base.write_text(json.dumps(base_config()))
     r = cli("provision", "--port", vterm.port, "--config-file", str(base), "--terminal-id", "T1", "--secret", SECRET,
@@ -19,7 +19,7 @@ def ready(vterm, tmp_path):
     return vterm
 
 
-def test_status_reports_version_config_and_journal_without_the_secret(ready):
+def test_status_reports_version_config_and_journal_without_the_secret(ready, checkout):
     with open(os.path.join(ready.root, "journal.json"), "w") as f:
         json.dump({"v": 1, "series": "a1b2c3", "next": 8, "recent": [{"order_id": "T1-a1b2c36"}],
                    "sale": {"order_id": "T1-a1b2c37", "amount": 1250, "currency": "USD", "state": "CHECKING"}}, f)
@@ -28,16 +28,16 @@ def test_status_reports_version_config_and_journal_without_the_secret(ready):
     out = r.stdout
     assert SECRET not in out
     assert "MicroPython 1.27.0" in out
-    assert "firmware:  version %s, deploy complete" % _version() in out
+    assert "firmware:  version %s, deploy complete" % _version(checkout) in out
     assert "verify:    all" in out and "files match the manifest" in out
     assert "config:    valid" in out and "terminal id:  T1" in out and "panel:        st7789-135x240" in out
     assert "secret:       set, 64 characters (not shown" in out
     assert "open sale: T1-a1b2c37 1250 USD (CHECKING), recent paid: 1" in out
 
 
-def _version():
+def _version(checkout):
     from tools.terminal.build import read_version
-    return read_version()
+    return read_version(checkout)
 
 
 def test_status_names_a_tampered_file_and_an_invalid_config(ready):

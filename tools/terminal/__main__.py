@@ -46,6 +46,7 @@ def build_parser():
     dp.add_argument("--no-mip", action="store_true", help="do not install missing micropython-lib packages")
     dp.add_argument("--mip-index", help="mip package index URL (default: micropython.org)")
     dp.add_argument("--force", action="store_true", help="copy every file even if unchanged")
+    dp.add_argument("--checkout", help="deploy from this checkout instead of the one the tool runs from")
     dp.add_argument("--frozen", action="store_true",
                     help="the firmware is frozen into the flashed image: copy only boot.py and main.py")
 
@@ -121,7 +122,8 @@ def run(args):
     with _connect(args) as device:
         if args.command == "deploy":
             from tools.terminal import deploy
-            deploy.deploy(device, say, compiled=not args.source, mip=not args.no_mip, mip_index=args.mip_index,
+            from tools.terminal.build import REPO
+            deploy.deploy(device, say, root=os.path.abspath(args.checkout or REPO), compiled=not args.source, mip=not args.no_mip, mip_index=args.mip_index,
                           force=args.force, frozen=args.frozen)
             say("deploy complete: reset the terminal (EN button, or `mpremote connect PORT reset`) to start it")
         elif args.command == "status":
