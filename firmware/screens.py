@@ -54,6 +54,11 @@ GREY = color565(75, 85, 99)
 PURPLE = color565(109, 40, 217)
 
 _LEFT = textdraw.LEFT
+
+
+def _width(text, font):
+    """Width of a str in font, or of ((text, font), ...) runs."""
+    return textdraw.width(font, text) if isinstance(text, str) else textdraw.runs_width(text)
 _CENTER = textdraw.CENTER
 _RIGHT = textdraw.RIGHT
 
@@ -105,6 +110,8 @@ class Screens:
         if kind == "text":
             text, font, fg, bg, align = b[6], b[7], b[8], b[9], b[10]
             textdraw.box(self.lcd, x, y, w, h, text, font, fg, bg, align)
+        elif kind == "runs":
+            textdraw.box_runs(self.lcd, x, y, w, h, b[6], b[8], b[9], b[10])
         elif kind == "fill":
             self.lcd.fill_rect(x, y, w, h, b[6])
         elif kind == "qr":
@@ -137,6 +144,10 @@ class Screens:
     def _money(self, minor):
         return money.format(minor, self.currency)
 
+    def _text_box(self, key, x, y, w, h, text, font, fg, bg, align=_CENTER):
+        """A box of one line: "text" for a str, "runs" for ((text, font), ...) in mixed fonts."""
+        return (key, x, y, w, h, "text" if isinstance(text, str) else "runs", text, font, fg, bg, align)
+
     def _stack(self, top, rows, bottom, bg, x=0, W=None):
         """Boxes for rows of (key, text, font, fg, height) centred vertically between top and bottom
         (in the column x .. x + W, the full width by default).
@@ -165,7 +176,7 @@ class Screens:
             boxes.append(("gap_top", x, top, W, gap, "fill", bg))
         y = top + gap
         for key, text, font, fg, h in rows:
-            boxes.append((key, x, y, W, h, "text", text, font, fg, bg, _CENTER))
+            boxes.append(self._text_box(key, x, y, W, h, text, font, fg, bg))
             y += h
         if bottom - y > 0:
             boxes.append(("gap_bottom", x, y, W, bottom - y, "fill", bg))
@@ -199,11 +210,39 @@ class Screens:
             rows.append(("%s%d" % (key, i), line, font, fg, line_h))
         return rows
 
-    def _amount_row(self, key, minor, fg=INK, text=None):
-        text = self._money(minor) if text is None else text
-        fonts = (font_medium, font_small) if self.compact else (font_large, font_medium, font_small)
-        font = self._fit(text, fonts)
-        return (key, text, font, fg, font.HEIGHT + 8)
+    def _amount_rows(self, key, minor, fg=INK, w=None, fonts=None):
+        """Rows showing an amount as large as the panel allows; a currency code that leaves the
+        digits too small on one line goes on a line of its own above them."""
+        if fonts is None:
+            fonts = (font_medium, font_small) if self.compact else (font_large, font_medium, font_small)
+        if w is None:
+            w = self.lcd.width - 8
+        text, font = self._amount_fit(minor, fonts, w)
+        if not isinstance(text, str) and font is not fonts[0]:
+            number = money.number(minor, self.currency)
+            big = textdraw.fit(fonts, number, w)
+            if big is not font:
+                return [(key + "_code", self.currency.upper(), font_small, fg, font_small.HEIGHT + 2),
+                        (key, number, big, fg, big.HEIGHT + 6)]
+        return [(key, text, font, fg, font.HEIGHT + 8)]
+
+    def _amount_text(self, minor, font):
+        """An amount as drawn in `font`: a str with its symbol ("$12.50"), or for a currency shown
+        by its code, runs with the code in a smaller font before the digits (("KWD ", medium),
+        ("12.500", large)), so the digits keep their size."""
+        cur = self.currency.upper()
+        if cur in money.SYMBOLS:
+            return money.format(minor, cur)
+        code_font = font_medium if font is font_large else font_small
+        return ((cur + " ", code_font), (money.number(minor, cur), font))
+
+    def _amount_fit(self, minor, fonts, w):
+        """(text, font) of the amount in the first font of `fonts` where it fits w pixels."""
+        for font in fonts:
+            text = self._amount_text(minor, font)
+            if _width(text, font) <= w:
+                break
+        return text, font
 
     def _hint(self, wide, narrow):
         return narrow if self.narrow else wide
@@ -236,7 +275,7 @@ class Screens:
 
     def amount(self, minor, title="Amount"):
         top, boxes = self._header(title, BLUE)
-        rows = [self._amount_row("amount", minor)]
+        rows = self._amount_rows("amount", minor)
         footer = self._hint("%s: confirm  %s: clear" % (self.keys[0], self.keys[2]),
                             "%s: confirm" % self.keys[0])
         bottom, foot = self._footer(footer)
@@ -245,7 +284,7 @@ class Screens:
 
     def creating(self, minor):
         top, boxes = self._header(self.merchant or "Alipay", BLUE)
-        rows = [self._amount_row("amount", minor)] + self._lines("status", "Creating order...", self._body, MUTED)
+        rows = self._amount_rows("amount", minor) + self._lines("status", "Creating order...", self._body, MUTED)
         bottom, foot = self._footer("%s: stop" % self.keys[1])
         boxes += self._stack(top, rows, bottom, WHITE) + foot
         return self._show("creating", boxes)
@@ -260,7 +299,6 @@ class Screens:
             return False
         W = self.lcd.width
         H = self.lcd.height
-        text = self._money(minor)
         hint = "%s: stop" % self.keys[1]
         count = self._countdown_text(seconds)
         modules = packed[1][1]
@@ -268,12 +306,20 @@ class Screens:
             size = H // (modules + 2 * qrdraw.QUIET)
             if size < qrdraw.MIN_MODULE:
                 return self._too_large(modules)
-            side = size * (modules + 2 * qrdraw.QUIET)
-            col = W - side
-            font = textdraw.fit((font_large, font_medium, font_small), text, col - 6)
-            rows = [("amount", text, font, INK, font.HEIGHT + 8),
-                    ("countdown", count, font_small, INK, 24),
-                    ("hint", hint, font_small, MUTED, 24)]
+            fonts = (font_large, font_medium, font_small)
+            while True:  # a very long amount may take a pixel per module from the QR
+                side = size * (modules + 2 * qrdraw.QUIET)
+                col = W - side
+                amount = self._amount_rows("amount", minor, INK, col - 6, fonts)
+                fits = True
+                for r in amount:
+                    if _width(r[1], r[2]) > col - 6:
+                        fits = False
+                if fits or size == qrdraw.MIN_MODULE:
+                    break
+                size -= 1
+            rows = amount + [("countdown", count, font_small, INK, 24),
+                             ("hint", hint, font_small, MUTED, 24)]
             boxes = [("qr", 0, 0, side, H, "qr", packed[0])] + self._stack(0, rows, H, WHITE, side, col)
             self._qr_args = (code, minor)
             self._show("qr", boxes)
@@ -284,21 +330,22 @@ class Screens:
         font = None
         best = -1
         for f in (font_large, font_medium, font_small):
-            if textdraw.width(f, text) > W - 8 and f is not font_small:
+            t = self._amount_text(minor, f)
+            if _width(t, f) > W - 8 and f is not font_small:
                 continue
             size = qrdraw.module_size(modules, W, H - f.HEIGHT - (6 if self.narrow else 10) - foot_h)
             if size > best:
-                font, best = f, size
+                text, font, best = t, f, size
         amount_h = font.HEIGHT + (6 if self.narrow else 10)
         qr_h = H - amount_h - foot_h
         if self.narrow:  # two footer lines: countdown, hint
-            boxes = [("amount", 0, 0, W, amount_h, "text", text, font, INK, WHITE, _CENTER),
+            boxes = [self._text_box("amount", 0, 0, W, amount_h, text, font, INK, WHITE),
                      ("qr", 0, amount_h, W, qr_h, "qr", packed[0]),
                      ("countdown", 0, H - foot_h, W, 20, "text", count, font_small, INK, WHITE, _CENTER),
                      ("hint", 0, H - 20, W, 20, "text", hint, font_small, MUTED, WHITE, _CENTER)]
         else:  # one footer line: countdown left, hint right
             half = W - textdraw.width(font_small, hint) - 12
-            boxes = [("amount", 0, 0, W, amount_h, "text", text, font, INK, WHITE, _CENTER),
+            boxes = [self._text_box("amount", 0, 0, W, amount_h, text, font, INK, WHITE),
                      ("qr", 0, amount_h, W, qr_h, "qr", packed[0]),
                      ("countdown", 0, H - foot_h, half, foot_h, "text", count, font_small, INK, WHITE, _LEFT),
                      ("hint", half, H - foot_h, W - half, foot_h, "text", hint, font_small, MUTED, WHITE, _RIGHT)]
@@ -352,7 +399,7 @@ class Screens:
         top, boxes = self._header("Checking", GREY)
         rows = []
         if minor is not None:
-            rows.append(self._amount_row("amount", minor))
+            rows += self._amount_rows("amount", minor)
         rows += self._lines("status", "Checking payment...", self._body, MUTED)
         rows += self._lines("note", "Do not hand over goods yet", font_small, INK)
         bottom, foot = self._footer("")
@@ -360,7 +407,7 @@ class Screens:
         return self._show("checking", boxes)
 
     def paid(self, minor):
-        rows = [self._amount_row("amount", minor, fg=GREEN)]
+        rows = self._amount_rows("amount", minor, fg=GREEN)
         rows += self._lines("note", "Payment received", self._body, INK)
         return self._result("paid", "PAID", GREEN, rows, "%s: next sale" % self.keys[0])
 
@@ -372,7 +419,7 @@ class Screens:
     def expired(self, minor=None):
         rows = []
         if minor is not None:
-            rows.append(self._amount_row("amount", minor, fg=MUTED))
+            rows += self._amount_rows("amount", minor, fg=MUTED)
         rows += self._lines("note", "The code timed out", self._body, INK)
         rows += self._lines("note2", "No payment taken", font_small, MUTED)
         return self._result("expired", "EXPIRED", AMBER, rows, "%s: back" % self.keys[0])
@@ -380,7 +427,7 @@ class Screens:
     def cancelled(self, minor=None):
         rows = []
         if minor is not None:
-            rows.append(self._amount_row("amount", minor, fg=MUTED))
+            rows += self._amount_rows("amount", minor, fg=MUTED)
         rows += self._lines("note", "Sale cancelled", self._body, INK)
         rows += self._lines("note2", "No payment taken", font_small, MUTED)
         return self._result("cancelled", "CANCELLED", GREY, rows, "%s: back" % self.keys[0])
@@ -412,7 +459,7 @@ class Screens:
 
     def refund_amount(self, minor, paid=None):
         top, boxes = self._header("Refund", PURPLE)
-        rows = [self._amount_row("amount", minor)]
+        rows = self._amount_rows("amount", minor)
         if paid is not None:
             rows += self._lines("of", "of %s paid" % self._money(paid), font_small, MUTED)
         bottom, foot = self._footer(self._hint("%s: confirm  %s: back" % (self.keys[0], self.keys[1]),
@@ -423,20 +470,20 @@ class Screens:
     def refund_confirm(self, minor):
         top, boxes = self._header("Refund", PURPLE)
         rows = self._lines("q", "Refund this amount?", self._body, INK)
-        rows.append(self._amount_row("amount", minor))
+        rows += self._amount_rows("amount", minor)
         bottom, foot = self._footer("%s: yes  %s: no" % (self.keys[0], self.keys[1]))
         boxes += self._stack(top, rows, bottom, WHITE) + foot
         return self._show("refund_confirm", boxes)
 
     def refunding(self, minor):
         top, boxes = self._header("Refund", PURPLE)
-        rows = [self._amount_row("amount", minor)] + self._lines("status", "Refunding...", self._body, MUTED)
+        rows = self._amount_rows("amount", minor) + self._lines("status", "Refunding...", self._body, MUTED)
         bottom, foot = self._footer("")
         boxes += self._stack(top, rows, bottom, WHITE) + foot
         return self._show("refunding", boxes)
 
     def refunded(self, minor):
-        rows = [self._amount_row("amount", minor, fg=PURPLE)]
+        rows = self._amount_rows("amount", minor, fg=PURPLE)
         rows += self._lines("note", "Refund accepted", self._body, INK)
         return self._result("refunded", "REFUNDED", PURPLE, rows, "%s: done" % self.keys[0])
 
@@ -448,7 +495,7 @@ class Screens:
     def late_payment(self, minor, outcome="refunded"):
         """A payment that arrived after its sale had ended. `outcome` is a short phrase saying what
         happened to the money ("refunded", "held: call the office"), shown on its own line."""
-        rows = [self._amount_row("amount", minor)]
+        rows = self._amount_rows("amount", minor)
         rows += self._lines("what", "paid after its sale ended", font_small, INK)
         outcome = outcome[:1].upper() + outcome[1:]
         rows += self._lines("outcome", outcome, self._body, AMBER)

@@ -4,6 +4,7 @@ Derived from the DejaVu fonts (Bitstream Vera licence, DejaVu changes public dom
 tools/fonts/LICENSE-DejaVu.txt). Layout: see tools/fonts/make_fonts.py and lib/textdraw.py.
 """
 HEIGHT = 25
+BASELINE = 19
 CHARS = ' !"#$%&\'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~\u20ac\xa3\xa5\u20a9\u2022'
 META = (
     b'\x08\x00\x00\x00\x00\x00\x00\x0b\x03\x04\x01\x12\x00\x00\x0c\x02\x08\x01\x07\x00\x12\x14\x02\x11'

@@ -4,6 +4,7 @@ Derived from the DejaVu fonts (Bitstream Vera licence, DejaVu changes public dom
 tools/fonts/LICENSE-DejaVu.txt). Layout: see tools/fonts/make_fonts.py and lib/textdraw.py.
 """
 HEIGHT = 16
+BASELINE = 12
 CHARS = ' !"#$%&\'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~\u20ac\xa3\xa5\u20a9\u2022'
 META = (
     b'\x05\x00\x00\x00\x00\x00\x00\x07\x02\x02\x01\x0b\x00\x00\x08\x01\x05\x01\x04\x00\x0b\x0d\x01\x0b'

@@ -34,10 +34,11 @@ def test_each_screen_draws_cleanly(name, rotation, screen):
     assert panel.pixels_written - init_pixels == lcd.width * lcd.height
     # Readable: no text is cut off by its box.
     for b in boxes_of(rig.screens):
-        if b[5] == "text":
-            key, x, y, w, h, _, text, font = b[:8]
-            assert textdraw.width(font, text) <= w, (key, text)
-            assert font.HEIGHT <= h, (key, text)
+        if b[5] in ("text", "runs"):
+            key, x, y, w, h, kind, text, font = b[:8]
+            runs = ((text, font),) if kind == "text" else text
+            assert textdraw.runs_width(runs) <= w, (key, text)
+            assert all(f.HEIGHT <= h for _, f in runs), (key, text)
 
 
 @pytest.mark.parametrize("name", TWO_PANELS)
@@ -156,3 +157,34 @@ def test_long_words_and_reasons_wrap_inside_the_narrow_panel():
     for b in boxes_of(rig.screens):
         if b[5] == "text":
             assert textdraw.width(b[7], b[6]) <= b[3]
+
+
+@pytest.mark.parametrize("name, rotation", [("st7789-135x240", 0), ("st7789-135x240", 1), ("st7789-240x320", 0),
+                                            ("st7789-240x240", 0)])
+@pytest.mark.parametrize("currency, amount", [("USD", 123456789), ("JPY", 150000), ("KWD", 12500),
+                                              ("SGD", 4590), ("MYR", 1234567), ("KRW", 99999999)])
+def test_amounts_in_every_currency_fit_every_screen_that_shows_them(name, rotation, currency, amount):
+    import font_small
+
+    for screen in ("amount", "qr", "paid", "refund-confirm", "late-payment"):
+        rig = render(screen, name, Options(currency=currency, amount=amount, encoder="segno"), rotation=rotation)
+        assert rig.panel.errors == [] and rig.screens.dropped == 0
+        shown = []
+        for b in boxes_of(rig.screens):
+            if b[5] in ("text", "runs"):
+                runs = ((b[6], b[7]),) if b[5] == "text" else b[6]
+                assert textdraw.runs_width(runs) <= b[3], (screen, b[0], b[6])
+                if b[0].startswith("amount"):
+                    shown += [t for t, _ in runs]
+        from firmware import money
+
+        text = "".join(shown).replace(" ", "")
+        assert money.number(amount, currency) in text and (currency in text or money.SYMBOLS[currency] in text)
+
+
+def test_code_currencies_keep_large_digits_on_a_wide_panel():
+    import font_large
+
+    rig = render("qr", "st7789-240x320", Options(currency="KWD", amount=12500, encoder="segno"))
+    box = rig.screens._boxes["amount"]
+    assert box[5] == "runs" and box[6][0][0] == "KWD " and box[6][1] == ("12.500", font_large)

@@ -62,7 +62,8 @@ def test_large_digits_are_at_least_32_px_tall():
 
 def test_text_width_fit_and_wrap():
     assert textdraw.width(font_small, "") == 0
-    assert textdraw.width(font_small, "ab", scale=2) == 2 * textdraw.width(font_small, "ab")
+    assert textdraw.runs_width((("ab", font_small), ("12", font_large))) == (
+        textdraw.width(font_small, "ab") + textdraw.width(font_large, "12"))
     assert textdraw.fit((font_large, font_small), "$1,234,567.89", 200) is font_small
     assert textdraw.fit((font_large, font_small), "$1.00", 200) is font_large
     lines = textdraw.wrap(font_small, "the wallet declined this payment", 100)

@@ -11,6 +11,7 @@ a module costs one allocation on the device and nothing per character drawn.
 
 Module layout (read by lib/textdraw.py):
     HEIGHT    line height in pixels (tight box over every glyph of the font)
+    BASELINE  rows from the line top to the baseline (to line up text in different fonts)
     CHARS     str, the characters in glyph order
     META      7 bytes per glyph: advance, ink x, ink width, ink y (from the line top), ink height,
               bitmap offset (2 bytes, big-endian) into BITMAPS
@@ -36,6 +37,8 @@ FONTS = {
     "font_large": ("DejaVuSansCondensed-Bold.ttf", 46, LARGE, "amounts and results (digits >= 32 px)"),
 }
 
+TIGHT = ("font_large",)
+
 
 def render_glyph(font, ch, ascent, descent):
     """Return (advance, ink box (x0, y0, x1, y1) or None, 1-bit image) for one character."""
@@ -53,6 +56,7 @@ def render_glyph(font, ch, ascent, descent):
 
 def build(name):
     filename, size, chars, _why = FONTS[name]
+    tight = name in TIGHT
     font = ImageFont.truetype(os.path.join(DEJAVU, filename), size)
     ascent, descent = font.getmetrics()
     glyphs = []
@@ -76,6 +80,12 @@ def build(name):
             ink_x = 0
         advance = max(advance, x1 - pad)
         width, height = x1 - x0, y1 - y0
+        if tight:  # amounts: 2 px less air per glyph and snug punctuation, so "$1,234.56" fits 240 px
+            if ch in ".,":
+                advance = width + 4
+                ink_x = 2
+            else:
+                advance = max(ink_x + width + 1, advance - 2)
         offset = len(bitmaps)
         assert offset < 65536 and advance < 256
         meta += bytes([advance, ink_x, width, y0 - top, height, offset >> 8, offset & 0xFF])
@@ -86,7 +96,7 @@ def build(name):
             nbytes = (width + 7) // 8
             row <<= nbytes * 8 - width
             bitmaps += row.to_bytes(nbytes, "big")
-    return {"name": name, "height": bottom - top, "chars": chars, "meta": bytes(meta),
+    return {"name": name, "height": bottom - top, "baseline": ascent - top, "chars": chars, "meta": bytes(meta),
             "bitmaps": bytes(bitmaps), "source": "%s %d px" % (filename, size)}
 
 
@@ -98,6 +108,7 @@ def module_text(font):
         "tools/fonts/LICENSE-DejaVu.txt). Layout: see tools/fonts/make_fonts.py and lib/textdraw.py.",
         '"""',
         "HEIGHT = %d" % font["height"],
+        "BASELINE = %d" % font["baseline"],
         "CHARS = %s" % ascii(font["chars"]),
         "META = (",
     ]
