@@ -10,11 +10,12 @@ exact command before it runs:
     python -m esptool --chip esp32 --port P --baud B --before default-reset write-flash 0x1000 IMAGE
     python -m esptool --chip esp32 --port P --baud B --before default-reset verify-flash 0x1000 IMAGE
 
-esptool itself refuses a connected chip of another kind ("Wrong --chip argument?"), which we turn
-into a clear sentence too. The esptool conversation needs a real ROM bootloader: it is verified on
-hardware, and the tests cover the image check, the exact commands and esptool's failure paths.
+esptool itself refuses a connected chip of another kind ("This chip is ESP32-S2, not ESP32"), which
+we turn into a clear sentence too. tests/terminal/fake_esp32.py plays the ESP32's serial bootloader
+(and flasher stub) on a pty, so the real esptool runs every one of these commands in the tests.
 """
 import os
+import re
 import shlex
 import struct
 import subprocess
@@ -79,7 +80,13 @@ def commands(image, port, chip="esp32", baud=460800, address=None, erase=True, b
 def explain(output, port, chip):
     """One sentence for an esptool failure, from what it printed."""
     text = output.lower()
-    if "wrong --chip" in text or "wrong chip" in text or ("this chip is" in text and "not" in text):
+    found = re.search(r"This chip is (ESP[\w-]+), not", output)
+    if found:
+        other = found.group(1)
+        return TerminalError("The chip on %s is an %s, not an %s: flash the %s build of MicroPython with --chip %s."
+                             % (port, other, CHIP_NAMES[chip], other, other.lower().replace("-", "")),
+                             errors.WRONG_IMAGE)
+    if "wrong --chip" in text or "wrong chip" in text:
         return TerminalError("The chip on %s is not an %s (esptool: %s): use the firmware image for that chip "
                              "and --chip." % (port, CHIP_NAMES[chip], _last_line(output)), errors.WRONG_IMAGE)
     if "could not open" in text or "no such file" in text or "could not exclusively lock" in text:
