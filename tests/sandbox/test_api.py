@@ -45,6 +45,17 @@ def test_same_pay_twice_gets_the_same_answer(sandbox):
     assert len(sandbox.payments(body["order"]["referenceOrderId"])) == 1
 
 
+def test_a_retried_pay_after_its_expiry_time_still_gets_the_same_answer(sandbox):
+    from datetime import datetime, timedelta, timezone
+    soon = (datetime.now(timezone.utc) + timedelta(seconds=2)).replace(microsecond=0)
+    body = order(paymentExpiryTime=soon.isoformat())
+    first = ok(sandbox, sandbox.call("pay", body))
+    time.sleep(max(0.0, soon.timestamp() - time.time()) + 0.1)
+    assert ok(sandbox, sandbox.call("pay", body)) == first
+    status = ok(sandbox, sandbox.call("inquiryPayment", {"paymentId": first["paymentId"]}))
+    assert status["paymentStatus"] == "FAIL" and status["paymentResultCode"] == "ORDER_IS_CLOSED"
+
+
 @pytest.mark.parametrize("change", ["amount", "order", "notify", "store"])
 def test_same_request_id_with_different_key_fields_is_inconsistent(sandbox, change):
     body = order()

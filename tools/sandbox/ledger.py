@@ -92,13 +92,13 @@ class Ledger:
     def pay(self, client_id: str, body: dict) -> Reply:
         request = rules.pay(body)
         now = time.time()
-        expire_at = self._expiry(request, now)
         existing = self.store.payment_by_request(client_id, request.payment_request_id)
-        if existing is not None:
+        if existing is not None:  # before the expiry check: a late retry still gets the same answer
             if existing["key_fields"] != request.key_fields():
                 return failure("REPEAT_REQ_INCONSISTENT",
                                "paymentRequestId was used with different parameters")
             return self.shaped(existing, Reply(json.loads(existing["pay_response"])))
+        expire_at = self._expiry(request, now)
         chosen = self.faults_for(request.description, request.amount.value)
         scope = "pay:%s:%s" % (client_id, request.payment_request_id)
         if chosen.get("pay-500") and self.store.take(scope, "pay-500", chosen["pay-500"]):
