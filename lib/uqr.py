@@ -484,9 +484,9 @@ def _draw_version(m, n, ver, pitch=0, offset=0):
 
 
 # --- fast path: the mask search with framebuf (C loops over whole buffers) ----------------------
-# Layout: every row of the symbol is preceded by 4 separator bytes (the quiet zone, light) and a
-# separator row follows the last one, so a whole symbol is one buffer of P * (n + 1) bytes, P = n + 4
-# (module (x, y) at y * P + 4 + x), and patterns never run from one row into the next.
+# Layout: every row of the symbol is preceded by _SEP = 4 separator bytes (the quiet zone, light)
+# and a separator row follows the last one, so a whole symbol is one buffer of P * (n + 1) bytes,
+# P = n + 4 (module (x, y) at y * P + 4 + x), and patterns never run from one row into the next.
 # Before masking, a module holds 2 * class + bit, where class = (y % 12) * 6 + x % 6 decides every
 # mask pattern's bit (all eight repeat within 12 rows and 6 columns); function modules hold
 # 144 (light) or 145 (dark), separators 146. One palette blit turns that byte into the module's
@@ -496,10 +496,11 @@ def _draw_version(m, n, ver, pitch=0, offset=0):
 # bytes.count for the counting: see _score_lines.
 _FAST = framebuf is not None
 _MASKVEC = None  # palette: pre-mask byte -> eight masked bits
-_N3A = b"\x00\x00\x00\x00" + _N3  # light area before
 _N3B = _N3 + b"\x00\x00\x00\x00"  # light area after
-_N3AB = _N3A + b"\x00\x00\x00\x00"
-_N3CHAIN = _N3AB + _N3[1:]  # two patterns sharing one light area: count() would miss one
+# light area before but not after: the first dark module within the next four
+_N3A_ONLY = (b"\x00\x00\x00\x00" + _N3 + b"\x01", b"\x00\x00\x00\x00" + _N3 + b"\x00\x01",
+             b"\x00\x00\x00\x00" + _N3 + b"\x00\x00\x01", b"\x00\x00\x00\x00" + _N3 + b"\x00\x00\x00\x01")
+_SEP = const(4)  # separator (quiet zone) bytes before each row
 _ALT = b"\x91\x90" * 90  # timing pattern, dark first
 
 
@@ -522,10 +523,10 @@ def _maskvec():
 def _layout(ver):
     """Function patterns and separators of a version in the fast layout; data modules 255."""
     n = 4 * ver + 17
-    P = n + 4
+    P = n + _SEP
     v = bytearray(P * (n + 1))
     framebuf.FrameBuffer(v, P, n + 1, framebuf.GS8).fill(146)
-    s = framebuf.FrameBuffer(memoryview(v)[4:], n, n, framebuf.GS8, P)  # clips to the symbol
+    s = framebuf.FrameBuffer(memoryview(v)[_SEP:], n, n, framebuf.GS8, P)  # clips to the symbol
     s.fill(255)
     fr = s.fill_rect
     for x, y in ((0, 0), (n - 7, 0), (0, n - 7)):
@@ -551,10 +552,10 @@ def _layout(ver):
         fr(n - 11, 0, 3, 6, 144)
         fr(0, n - 11, 6, 3, 144)
     # timing patterns last: they cross the format areas at (8, 6) and (6, 8)
-    k = 6 * P + 4 + 8
+    k = 6 * P + _SEP + 8
     v[k:k + n - 16] = _ALT[:n - 16]
     for i in range(8, n - 8):
-        v[i * P + 10] = v[6 * P + 4 + i]
+        v[i * P + _SEP + 6] = v[6 * P + _SEP + i]
     return v
 
 
@@ -563,7 +564,7 @@ def _place_fast(v, vt, n, cw, bits):
 
     `bits` is scratch space of at least len(cw) * 8 + 8 bytes.
     """
-    P = n + 4
+    P = n + _SEP
     # one byte per bit, expanded in C; remainder bits read the zeros past the end
     total = len(cw) * 8
     framebuf.FrameBuffer(bits, total + 8, 1, framebuf.GS8).fill(0)
@@ -582,8 +583,8 @@ def _place_fast(v, vt, n, cw, bits):
         else:
             y = 0
             step = 1
-        kr = y * P + 4 + right
-        ktr = right * P + 4 + y
+        kr = y * P + _SEP + right
+        ktr = right * P + _SEP + y
         ktl = ktr - P
         stepP = step * P
         for _ in range(n):
@@ -606,11 +607,13 @@ def _place_fast(v, vt, n, cw, bits):
 
 
 def _n3(d):
-    """Finder-like patterns with 4 light modules before or after (separators are light), x 40."""
-    ab = d.count(_N3AB)
-    c = d.count(_N3A) + d.count(_N3B) - ab
-    if ab and d.find(_N3CHAIN) >= 0:
-        c = _count_n3_slow(d)
+    """Finder-like patterns with 4 light modules after, or before only, x 40 (separators are light).
+
+    None of these patterns can overlap itself, so bytes.count finds every occurrence.
+    """
+    c = d.count(_N3B)
+    for pat in _N3A_ONLY:
+        c += d.count(pat)
     return 40 * c
 
 
@@ -637,8 +640,8 @@ def _runs_blocks(d, t, t2, views, rows):
             start = b"\x00\x01"
         else:
             # separators must not count as light
-            td.fill_rect(0, 0, 4, n + 1, 1)
-            td.fill_rect(0, n, n + 4, 1, 1)
+            td.fill_rect(0, 0, _SEP, n + 1, 1)
+            td.fill_rect(0, n, n + _SEP, 1, 1)
             mark = b"\x00"
             start = b"\x01\x00"
         tf.blit(tf, -1, 0, key)  # pairs
@@ -652,23 +655,12 @@ def _runs_blocks(d, t, t2, views, rows):
     return score
 
 
-def _count_n3_slow(d):
-    """Exact N3 count when two light-flanked patterns share a light area (rare)."""
-    c = 0
-    i = d.find(_N3)
-    while i >= 0:
-        if d[i - 4 if i >= 4 else 0:i].find(_ONE) < 0 or d[i + 7:i + 11].find(_ONE) < 0:
-            c += 1
-        i = d.find(_N3, i + 1)
-    return c
-
-
 def _symbol_fast(ver, ordinal, mask, cw):
     """Mask search and final symbol on the fast path; returns (mask, packed rows)."""
     if _MASKVEC is None:
         _maskvec()
     n = 4 * ver + 17
-    P = n + 4
+    P = n + _SEP
     v = _layout(ver)
     vt = bytearray(v)  # the function patterns are symmetric: the transpose starts identical
     N = len(v)
@@ -699,9 +691,9 @@ def _symbol_fast(ver, ordinal, mask, cw):
                 best = p
                 mask = k
     df.blit(allv, 0, -mask)
-    _draw_format(d, n, ordinal, mask, P, 4)
-    _draw_version(d, n, ver, P, 4)
-    return mask, _pack(d, n, P, 4)
+    _draw_format(d, n, ordinal, mask, P, _SEP)
+    _draw_version(d, n, ver, P, _SEP)
+    return mask, _pack(d, n, P, _SEP)
 
 
 def _pack(m, n, pitch, offset):

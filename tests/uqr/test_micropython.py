@@ -2,8 +2,11 @@
 import hashlib
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import uqr
+from tests.uqr.strategies import payloads
 
 pytestmark = pytest.mark.micropython
 
@@ -58,3 +61,18 @@ def test_qrcode_api_identical_in_micropython(micropython):
 def test_device_tests_pass_inside_micropython(micropython):
     names = micropython.run_tests("tests/device/test_uqr_device.py", modules=MODULES)
     assert "test_packed_rows_are_msb_first_and_padded" in names
+
+
+@settings(max_examples=4, deadline=None)
+@given(st.lists(st.tuples(payloads(max_size=150), st.integers(0, 3)), min_size=10, max_size=15))
+def test_random_symbols_are_identical_in_micropython(micropython, cases):
+    # The WebAssembly build has framebuf, so this checks its fast path against CPython's pure one.
+    program = (
+        "import uqr, hashlib, binascii\n"
+        "for data, ecl in CASES:\n"
+        "    code = uqr.make(data, ecl=ecl, max_version=40)\n"
+        "    h = binascii.hexlify(hashlib.sha256(code.packed()[2]).digest()).decode()\n"
+        "    print(code.version, code.ecl, code.mask, h)\n"
+    )
+    out = micropython.run("CASES = %r\n" % (cases,) + program, modules=MODULES)
+    assert out.strip().splitlines() == [_cpython_digest(d, e) for d, e in cases]
