@@ -83,8 +83,14 @@ def _gf_tables():
     _LOG = log
 
 
+_GEN = None  # the last generator used: (degree, logs); a terminal keeps using one version
+
+
 def _generator_logs(degree):
     """Logs of the RS generator polynomial's coefficients (x - a^0)...(x - a^(d-1)), leading 1 dropped."""
+    global _GEN
+    if _GEN is not None and _GEN[0] == degree:
+        return _GEN[1]
     exp = _EXP
     log = _LOG
     g = bytearray(degree)
@@ -98,6 +104,7 @@ def _generator_logs(degree):
         root = exp[lr + 1]
     for j in range(degree):
         g[j] = log[g[j]]  # every coefficient of this generator is non-zero
+    _GEN = (degree, g)
     return g
 
 
@@ -570,6 +577,11 @@ def _place_fast(v, vt, n, cw, bits):
     framebuf.FrameBuffer(bits, total + 8, 1, framebuf.GS8).fill(0)
     framebuf.FrameBuffer(bits, total, 1, framebuf.GS8).blit(
         framebuf.FrameBuffer(cw, total, 1, framebuf.MONO_HLSB), 0, 0)
+    cy = bytearray(n)  # 2 * 6 * (y % 12): the row's part of the class
+    for y in range(n):
+        cy[y] = y % 12 * 12
+    up = range(n - 1, -1, -1)
+    down = range(n)
     i = 0
     right = n - 1
     while right >= 1:
@@ -577,32 +589,22 @@ def _place_fast(v, vt, n, cw, bits):
             right = 5
         cr = right % 6 * 2
         cl = cr - 2 if cr else 10
-        if ((right + 1) & 2) == 0:  # upward
-            y = n - 1
-            step = -1
-        else:
-            y = 0
-            step = 1
-        kr = y * P + _SEP + right
-        ktr = right * P + _SEP + y
+        kc = _SEP + right  # column in the row-major layout
+        ktr = right * P + _SEP  # row in the transposed one
         ktl = ktr - P
-        stepP = step * P
-        for _ in range(n):
-            cy = y % 12 * 12
-            if v[kr] == 255:
-                b = bits[i] + cy + cr
+        for y in (up if ((right + 1) & 2) == 0 else down):
+            k = y * P + kc
+            if v[k] == 255:
+                b = bits[i] + cy[y] + cr
                 i += 1
-                v[kr] = b
-                vt[ktr] = b
-            if v[kr - 1] == 255:
-                b = bits[i] + cy + cl
+                v[k] = b
+                vt[ktr + y] = b
+            k -= 1
+            if v[k] == 255:
+                b = bits[i] + cy[y] + cl
                 i += 1
-                v[kr - 1] = b
-                vt[ktl] = b
-            y += step
-            kr += stepP
-            ktr += step
-            ktl += step
+                v[k] = b
+                vt[ktl + y] = b
         right -= 2
 
 

@@ -123,3 +123,20 @@ def test_make_encodings():
 def test_empty_text_is_a_valid_symbol_like_qrcodegen():
     code = uqr.make("")
     assert code.width() == 21
+
+
+def test_reed_solomon_generators_match_the_product_of_their_roots():
+    # The encoder keeps generator coefficients as logs, which needs every coefficient non-zero.
+    uqr._gf_tables()
+    exp, log = uqr._EXP, uqr._LOG
+    for degree in sorted(set(uqr._EC_PER_BLOCK)):
+        g = [1]
+        for i in range(degree):  # multiply by (x - a^i)
+            nxt = [0] * (len(g) + 1)
+            for j, c in enumerate(g):
+                nxt[j] ^= c
+                if c:
+                    nxt[j + 1] ^= exp[log[c] + i]
+            g = nxt
+        assert all(g)
+        assert bytes(uqr._generator_logs(degree)) == bytes(log[c] for c in g[1:])
