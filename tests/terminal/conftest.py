@@ -32,6 +32,29 @@ def vterm(tmp_path):
     vt.stop()
 
 
+@pytest.fixture(scope="session")
+def deployed_image(tmp_path_factory, checkout):
+    """A device filesystem with the firmware deployed once per session, to copy into tests."""
+    root = str(tmp_path_factory.mktemp("deployed") / "device")
+    vt = VirtualTerminal(root).start()
+    try:
+        r = cli("deploy", "--checkout", checkout, "--port", vt.port, "--no-mip")
+        assert r.returncode == 0, r.stderr
+    finally:
+        vt.stop()
+    return root
+
+
+@pytest.fixture
+def deployed(tmp_path, deployed_image):
+    """A running virtual terminal that already holds the deployed firmware."""
+    import shutil
+    shutil.copytree(deployed_image, str(tmp_path / "device"))
+    vt = VirtualTerminal(str(tmp_path / "device")).start()
+    yield vt
+    vt.stop()
+
+
 @pytest.fixture
 def make_vterm(tmp_path):
     """Start virtual terminals with options (size_limit=...)."""

@@ -44,8 +44,8 @@ def test_fresh_deploy_installs_every_file_and_a_manifest(vterm, checkout):
     assert r.returncode == 0 and "/config.json" in r.stdout, r.stderr
 
 
-def test_second_deploy_copies_nothing(vterm, checkout):
-    assert cli("deploy", "--checkout", checkout, "--port", vterm.port, "--no-mip").returncode == 0
+def test_second_deploy_copies_nothing(deployed, checkout):
+    vterm = deployed
     r = cli("deploy", "--checkout", checkout, "--port", vterm.port, "--no-mip")
     assert r.returncode == 0, r.stderr
     assert "copied 0, unchanged %d, deleted 0" % len(built(checkout)) in r.stdout

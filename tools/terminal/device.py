@@ -23,7 +23,19 @@ from tools.terminal import errors
 from tools.terminal.errors import TerminalError
 
 PART_SUFFIX = ".part"
-_CHUNK = 1536  # raw bytes per exec: base64 keeps each command a few KB, well inside the raw REPL
+_CHUNK = 2048  # raw bytes per exec: base64 keeps each command under 3 KB, easy on the device heap
+
+
+# Device-side snippets (MicroPython). `%s` placeholders are filled with repr()'d paths.
+_MKDIRS = ("import os\n_p=''\nfor _s in %s.strip('/').split('/'):\n"
+           " if _s:\n  _p+='/'+_s\n  try:\n   os.mkdir(_p)\n  except OSError:\n   pass\n")
+_CLOSE_CHECK = (
+    "_f.close()\nimport hashlib,binascii,os\n_q=%s\n_h=hashlib.sha256()\n_b=bytearray(512)\n_f=open(_q,'rb')\n"
+    "while True:\n _n=_f.readinto(_b)\n if not _n:\n  break\n _h.update(_b if _n==512 else _b[:_n])\n"
+    "_f.close()\n_ok=binascii.hexlify(_h.digest()).decode()==%r\n_t=%s\n"
+    "if _ok and _t:\n os.rename(_q,_t)\n"
+    "print('HASH-OK' if _ok else 'HASH-BAD')\n"
+)
 
 
 def _quote(path):
@@ -137,21 +149,25 @@ class Device:
         """
         digest = hashlib.sha256(data).hexdigest()
         part = path + PART_SUFFIX
-        self.makedirs(path.rsplit("/", 1)[0])
+        folder = path.rsplit("/", 1)[0]
+        chunks = [binascii.b2a_base64(data[i:i + _CHUNK], newline=False) for i in range(0, len(data), _CHUNK)]
         try:
-            self.run("import binascii\n_f=open(%s,'wb')\n_w=_f.write\n_d=binascii.a2b_base64" % _quote(part))
-            for i in range(0, len(data), _CHUNK):
-                self.run("_w(_d(%r))" % binascii.b2a_base64(data[i:i + _CHUNK], newline=False))
+            # One command opens the temp file (creating folders) and sends the first chunk; one per
+            # further chunk; one closes, hashes and, if the hash is right, renames on the device.
+            self.run(_MKDIRS % _quote(folder) + "import binascii\n_f=open(%s,'wb')\n_w=_f.write\n"
+                     "_d=binascii.a2b_base64\n" % _quote(part) + ("_w(_d(%r))" % chunks[0] if chunks else ""))
+            for i, chunk in enumerate(chunks[1:], 2):
+                self.run("_w(_d(%r))" % chunk)
                 if progress:
-                    progress(min(i + _CHUNK, len(data)), len(data))
-            self.run("_f.close()")
-            on_device = self.sha256(part)
-            if on_device != digest:
+                    progress(min(i * _CHUNK, len(data)), len(data))
+            rename = before_rename is None
+            out = self.run(_CLOSE_CHECK % (_quote(part), digest, _quote(path) if rename else "None"))
+            if "HASH-OK" not in out:
                 raise TerminalError("%s arrived corrupted (hash mismatch): check the cable and deploy "
                                     "again." % path)
-            if before_rename is not None:
+            if not rename:
                 before_rename(part)
-            self.run("import os\nos.rename(%s,%s)" % (_quote(part), _quote(path)))
+                self.run("import os\nos.rename(%s,%s)" % (_quote(part), _quote(path)))
         except BaseException:
             if not self.lost:  # a lost line cannot be cleaned up now: the next deploy removes the .part
                 self._discard(part)
@@ -181,12 +197,8 @@ class Device:
         return self.run_json(code, timeout=60)
 
     def makedirs(self, folder):
-        if not folder or folder == "/":
-            return
-        self.run(
-            "import os\n_p=''\nfor _s in %s.strip('/').split('/'):\n _p+='/'+_s\n"
-            " try:\n  os.mkdir(_p)\n except OSError:\n  pass\n" % _quote(folder)
-        )
+        if folder and folder != "/":
+            self.run(_MKDIRS % _quote(folder))
 
     def remove(self, path):
         self.run("import os\ntry:\n os.remove(%s)\nexcept OSError:\n pass" % _quote(path))

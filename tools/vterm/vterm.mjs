@@ -50,12 +50,18 @@ const inBuf = [];
 let inEOF = false;
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
+let outBytes = 0;
 let dropOK = 0; // bytes of the raw REPL's "OK" still to hide (see rawPaste)
 function emit(bytes) {
   if (quiet) return;
   let b = Buffer.from(bytes);
   while (dropOK > 0 && b.length) { b = b.subarray(1); dropOK--; }
-  if (b.length) outChunks.push(b);
+  if (!b.length) return;
+  outChunks.push(b);
+  outBytes += b.length;
+  // A running program's output must reach the host as it goes (progress, inter-byte time-outs),
+  // not when the program ends: flush at each line end and every few hundred bytes.
+  if (b.includes(0x0a) || outBytes >= 512) flush();
 }
 const emitText = (s) => emit(Buffer.from(s, "utf8"));
 
@@ -63,6 +69,7 @@ function flush() {
   if (!outChunks.length) return;
   let data = Buffer.concat(outChunks);
   outChunks = [];
+  outBytes = 0;
   while (data.length) {
     try {
       data = data.subarray(fs.writeSync(1, data));
@@ -308,6 +315,7 @@ async function rawPaste() {
     if (--remain === 0) { emit([0x01]); remain = PASTE_WINDOW; }
   }
   emit([0x04]); // end of data acknowledged
+  flush(); // now, before the code runs: the host waits for it with a time-out
   for (const x of code) await feed(x);
   dropOK = 2;
   await feed(0x04);
