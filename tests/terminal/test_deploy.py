@@ -49,6 +49,7 @@ def test_second_deploy_copies_nothing(deployed, checkout):
     r = cli("deploy", "--checkout", checkout, "--port", vterm.port, "--no-mip")
     assert r.returncode == 0, r.stderr
     assert "copied 0, unchanged %d, deleted 0" % len(built(checkout)) in r.stdout
+    assert "manifest unchanged" in r.stdout  # nothing at all was written to flash
 
 
 def test_changed_file_is_the_only_one_copied_and_stale_files_go(vterm, tmp_path, checkout):

@@ -100,8 +100,11 @@ def deploy(device, log, root=build_mod.REPO, compiled=True, mip=True, mip_index=
         "files": {p: hashlib.sha256(d).hexdigest() for p, d in sorted(files.items())},
         "packages": packages,
     }
-    write_manifest(device, manifest)
-    log("manifest written: %s (version %s, %d files)" % (MANIFEST_PATH, version, len(files)))
+    if manifest != old_manifest:  # an unchanged deploy writes nothing to flash
+        write_manifest(device, manifest)
+        log("manifest written: %s (version %s, %d files)" % (MANIFEST_PATH, version, len(files)))
+    else:
+        log("manifest unchanged: %s (version %s, %d files)" % (MANIFEST_PATH, version, len(files)))
     return {"copied": copy, "deleted": delete, "unchanged": unchanged, "manifest": manifest}
 
 
