@@ -84,3 +84,12 @@ def test_config_file_that_is_not_json(tmp_path):
     path.write_text("{wifi: shop}")
     r = cli("provision", "--config-file", str(path), "--secret", SECRET, "--dry-run")
     assert_one_sentence(r, 6, "%s is not valid JSON" % path)
+
+
+def test_a_port_without_permission(vterm, monkeypatch):
+    from tools.terminal import device
+    from tools.terminal.errors import TerminalError
+    monkeypatch.setattr(device.os, "access", lambda path, mode: False)  # what a user outside dialout sees
+    with pytest.raises(TerminalError) as e:
+        device.Device.open(vterm.port)
+    assert e.value.code == 3 and e.value.message.startswith("No permission to open %s" % vterm.port)

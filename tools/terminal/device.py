@@ -61,6 +61,9 @@ class Device:
         if not os.path.exists(port):
             raise TerminalError("No device on %s: check the USB cable and the port name "
                                 "(ls /dev/ttyUSB* /dev/ttyACM*)." % port, errors.NO_DEVICE)
+        if not os.access(port, os.R_OK | os.W_OK):
+            raise TerminalError("No permission to open %s: add yourself to the serial port's group (Debian: "
+                                "sudo usermod -aG dialout $USER, then log in again)." % port, errors.NO_DEVICE)
         try:
             # A read timeout, so a pty that never answers cannot block a read forever.
             transport = SerialTransport(port, baudrate=115200, timeout=min(timeout, 2.0))
