@@ -1,7 +1,8 @@
 """The terminal application: boot, build the pieces from /config.json, run the loop.
 
-A missing or broken config shows the error screen with every problem listed and waits for a
-technician (safe mode and the REPL stay reachable); it never crash-loops. The simulator builds the
+A missing or broken config shows the error screen with every problem listed and returns to the
+REPL, where the screen stays and the technician works (mpremote); the watchdog is not started
+before the config is good, so nothing resets the device: no crash loop. The simulator builds the
 same Application with host stand-ins: a root folder as flash, the CPython transport, the emulated
 panel, and hooks that print what happens.
 """
@@ -84,7 +85,8 @@ class Application:
                 screens.error("; ".join(e.problems[:4]), kind="config")
             except Exception as err:  # no usable display either: the console is all there is
                 print("display unavailable:", err)
-            print("config error:", "; ".join(e.problems))
+            print("terminal application %s not started: configuration problems: %s"
+                  % (VERSION, "; ".join(e.problems)))
             if self.on_config_error is not None:
                 self.on_config_error(e.problems)
             raise
@@ -146,16 +148,14 @@ class Application:
                 "last_error": (self.gateway.last_error or "")[:128] or None}
 
     # --- running -----------------------------------------------------------------------------
-    async def main(self):
+    def run(self):
+        """Run the terminal; returns False at once when the config is missing or broken."""
         try:
             self.setup()
         except config.ConfigError:
-            while True:  # wait for a technician; the watchdog was never started
-                await asyncio.sleep_ms(1000)
-        await loop.run(self)
-
-    def run(self):
-        asyncio.run(self.main())
+            return False  # the error screen stays up; the REPL is the technician's
+        asyncio.run(loop.run(self))
+        return True
 
 
 def _lenient_display(path):
@@ -170,4 +170,4 @@ def _lenient_display(path):
 
 
 def main():
-    Application().run()
+    return Application().run()

@@ -166,8 +166,6 @@ class SimTerminal:
                 network.air.restore()
         elif parts[0] == "quit":
             self.stop = True
-            if self.app.cfg is None:  # waiting on the config error screen: no loop to stop
-                os._exit(0)
 
     def _stdin_lines(self):
         for line in sys.stdin:
@@ -197,7 +195,9 @@ class SimTerminal:
         reader = self._stdin_tty if interactive else self._stdin_lines
         threading.Thread(target=reader, daemon=True).start()
         try:
-            self.app.run()
+            if self.app.run() is False:
+                while not self.stop:  # the config error screen stays until the technician quits
+                    _time.sleep(0.1)
         except Stop:
             pass
         finally:
