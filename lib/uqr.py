@@ -624,37 +624,46 @@ def _n4(d, n):
     return 10 * (abs(d.count(b"\x01") * 20 - total * 10) // total)
 
 
-def _runs_blocks(d, t, t2, views, rows):
-    """N1 over every row of `d` (0/1 in the fast layout); with `rows` also N2.
+def _runs_blocks(d, t, views, rows):
+    """N1 over every row of `d` (0/1 in the fast layout); with `rows` also N2. Destroys `d`.
 
-    For each colour a copy is ANDed with itself shifted left by 1, 2 and 1 module (a blit whose
+    For each colour a buffer is ANDed with itself shifted left by 1, 2 and 1 module (a blit whose
     key skips the colour being kept writes the other colour wherever the shifted module differs),
     leaving one marker per window of five equal modules: sum(L - 4) over runs L >= 5 is the number
-    of markers and the number of runs the number of marker runs, and N1 = sum(L - 2).
-    `views` = (flat view of t, 2D view of t, 2D view of t2, n).
+    of markers and the number of runs the number of marker runs, and N1 = sum(L - 2). ANDing the
+    pairs with the pairs one row down leaves one marker per 2x2 block (N2).
+    `views` = (flat view of d, flat view of t, 2D view of t, n).
     """
-    tf, td, t2d, n = views
+    df, tf, td, n = views
     score = 0
-    for key in (1, 0):
+    if rows:  # light 2x2 blocks first, while `d` is intact
+        _light_copy(d, t, td, n)
+        tf.blit(tf, -1, 0, 0)
+        td.blit(td, 0, -1, 0)
+        score = 3 * t.count(b"\x00")
+    _light_copy(d, t, td, n)
+    score += _runs(t, tf, 0, b"\x00", b"\x01\x00")
+    df.blit(df, -1, 0, 1)  # dark pairs
+    if rows:
         t[:] = d
-        if key:
-            mark = b"\x01"
-            start = b"\x00\x01"
-        else:
-            # separators must not count as light
-            td.fill_rect(0, 0, _SEP, n + 1, 1)
-            td.fill_rect(0, n, n + _SEP, 1, 1)
-            mark = b"\x00"
-            start = b"\x01\x00"
-        tf.blit(tf, -1, 0, key)  # pairs
-        if rows:
-            t2[:] = t
-            t2d.blit(t2d, 0, -1, key)  # 2x2 blocks
-            score += 3 * t2.count(mark)
-        tf.blit(tf, -2, 0, key)  # windows of 4
-        tf.blit(tf, -1, 0, key)  # windows of 5
-        score += t.count(mark) + 2 * t.count(start)
-    return score
+        td.blit(td, 0, -1, 1)
+        score += 3 * t.count(b"\x01")
+    return score + _runs(d, df, 1, b"\x01", b"\x00\x01", True)
+
+
+def _light_copy(d, t, td, n):
+    """`d` into `t` with the separators marked "not light"."""
+    t[:] = d
+    td.fill_rect(0, 0, _SEP, n + 1, 1)
+    td.fill_rect(0, n, n + _SEP, 1, 1)
+
+
+def _runs(buf, fb, key, mark, start, paired=False):
+    if not paired:
+        fb.blit(fb, -1, 0, key)  # pairs
+    fb.blit(fb, -2, 0, key)  # windows of 4
+    fb.blit(fb, -1, 0, key)  # windows of 5
+    return buf.count(mark) + 2 * buf.count(start)
 
 
 def _symbol_fast(ver, ordinal, mask, cw):
@@ -681,14 +690,13 @@ def _symbol_fast(ver, ordinal, mask, cw):
     d = bytearray(N)
     df = FB(d, N, 1, GS8)
     if mask < 0:
-        t2 = bytearray(N)
-        views = (FB(t, N, 1, GS8), FB(t, P, n + 1, GS8), FB(t2, P, n + 1, GS8), n)
+        views = (df, FB(t, N, 1, GS8), FB(t, P, n + 1, GS8), n)
         best = -1
         for k in range(8):
             df.blit(allt, 0, -k)  # columns
-            p = _n3(d) + _runs_blocks(d, t, t2, views, False)
+            p = _n3(d) + _runs_blocks(d, t, views, False)
             df.blit(allv, 0, -k)  # rows
-            p += _n3(d) + _n4(d, n) + _runs_blocks(d, t, t2, views, True)
+            p += _n3(d) + _n4(d, n) + _runs_blocks(d, t, views, True)
             if best < 0 or p < best:
                 best = p
                 mask = k
