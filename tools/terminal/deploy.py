@@ -147,7 +147,7 @@ def mip_install(device, name, index=None):
     out = io.StringIO()
     try:
         with contextlib.redirect_stdout(out):
-            mpremote_mip._install_package(device.transport, name, index, "/lib", None, True)
+            mpremote_mip._install_package(_AtomicWrites(device), name, index, "/lib", None, True)
     except CommandError as e:
         raise TerminalError("Cannot install %s with mip from %s (%s): connect this computer to the "
                             "internet, or pass --no-mip to deploy without it." % (name, index, e), errors.TOOL)
@@ -159,3 +159,18 @@ def mip_install(device, name, index=None):
             raise TerminalError("The terminal's filesystem is full while installing %s: remove files or "
                                 "erase it (`flash`) and deploy again." % name, errors.FILESYSTEM_FULL)
         raise TerminalError("mip failed to install %s: %s" % (name, text or e.__class__.__name__), errors.TOOL)
+
+
+class _AtomicWrites:
+    """mpremote's transport for mip, except that files are written the crash-safe way (temp, verify,
+    rename): an install cut short leaves whole files or none, and mip's own hash check on the next
+    run skips the ones already complete."""
+
+    def __init__(self, device):
+        self._device = device
+
+    def fs_writefile(self, dest, data, chunk_size=256, progress_callback=None):
+        self._device.write_file(dest, data)
+
+    def __getattr__(self, name):
+        return getattr(self._device.transport, name)
