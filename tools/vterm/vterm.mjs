@@ -7,8 +7,9 @@
 //   node vterm.mjs --root DIR [--size-limit BYTES] [--heap BYTES]
 //
 // Why each piece exists:
-// - The REPL is MicroPython's own event-driven one (replInit / replProcessChar): raw REPL and
-//   raw-paste mode behave as on a board, because it is the same C code.
+// - The REPL is MicroPython's own event-driven one (replInit / replProcessChar): the friendly and
+//   raw REPL behave as on a board, because it is the same C code. Raw-paste mode is spoken by the
+//   bridge (see rawPaste: this port's own raw-paste reader cannot wait for input).
 // - A soft reset (Ctrl-D at an empty REPL) ends that REPL in this port, so the bridge performs the
 //   soft reboot itself, like a board: "MPY: soft reboot", a fresh interpreter, the same files,
 //   boot.py, and back into raw REPL mode if that is where the reset came from.
@@ -40,10 +41,11 @@ const opts = parseArgs(process.argv.slice(2));
 fs.mkdirSync(opts.root, { recursive: true });
 
 // ---- serial line: synchronous on purpose ---------------------------------------------------
-// Raw-paste mode makes MicroPython read stdin from inside a REPL call (a blocking read that
-// emscripten performs through Module.stdin). So all input goes through one buffer filled by
-// blocking reads of fd 0, and output is written synchronously before every wait for input:
-// otherwise the device's "R\x01" would sit in a buffer while it waits for the host's answer.
+// Code running on the device may read stdin from inside a REPL call (sys.stdin, mpremote's
+// protocols): emscripten performs that as a blocking read through Module.stdin. So all input goes
+// through one buffer filled by blocking reads of fd 0, and output is written synchronously before
+// every wait for input: otherwise the device's answer would sit in a buffer while it waits for the
+// host's next bytes.
 let outChunks = [];
 let quiet = false;
 const inBuf = [];
