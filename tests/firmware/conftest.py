@@ -42,7 +42,7 @@ def system(tmp_path_factory):
 
     tmp = tmp_path_factory.mktemp("system")
     with running_sandbox(client_id="SANDBOX_FW", time_scale=0.001) as sb:
-        cfg = write_config(str(tmp / "gw"), sb, gateway={"code_lifetime": 12})
+        cfg = write_config(str(tmp / "gw"), sb, gateway={"code_lifetime": 10})
         with running_gateway(cfg) as gw:
             s = System(sb, gw, tmp)
             try:

@@ -125,6 +125,21 @@ def test_power_cut_while_creating(system):
     t.stop()
 
 
+def test_power_cut_while_checking(system):
+    t = _fresh(system)
+    amount = next(_amounts)
+    system.sandbox.set_faults(["traffic-limit=3"], amount=str(amount))  # Antom busy: the gateway says 503
+    t.keys(str(amount), "ok")
+    checking = t.wait_state("CHECKING")
+    t.kill()
+    t.start()
+    qr = t.wait_state("SHOW_QR", timeout=30)
+    assert qr["order_id"] == checking["order_id"]
+    system.sandbox.pay(qr["code"])
+    _settle(system, t, t.wait_result(timeout=30), "PAID")
+    t.stop()
+
+
 def test_power_cut_while_qr_shows_customer_pays_meanwhile(system):
     t = _fresh(system)
     qr = _sale(t, next(_amounts))
