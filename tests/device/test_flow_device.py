@@ -222,3 +222,43 @@ def test_journal_record_on_flash():
     with open("/journal_dev.json") as f:
         rec = json.load(f)
     assert rec["sale"]["amount"] == 3 and rec["sale"]["state"] in ("CREATING", "SHOW_QR")
+
+
+class NoKeys:
+    def poll(self):
+        return None
+
+
+def start_app(results):
+    """The whole application (firmware/app.py + firmware/loop.py, its asyncio tasks) with the
+    network adapter and the panel replaced: no machine, network or _thread in this build. The
+    tasks run on the port's event loop once this returns (tests/firmware/mpy_async.mjs)."""
+    import asyncio
+    import panels
+    from firmware import app as fw_app
+    try:
+        os.mkdir("/appflash")
+    except OSError:
+        pass
+    with open("/appflash/config.json", "w") as f:
+        f.write(json.dumps({"wifi": {"ssid": "shop"}, "gateway": {"url": "http://gw.local:8000"},
+                            "terminal": {"id": "T1", "secret": SECRET}, "merchant": {"name": "Cafe"},
+                            "currency": "USD", "watchdog_ms": 0}))
+    _remove("/appflash/journal.json")
+    spi = NullSPI()
+    lcd = panels.make("st7789-135x240", spi, NullPin(), cs=NullPin(1), rst=NullPin(1), backlight=NullPin())
+    application = fw_app.Application(root="/appflash", transport=FakeNet(), lcd=lcd, keypad=NoKeys(),
+                                     on_event=lambda n, d: results.append(d) if n == "result" else None)
+
+    async def cashier(a):
+        while not a.flow.online:
+            await asyncio.sleep_ms(10)
+        for k in ("2", "5", "ok"):
+            a.flow.key(k)
+        while True:
+            await asyncio.sleep_ms(100)
+
+    application.extra_tasks.append(cashier)
+    application.setup()
+    asyncio.create_task(fw_app.loop.run(application))
+    return application, spi

@@ -20,3 +20,25 @@ def test_no_heap_growth_over_sales():
     # that the heap in use after a collection is the same after every sale.
     assert max(retained[5:]) - min(retained[5:]) < 256, retained
     assert r["allocated"][-1] < 200_000
+
+
+def test_app_and_loop_run_a_sale_in_micropython():
+    """firmware/app.py and firmware/loop.py (every asyncio task) run a sale on the port's own loop."""
+    import json
+    import os
+    import subprocess
+
+    from tests.mpy import ROOT, collect_files
+
+    with open(os.path.join(ROOT, "tests", "device", "test_flow_device.py")) as f:
+        harness = f.read()
+    req = {"files": collect_files(MODULES), "timeout_ms": 20000,
+           "setup": harness + "\nRESULTS = []\nAPP, SPI = start_app(RESULTS)\n",
+           "done": "RESULTS",
+           "report": "print('RESULT', RESULTS[0]['state'], RESULTS[0]['amount'], SPI.bytes > 0, "
+                     "sorted(APP.alive), APP.watchdog_ok)"}
+    out = subprocess.run(["node", os.path.join(ROOT, "tests", "firmware", "mpy_async.mjs")], cwd=ROOT,
+                         input=json.dumps(req), capture_output=True, text=True, timeout=60)
+    answer = json.loads(out.stdout.strip().splitlines()[-1])
+    assert answer["done"], answer["output"]
+    assert "RESULT PAID 25 True ['flow', 'keypad', 'network', 'screen'] True" in answer["output"], answer["output"]
