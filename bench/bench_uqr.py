@@ -76,7 +76,7 @@ def main(argv=None):
         mpy = compiled_mpy()
         write_mpy = ("import binascii\nwith open('/lib/uqr.mpy', 'wb') as f:\n"
                      "    f.write(binascii.a2b_base64(%r))\n" % base64.b64encode(mpy))
-        print("machine: %s; MicroPython %s (WebAssembly, Node %s)" % (
+        print("machine: %s; %s (WebAssembly build, Node %s)" % (
             cpu_model(), mp.run("import sys; print(sys.version.split(';')[1].split(' on')[0].strip())").strip(),
             subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()))
         print("uqr.mpy: %d bytes" % len(mpy))
@@ -89,7 +89,7 @@ def main(argv=None):
             first = mp.alloc(code, setup=setup, modules=MODULES)
             later = mp.alloc(code, setup=setup + "for _ in range(2):\n" + "\n".join(
                 "    " + line for line in code.splitlines()) + "\n", modules=MODULES, repeat=5)
-            version = mp.run(setup + code + "\nprint(qr.version, 'MLHQ'[uqr.ERROR_CORRECT_M], qr.mask_pattern)",
+            version = mp.run(setup + code + "\nprint(qr.version, 'M', qr.mask_pattern)",
                              modules=MODULES).split()
             print("%s -> version %s-%s mask %s" % (label, version[0], version[1], version[2]))
             for line in out.strip().splitlines():
