@@ -209,8 +209,9 @@ class SimTerminal:
 def add_parser(sub):
     p = sub.add_parser("run", help="run one simulated terminal (the real firmware) against a gateway")
     p.add_argument("--flash", required=True, help="folder standing in for the device's flash (config.json, journal)")
-    p.add_argument("--panel", default="st7789-240x320")
-    p.add_argument("--rotation", type=int, default=0)
+    p.add_argument("--panel", help="panel name (default: st7789-240x320; live in a TTY: the "
+                                    "T-Display st7789-135x240 in landscape, which fits a terminal)")
+    p.add_argument("--rotation", type=int)
     p.add_argument("--frames", help="save every new screen as a PNG in this folder")
     p.add_argument("--events", action="store_true", help="print flow events as JSON lines")
     p.add_argument("--live", action="store_true", default=None, help="draw the panel in this terminal")
@@ -222,7 +223,11 @@ def add_parser(sub):
 def main(args):
     interactive = sys.stdin.isatty()
     live = args.live if args.live is not None else sys.stdout.isatty()
-    term = SimTerminal(args.flash, panel=args.panel, rotation=args.rotation, frames=args.frames,
+    panel, rotation = args.panel, args.rotation
+    if panel is None:
+        panel, default_rotation = ("st7789-135x240", 1) if live else ("st7789-240x320", 0)
+        rotation = default_rotation if rotation is None else rotation
+    term = SimTerminal(args.flash, panel=panel, rotation=rotation or 0, frames=args.frames,
                        events=args.events, live=live, describe=args.describe)
     term.run(interactive=interactive)
     return 0
