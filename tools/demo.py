@@ -10,7 +10,7 @@ appear; pay in a browser (open the URL) or with `python -m tools.sandbox pay URL
 Without a TTY (CI, pipes) it runs scripted sales and prints one line per sale with its final state,
 then exits 0 if every sale ended as it should. Every process it started is stopped on the way out.
 
-    python -m tools.demo [--scripted | --interactive] [--keep DIR] [--frames DIR]
+    python -m tools.demo [--scripted | --interactive] [--keep DIR] [--frames DIR] [--public-host LAN-IP]
 """
 import argparse
 import json
@@ -33,13 +33,17 @@ def log(text):
 class System:
     """Sandbox + gateway + one provisioned terminal's flash, torn down by close()."""
 
-    def __init__(self, data, code_lifetime):
+    def __init__(self, data, code_lifetime, public_host=None):
         from tools.gateway.testing import GatewayProcess, write_config
         from tools.sandbox.testing import running_sandbox
 
         self.data = data
+        extra, port = (), 0
+        if public_host:  # a phone on the same network opens the wallet page: listen beyond loopback
+            port = _free_port()
+            extra = ("--host", "0.0.0.0", "--public-url", "http://%s:%d" % (public_host, port))
         self._sandbox_cm = running_sandbox(client_id="SANDBOX_DEMO", time_scale=0.001,
-                                           data_dir=os.path.join(data, "sandbox"))
+                                           data_dir=os.path.join(data, "sandbox"), args=extra, port=port)
         os.makedirs(os.path.join(data, "sandbox"), exist_ok=True)
         self.sandbox = self._sandbox_cm.__enter__()
         self.gateway = None
@@ -74,6 +78,15 @@ class System:
         if self._sandbox_cm is not None:
             self._sandbox_cm.__exit__(None, None, None)
             self._sandbox_cm = None
+
+
+def _free_port():
+    import socket
+    s = socket.socket()
+    s.bind(("", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
 
 
 # --- scripted (no TTY) ---------------------------------------------------------------------------
@@ -174,6 +187,8 @@ def main(argv=None):
     mode.add_argument("--interactive", action="store_true")
     parser.add_argument("--keep", help="use (and keep) this data folder instead of a temporary one")
     parser.add_argument("--frames", help="save every screen of the terminal as a PNG here")
+    parser.add_argument("--public-host", help="this machine's LAN address: the wallet page listens on every "
+                                              "interface and the QR codes point there, so a phone can pay")
     args = parser.parse_args(argv)
     tty = sys.stdin.isatty() and sys.stdout.isatty()
     is_interactive = args.interactive or (tty and not args.scripted)
@@ -183,7 +198,7 @@ def main(argv=None):
     system = None
     ok = False
     try:
-        system = System(data, code_lifetime=300 if is_interactive else 10)
+        system = System(data, code_lifetime=300 if is_interactive else 10, public_host=args.public_host)
         ok = interactive(system, args.frames) if is_interactive else scripted(system, args.frames)
     finally:
         if system is not None:
