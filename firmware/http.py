@@ -9,6 +9,7 @@ The same file runs on CPython (the simulator talks real HTTP to the gateway thro
 socket before returning; `Response.close()` is kept for interface compatibility.
 """
 import socket
+import sys
 
 try:
     import ssl
@@ -16,6 +17,8 @@ except ImportError:  # builds without TLS (the WebAssembly port): http:// only
     ssl = None
 
 _MAX_BODY = 16384  # the gateway's answers are small; refuse anything that would eat the heap
+# MicroPython sockets (plain and TLS) are streams themselves; CPython's need a file wrapper.
+_STREAMS = sys.implementation.name == "micropython"
 
 
 class Response:
@@ -78,6 +81,19 @@ def _split(url):
     return proto, hostport, port, path
 
 
+def _write_all(stream, data):
+    view = memoryview(data)
+    while len(view):
+        n = stream.write(view)
+        if n is None:  # a non-blocking stream with nothing sent yet: try again
+            continue
+        if n <= 0:
+            raise OSError("connection closed while sending")
+        view = view[n:]
+    if hasattr(stream, "flush"):
+        stream.flush()
+
+
 def request(method, url, data=None, headers=None, timeout=None, ssl_context=None):
     proto, host, port, path = _split(url)
     if proto == "https" and ssl_context is None:
@@ -91,14 +107,12 @@ def request(method, url, data=None, headers=None, timeout=None, ssl_context=None
         sock.connect(ai[-1])
         if proto == "https":
             sock = ssl_context.wrap_socket(sock, server_hostname=host)
-        stream = sock.makefile("rwb")
+        stream = sock if _STREAMS else sock.makefile("rwb")
         body = data or b""
         head = "%s %s HTTP/1.0\r\nHost: %s\r\nContent-Length: %d\r\n" % (method, path, host, len(body))
         for name in headers or {}:
             head += "%s: %s\r\n" % (name, headers[name])
-        stream.write(head.encode() + b"\r\n" + body)
-        if hasattr(stream, "flush"):
-            stream.flush()
+        _write_all(stream, head.encode() + b"\r\n" + body)
         line = stream.readline()
         parts = line.split(None, 2)
         if len(parts) < 2 or not parts[0].startswith(b"HTTP/"):
