@@ -6,6 +6,8 @@ about every 250 ms so the QR countdown follows the wall clock.
 """
 from firmware import money
 
+_GREY = 0x4AAC  # the checking screen's grey (RGB565 of 75, 85, 99)
+
 _REASONS = {"declined": "Declined by the customer", "ORDER_MISMATCH": "Order number clash",
             "INVALID_AMOUNT": "Amount not accepted", "UNKNOWN_CURRENCY": "Currency not accepted"}
 _REFUND_WHY = {"BAD_PIN": "Wrong supervisor PIN", "PIN_LOCKED": "PIN locked for 5 minutes",
@@ -49,7 +51,13 @@ class UI:
                 self._qr_expires = d["expires_at"]
                 self._last_secs = secs
         elif name == "checking":
-            s.checking(d.get("amount"))
+            if d.get("cancelling"):
+                # The cashier's cancel: say so at once; the gateway's answer decides (PAID wins).
+                s.message("Cancelling", "%s: waiting for the gateway. If the customer has already paid, "
+                          "PAID will show." % money.format(d.get("amount") or 0, self.currency),
+                          colour=_GREY, footer="Do not hand over goods yet")
+            else:
+                s.checking(d.get("amount"))
         elif name == "result":
             st = d["state"]
             if st == "PAID":
