@@ -121,13 +121,13 @@ def test_interrupted_deploy_leaves_nothing_torn_and_resumes(vterm, cut, checkout
         proc.stdout.close()
         proc.stderr.close()
     assert proc.returncode != 0
+    # A new connection first: the device finishes (or is interrupted in) what it had received.
+    r = cli("status", "--port", vterm.port)
+    assert "INCOMPLETE" in r.stdout, r.stdout + r.stderr
     files = _check_nothing_torn(vterm.root, expected)
     assert json.loads(files["/manifest.json"])["complete"] is False
     done_before = sum(1 for p in expected if files.get(p) == expected[p])
     assert 5 <= done_before < len(expected)
-
-    r = cli("status", "--port", vterm.port)
-    assert "INCOMPLETE" in r.stdout, r.stdout + r.stderr
 
     r = cli("deploy", "--checkout", checkout, "--port", vterm.port, "--no-mip")
     assert r.returncode == 0, r.stderr
