@@ -121,6 +121,7 @@ def test_interrupted_deploy_leaves_nothing_torn_and_resumes(vterm, cut, checkout
         proc.stdout.close()
         proc.stderr.close()
     assert proc.returncode != 0
+    _check_nothing_torn(vterm.root, expected)  # at the moment of the cut
     # A new connection first: the device finishes (or is interrupted in) what it had received.
     r = cli("status", "--port", vterm.port)
     assert "INCOMPLETE" in r.stdout, r.stdout + r.stderr
