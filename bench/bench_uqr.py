@@ -32,17 +32,20 @@ def qrcode_api(data):
     qr.make()
 def make_api(data):
     uqr.make(data, ecl=uqr.ECC_MEDIUM, max_version=40)
-for fn in (qrcode_api, make_api):
+fns = (qrcode_api, make_api)
+times = ([], [])
+for fn in fns:
     for _ in range(3):
         fn(DATA)
-    times = []
-    for _ in range(RUNS):
+for _ in range(RUNS):  # alternate, so both see the same machine load
+    for i in (0, 1):
         gc.collect()
         t0 = js.performance.now()
-        fn(DATA)
-        times.append(js.performance.now() - t0)
-    times.sort()
-    print(fn.__name__, times[len(times) // 2], times[0], times[-1])
+        fns[i](DATA)
+        times[i].append(js.performance.now() - t0)
+for fn, ts in zip(fns, times):
+    ts.sort()
+    print(fn.__name__, ts[len(ts) // 2], ts[0], ts[-1])
 """
 
 
@@ -79,7 +82,8 @@ def main(argv=None):
         print("machine: %s; %s (WebAssembly build, Node %s)" % (
             cpu_model(), mp.run("import sys; print(sys.version.split(';')[1].split(' on')[0].strip())").strip(),
             subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()))
-        print("uqr.mpy: %d bytes" % len(mpy))
+        print("uqr.mpy: %d bytes; load average before the run: %s" % (
+            len(mpy), " ".join("%.2f" % x for x in os.getloadavg())))
         print("import uqr (.py source): %d bytes allocated" % mp.alloc("import uqr", modules=MODULES))
         print("import uqr (.mpy):       %d bytes allocated" % mp.alloc("import uqr", setup=write_mpy))
         for label, data in (("URL, %d chars" % len(URL), URL), ("%d chars" % len(LONG), LONG)):
