@@ -108,6 +108,14 @@ class Flow:
                 return True
         return False
 
+    def _resolving(self):
+        """A question about the open sale is outstanding (the long poll does not count: it may
+        take 20 s to come back and must not hold up a cancel retry)."""
+        for job in self.jobs:
+            if job.kind in ("create", "cancel", "status"):
+                return True
+        return False
+
     def _schedule_retry(self):
         delay = _BACKOFF_MS[min(self.attempt, len(_BACKOFF_MS) - 1)]
         self.attempt += 1
@@ -266,10 +274,10 @@ class Flow:
             exp = sale.get("expires_at")
             if exp is not None and self.clock.now() >= exp:
                 self.cancel("expiry")
-            elif not self.busy("status") and (self.retry_at is None or time.ticks_diff(_ticks(), self.retry_at) >= 0):
-                self._start("status", self.client.status, sale["order_id"], self.cfg.long_poll_s)
+            elif not self.busy("poll") and (self.retry_at is None or time.ticks_diff(_ticks(), self.retry_at) >= 0):
+                self._start("poll", self.client.status, sale["order_id"], self.cfg.long_poll_s)
         elif st == CHECKING:
-            if not self.jobs and (self.retry_at is None or time.ticks_diff(_ticks(), self.retry_at) >= 0):
+            if not self._resolving() and (self.retry_at is None or time.ticks_diff(_ticks(), self.retry_at) >= 0):
                 self._resolve()
         elif st in FINAL:
             limit = self.cfg.result_timeout_s
@@ -365,12 +373,12 @@ class Flow:
             sale["state"] = SHOW_QR
             self.journal.update(sale)
             self._show_qr()
-        elif job.kind == "status":
+        elif job.kind == "poll":
             self.retry_at = None  # the long poll ended with no news: ask again at once
 
     def _error(self, job, ans, sale):
         code = ans.code
-        if ans.status == 404 and job.kind in ("status", "cancel"):
+        if ans.status == 404 and job.kind in ("poll", "status", "cancel"):
             # The gateway has never heard of this order: the create never landed.
             if sale.get("cancel"):
                 self._final(CANCELLED, {"reason": "never created"})
@@ -390,7 +398,7 @@ class Flow:
     def _doubt(self, job, why):
         sale = self.journal.sale
         self._emit("doubt", {"order_id": sale["order_id"], "job": job.kind, "why": why})
-        if self.state == SHOW_QR and job.kind == "status" and not sale.get("cancel"):
+        if self.state == SHOW_QR and job.kind == "poll" and not sale.get("cancel"):
             # The QR stays up (the customer may be paying); the poll is retried with back-off.
             self._schedule_retry()
             self._show("qr", self._sale_view({"code": sale["code"], "expires_at": sale["expires_at"],
@@ -398,7 +406,9 @@ class Flow:
             return
         if self.state != CHECKING:
             self._checking(why)
-        if not self.jobs:
+        if job.kind == "poll" and sale.get("cancel"):
+            return  # a poll overtaken by a cancel: the cancel's own answer decides
+        if not self._resolving():
             self._schedule_retry()
 
     # --- alerts (late payments, reconciled by the gateway) -------------------------------

@@ -149,17 +149,33 @@ def test_result_stays_until_dismissed_or_timeout(tmp_path):
 def test_cancel_acts_while_long_poll_is_outstanding(rig):
     order = rig.sale_to_qr()
     rig.flow.tick()
-    assert rig.runner.kinds() == ["status"]  # the long poll is out
+    assert rig.runner.kinds() == ["poll"]  # the long poll is out
     rig.keys("cancel")
     # At once, without waiting for the poll: the screen says so, the wish is on flash, the
     # cancel call is already started next to the outstanding poll.
     assert rig.flow.state == F.CHECKING and rig.flow.view[1]["cancelling"] is True
     assert rig.on_disk()["sale"]["cancel"] == "cashier"
-    assert rig.runner.kinds() == ["status", "cancel"]
+    assert rig.runner.kinds() == ["poll", "cancel"]
     rig.runner.run("cancel")
     rig.flow.tick()
     assert rig.flow.state == F.CANCELLED
-    rig.runner.run("status")  # the poll's late answer changes nothing
+    rig.runner.run("poll")  # the poll's late answer changes nothing
+    rig.flow.tick()
+    assert rig.flow.state == F.CANCELLED
+
+
+def test_failed_cancel_is_retried_without_waiting_for_the_long_poll(rig):
+    order = rig.sale_to_qr()
+    rig.flow.tick()
+    rig.gw.script["cancel"] = [doubt("connection reset")]
+    rig.keys("cancel")
+    rig.runner.run("cancel")
+    rig.flow.tick()
+    assert rig.runner.kinds() == ["poll"] and rig.flow.state == F.CHECKING
+    shim_clock.advance_ms(400)  # first back-off step
+    rig.flow.tick()
+    assert rig.runner.kinds() == ["poll", "cancel"]  # asked again while the poll is still out
+    rig.runner.run("cancel")
     rig.flow.tick()
     assert rig.flow.state == F.CANCELLED
 
