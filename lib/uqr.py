@@ -567,17 +567,17 @@ def _layout(ver):
     return v
 
 
-def _place_fast(v, vt, n, cw, bits):
-    """Codeword bits (then remainder zeros) into both layouts as 2 * class + bit.
+def _place_fast(v, n, cw, bits):
+    """Codeword bits (then remainder zeros) into the layout as 2 * class + bit.
 
     `bits` is scratch space of at least len(cw) * 8 + 8 bytes.
     """
     P = n + _SEP
     # one byte per bit, expanded in C; remainder bits read the zeros past the end
     total = len(cw) * 8
-    framebuf.FrameBuffer(bits, total + 8, 1, framebuf.GS8).fill(0)
-    framebuf.FrameBuffer(bits, total, 1, framebuf.GS8).blit(
-        framebuf.FrameBuffer(cw, total, 1, framebuf.MONO_HLSB), 0, 0)
+    fb = framebuf.FrameBuffer(bits, total + 8, 1, framebuf.GS8)
+    fb.fill(0)
+    fb.blit(framebuf.FrameBuffer(cw, total, 1, framebuf.MONO_HLSB), 0, 0)
     cy = bytearray(n)  # 2 * 6 * (y % 12): the row's part of the class
     for y in range(n):
         cy[y] = y % 12 * 12
@@ -590,23 +590,26 @@ def _place_fast(v, vt, n, cw, bits):
             right = 5
         cr = right % 6 * 2
         cl = cr - 2 if cr else 10
-        kc = _SEP + right  # column in the row-major layout
-        ktr = right * P + _SEP  # row in the transposed one
-        ktl = ktr - P
+        kc = _SEP + right
         for y in (up if ((right + 1) & 2) == 0 else down):
             k = y * P + kc
             if v[k] == 255:
-                b = bits[i] + cy[y] + cr
+                v[k] = bits[i] + cy[y] + cr
                 i += 1
-                v[k] = b
-                vt[ktr + y] = b
             k -= 1
             if v[k] == 255:
-                b = bits[i] + cy[y] + cl
+                v[k] = bits[i] + cy[y] + cl
                 i += 1
-                v[k] = b
-                vt[ktl + y] = b
         right -= 2
+
+
+def _transpose(v, vt, n):
+    """Column x of `v` into row x of `vt` (same layout), one clipped blit per column."""
+    P = n + _SEP
+    src = framebuf.FrameBuffer(v, P, n + 1, framebuf.GS8)
+    dst = framebuf.FrameBuffer(vt, 1, len(vt), framebuf.GS8)  # pixel (0, y) is vt[y]
+    for x in range(n):
+        dst.blit(src, -_SEP - x, x * P + _SEP)
 
 
 def _n3(d):
@@ -674,18 +677,16 @@ def _symbol_fast(ver, ordinal, mask, cw):
     n = 4 * ver + 17
     P = n + _SEP
     v = _layout(ver)
-    vt = bytearray(v)  # the function patterns are symmetric: the transpose starts identical
     N = len(v)
     t = bytearray(N)  # scratch: the expanded codeword bits, then the penalty work buffers
-    _place_fast(v, vt, n, cw, t)
+    _place_fast(v, n, cw, t)
     GS8 = framebuf.GS8
     FB = framebuf.FrameBuffer
-    pal = _MASKVEC
-    # pre-mask bytes -> eight masked bits, in place
+    # pre-mask bytes -> eight masked bits, in place; separators become 0 (light)
     vf = FB(v, N, 1, GS8)
-    vf.blit(vf, 0, 0, -1, pal)
-    vtf = FB(vt, N, 1, GS8)
-    vtf.blit(vtf, 0, 0, -1, pal)
+    vf.blit(vf, 0, 0, -1, _MASKVEC)
+    vt = bytearray(N)  # the same for the columns: zeros are separators already
+    _transpose(v, vt, n)
     allv = FB(v, N, 8, framebuf.MONO_VLSB)  # row m = the symbol under mask m
     allt = FB(vt, N, 8, framebuf.MONO_VLSB)
     d = bytearray(N)
