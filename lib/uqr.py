@@ -593,12 +593,12 @@ def _place_fast(v, n, cw, bits):
         kc = _SEP + right
         for y in (up if ((right + 1) & 2) == 0 else down):
             k = y * P + kc
+            c = cy[y]
             if v[k] == 255:
-                v[k] = bits[i] + cy[y] + cr
+                v[k] = bits[i] + c + cr
                 i += 1
-            k -= 1
-            if v[k] == 255:
-                v[k] = bits[i] + cy[y] + cl
+            if v[k - 1] == 255:
+                v[k - 1] = bits[i] + c + cl
                 i += 1
         right -= 2
 
