@@ -171,65 +171,56 @@ def _payload_bits(mode, n):
     return n * 8
 
 
-class _Bits:
-    """Big-endian bit writer into a preallocated bytearray of data codewords."""
-
-    def __init__(self, size):
-        self.buf = bytearray(size)
-        self.n = 0  # bits written
-
-    def put(self, value, width):
-        buf = self.buf
-        n = self.n
-        while width:
-            i = n >> 3
-            free = 8 - (n & 7)
-            take = width if width < free else free
-            width -= take
-            buf[i] |= ((value >> width) & ((1 << take) - 1)) << (free - take)
-            n += take
-        self.n = n
+def _put(buf, n, value, width):
+    """Write `width` bits of `value` big-endian at bit offset `n` of `buf`; return the new offset."""
+    while width:
+        i = n >> 3
+        free = 8 - (n & 7)
+        take = width if width < free else free
+        width -= take
+        buf[i] |= ((value >> width) & ((1 << take) - 1)) << (free - take)
+        n += take
+    return n
 
 
 def _codewords(data, mode, segment, ver, ordinal):
     """Data codewords (mode, count, payload, terminator, padding) for one segment or none."""
     cap = _data_codewords(ver, ordinal)
-    w = _Bits(cap)
+    buf = bytearray(cap)
+    n = 0  # bits written
     if segment:
-        w.put(mode, 4)
-        w.put(len(data), _count_bits(mode, ver))
+        n = _put(buf, n, mode, 4)
+        n = _put(buf, n, len(data), _count_bits(mode, ver))
         if mode == Mode_NUMERIC:
             i = 0
-            n = len(data)
-            while i < n:
-                k = 3 if n - i >= 3 else n - i
+            k = len(data)
+            while i < k:
+                m = 3 if k - i >= 3 else k - i
                 v = 0
-                for j in range(i, i + k):
+                for j in range(i, i + m):
                     v = v * 10 + data[j] - 48
-                w.put(v, 3 * k + 1)
-                i += k
+                n = _put(buf, n, v, 3 * m + 1)
+                i += m
         elif mode == Mode_ALPHANUMERIC:
             find = _ALNUM.find
             i = 0
-            n = len(data)
-            while i + 1 < n:
-                w.put(find(data[i:i + 1]) * 45 + find(data[i + 1:i + 2]), 11)
+            k = len(data)
+            while i + 1 < k:
+                n = _put(buf, n, find(data[i:i + 1]) * 45 + find(data[i + 1:i + 2]), 11)
                 i += 2
-            if i < n:
-                w.put(find(data[i:i + 1]), 6)
+            if i < k:
+                n = _put(buf, n, find(data[i:i + 1]), 6)
         else:
             # after the 4-bit mode and the 8- or 16-bit count the writer is 4 bits into a byte
-            buf = w.buf
-            i = w.n >> 3
+            i = n >> 3
             for c in data:
                 buf[i] |= c >> 4
                 i += 1
                 buf[i] = (c & 15) << 4
-            w.n += 8 * len(data)
+            n += 8 * len(data)
     # terminator (up to 4 zero bits) and zero bits to a byte boundary: the buffer is zero already
-    nbits = w.n + 4
+    nbits = n + 4
     nbytes = (nbits + 7) >> 3 if nbits < cap * 8 else cap
-    buf = w.buf
     pad = 0xEC
     for i in range(nbytes, cap):
         buf[i] = pad
@@ -875,6 +866,7 @@ class QRCode:
     def clear(self):
         self._data = b""
         self._rendered = None
+        self.modules_count = None
 
     def add_data(self, data, optimize=20):
         """Append data (str is UTF-8); `optimize` is accepted for uQR compatibility and ignored."""
@@ -894,6 +886,7 @@ class QRCode:
                                  False)
         self.version = ver
         self.mask_pattern = msk
+        self.modules_count = 4 * ver + 17
         self._rendered = RenderedQR(ver, ordinal, msk, m)
 
     def get_matrix(self):
@@ -911,6 +904,3 @@ class QRCode:
         rows.extend([False] * w for _ in range(b))
         return rows
 
-    @property
-    def modules_count(self):
-        return self._rendered._n if self._rendered else None
