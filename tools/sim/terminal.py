@@ -75,7 +75,13 @@ class SimTerminal:
         describe_fn = None
         if describe:
             describe_fn = lambda amount: describe  # noqa: E731  (fault markers for the sandbox)
-        self.app = fw_app.Application(root=self.flash, transport=http.Transport(), lcd=self.rig.lcd,
+        # firmware/http.py over CPython sockets, verifying TLS against the configured CA for https
+        # (the device would use `requests` for plain http; the interface is the same).
+        gw = raw.get("gateway") if isinstance(raw.get("gateway"), dict) else {}
+        tls = None
+        if str(gw.get("url", "")).startswith("https://") and gw.get("ca_cert"):
+            tls = http.tls_context(gw["ca_cert"])
+        self.app = fw_app.Application(root=self.flash, transport=http.Transport(tls), lcd=self.rig.lcd,
                                       keypad=keypad, on_event=self._event, on_render=self._render,
                                       describe=describe_fn)
         self.app.extra_tasks.append(self._live_task)
