@@ -491,8 +491,8 @@ def _draw_version(m, n, ver, pitch=0, offset=0):
 # value under all eight masks at once (bit m = mask m); a MONO_VLSB view of that buffer then reads
 # mask m's symbol as its row m, which a plain blit copies out as one byte per module.
 # Penalties use blits with a transparent key as element-wise AND over shifted copies, and
-# bytes.count for the counting: see _score_lines.
-# bytearray.count/find arrived in MicroPython 1.2x; older firmware takes the pure path
+# bytes.count for the counting: see _n3 and _runs_blocks.
+# Older MicroPython releases lack bytearray.count (only bytes had it): they take the pure path.
 _FAST = framebuf is not None and hasattr(bytearray, "count")
 _MASKVEC = None  # palette: pre-mask byte -> eight masked bits
 _N3B = _N3 + b"\x00\x00\x00\x00"  # light area after
