@@ -51,7 +51,7 @@ class SimProcess:
         self.events = queue.Queue()
         self.history = []
 
-    def start(self):
+    def start(self, env=None):
         cmd = [sys.executable, "-m", "tools.sim", "run", "--flash", self.flash, "--events"]
         if self.describe:
             cmd += ["--describe", self.describe]
@@ -61,7 +61,7 @@ class SimProcess:
             cmd += ["--panel", self.panel]
         self.proc = subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=open(self.stderr_path, "a"), text=True, bufsize=1,
-                                     env=dict(os.environ, PYTHONUNBUFFERED="1"))
+                                     env=dict(os.environ, PYTHONUNBUFFERED="1", **(env or {})))
         proc = self.proc
         threading.Thread(target=self._read, args=(proc,), daemon=True).start()
         return self
@@ -117,6 +117,13 @@ class SimProcess:
 
     def wait_result(self, timeout=30):
         return self.wait(lambda e: e.get("event") == "result", timeout)
+
+    def wait_exit(self, timeout=20):
+        """The process ended by itself (e.g. a simulated power cut); ready for start() again."""
+        self.proc.wait(timeout=timeout)
+        time.sleep(0.1)  # let the reader thread take the last lines
+        self.proc = None
+        self.events = queue.Queue()
 
     def kill(self):
         """A power cut: SIGKILL, nothing flushed, nothing cleaned up."""

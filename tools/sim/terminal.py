@@ -42,6 +42,37 @@ TTY_KEYS = {"\r": "ok", "\n": "ok", "\x7f": "back", "\x08": "back", "\x1b": "can
             "c": "clear", "m": "menu", "o": "ok"}
 
 
+def _power_cut_hook():
+    """SIM_POWER_CUT=N[:torn]: lose power at the journal's N-th write, right after it reached the
+    flash (or, with ":torn", halfway through writing it, before the rename). For the tests that
+    cut power at every journaled step; os._exit skips every cleanup, as a power cut would."""
+    spec = os.environ.get("SIM_POWER_CUT")
+    if not spec:
+        return
+    from firmware import journal as fw_journal
+
+    target, _, mode = spec.partition(":")
+    target = int(target)
+    count = [0]
+    real_save = fw_journal.Journal._save
+
+    def save(self):
+        count[0] += 1
+        if count[0] != target:
+            return real_save(self)
+        if mode == "torn":
+            data = json.dumps(self.record)
+            with open(self.path + ".tmp", "w") as f:
+                f.write(data[: len(data) // 2])
+        else:
+            real_save(self)
+        sys.stdout.write(json.dumps({"event": "power_cut", "write": target, "mode": mode or "after"}) + "\n")
+        sys.stdout.flush()
+        os._exit(137)
+
+    fw_journal.Journal._save = save
+
+
 class Stop(Exception):
     """The user quit (q, `quit`, end of input)."""
 
@@ -227,6 +258,7 @@ def add_parser(sub):
 
 
 def main(args):
+    _power_cut_hook()
     interactive = sys.stdin.isatty()
     live = args.live if args.live is not None else sys.stdout.isatty()
     panel, rotation = args.panel, args.rotation
