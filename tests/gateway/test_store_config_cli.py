@@ -24,7 +24,10 @@ def test_migrations_are_idempotent_and_wal(tmp_path):
     assert db.execute("PRAGMA user_version").fetchone()[0] >= 1
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    assert {"terminals", "payments", "refunds", "events", "nonces", "alerts", "notifications"} <= tables
+    assert {"terminals", "payments", "refunds", "events", "alerts", "notifications"} <= tables
+    nonce_db = connect(path + ".nonces")
+    assert {r[0] for r in nonce_db.execute("SELECT name FROM sqlite_master WHERE type='table'")} == {"nonces"}
+    assert nonce_db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
 def test_event_log_is_append_only(tmp_path):

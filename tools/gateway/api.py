@@ -154,6 +154,8 @@ class TerminalAPI:
 
 def query_params(scope):
     raw = (scope.get("query_string") or b"").decode("latin-1")
+    if not raw:
+        return {}
     return {k: v[-1] for k, v in parse_qs(raw, keep_blank_values=True).items()}
 
 
