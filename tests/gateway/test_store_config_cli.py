@@ -164,3 +164,23 @@ def test_cli_serve_reports_a_missing_antom_key(tmp_path):
     assert r.returncode == 2 and "public key" in r.stderr
     assert os.path.exists(tmp_path / "m.pem")   # the merchant key pair was created for the demo
     assert "BEGIN PUBLIC KEY" in cli(str(path), "keys").stdout
+
+
+# --- long-poll waiters ---------------------------------------------------------------------------
+def test_waiters_wake_everyone_and_leave_nothing_behind():
+    import asyncio
+    from tools.gateway.service import Waiters
+
+    async def scenario():
+        w = Waiters()
+        woken = asyncio.gather(w.wait(1, 5), w.wait(1, 5))
+        await asyncio.sleep(0.01)
+        assert len(w) == 1
+        w.wake(1)
+        assert await woken == [True, True]
+        assert await w.wait(2, 0.01) is False   # timed out
+        assert len(w) == 0
+        w.wake(3)                                # nobody waiting: nothing happens
+        assert len(w) == 0
+
+    asyncio.run(scenario())

@@ -55,29 +55,37 @@ def refund_view(row, payment_row, refunded_total):
 
 
 class Waiters:
-    """Long polls waiting for a payment's status to change, keyed by payment row id."""
+    """Long polls waiting for a payment's status to change, keyed by payment row id.
+
+    One Event per payment with waiters; it is dropped when woken or when its last waiter leaves,
+    so payments nobody waits for cost nothing.
+    """
 
     def __init__(self):
-        self._events = {}
-
-    def event(self, rowid):
-        ev = self._events.get(rowid)
-        if ev is None:
-            ev = self._events[rowid] = asyncio.Event()
-        return ev
+        self._events = {}   # rowid -> [event, number of waiters]
 
     def wake(self, rowid):
-        ev = self._events.pop(rowid, None)
-        if ev is not None:
-            ev.set()
+        entry = self._events.pop(rowid, None)
+        if entry is not None:
+            entry[0].set()
 
     async def wait(self, rowid, timeout):
-        ev = self.event(rowid)
+        entry = self._events.get(rowid)
+        if entry is None:
+            entry = self._events[rowid] = [asyncio.Event(), 0]
+        entry[1] += 1
         try:
-            await asyncio.wait_for(ev.wait(), timeout)
+            await asyncio.wait_for(entry[0].wait(), timeout)
             return True
         except asyncio.TimeoutError:
             return False
+        finally:
+            entry[1] -= 1
+            if entry[1] == 0 and self._events.get(rowid) is entry:
+                del self._events[rowid]
+
+    def __len__(self):
+        return len(self._events)
 
 
 class PaymentService:
