@@ -97,6 +97,10 @@ class Gateway:
             self._reconciler_task = asyncio.get_running_loop().create_task(self.reconciler.run())
 
     async def stop(self):
+        for task in list(self.service._background):
+            task.cancel()
+        if self.service._background:
+            await asyncio.gather(*self.service._background, return_exceptions=True)
         if self.reconciler is not None:
             await self.reconciler.stop()
             self._reconciler_task.cancel()

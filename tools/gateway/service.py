@@ -97,6 +97,7 @@ class PaymentService:
         self.clock = clock
         self.waiters = Waiters()
         self._locks = {}
+        self._background = set()
 
     def lock(self, key):
         lk = self._locks.get(key)
@@ -241,7 +242,12 @@ class PaymentService:
                 if row["status"] in FINAL:
                     return self.view(row)
             self.give_up(row, "CANCELLED", reason)
-        await self.reconcile_cancel(self.store.payment_by_rowid(row["id"]))
+        # Try the cancel at Antom now, but answer the terminal within a bounded time either way: the
+        # answer (CANCELLED) is already final and committed; the reconciler retries what is unknown.
+        task = asyncio.get_running_loop().create_task(self.reconcile_cancel(self.store.payment_by_rowid(row["id"])))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        await asyncio.wait({task}, timeout=self.cfg["gateway"]["cancel_inquiry_timeout"])
         return self.view(self.store.payment_by_rowid(row["id"]))
 
     def give_up(self, row, status, reason):
