@@ -6,7 +6,6 @@ is found from SQLite rows (`next_check_at`), so a restarted gateway picks up whe
 """
 import asyncio
 import logging
-import time
 
 log = logging.getLogger("gateway.reconciler")
 
@@ -73,7 +72,3 @@ class Reconciler:
         task = asyncio.get_running_loop().create_task(guarded())
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
-
-
-def monotonic():
-    return time.monotonic()

@@ -172,7 +172,8 @@ class GatewayProcess(_Base):
     def start(self, timeout=20):
         out = self.log_path + ".out"
         open(out, "w").close()
-        cmd = [sys.executable] + self.python_args + ["-m", "tools.gateway", "--config", self.config_path, "serve", "--port", str(self.port)]
+        cmd = [sys.executable] + self.python_args + [
+            "-m", "tools.gateway", "--config", self.config_path, "serve", "--port", str(self.port)]
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         self.process = subprocess.Popen(cmd, cwd=ROOT, stdout=open(out, "w"), stderr=open(self.log_path, "a"),
                                         stdin=subprocess.DEVNULL, env=env)
