@@ -40,6 +40,7 @@ class VirtualTerminal:
         self._master = self._slave = None
         self._proc = None
         self._reader = None
+        self._line_id = 0
         self.port = None
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -52,6 +53,7 @@ class VirtualTerminal:
 
     def _open_line(self):
         self._master, self._slave = os.openpty()
+        self._line_id += 1
         tty.setraw(self._slave)  # no echo, no CR/LF translation, no signals: a plain UART
         self.port = os.ttyname(self._slave)
         self._reader = None
@@ -63,6 +65,7 @@ class VirtualTerminal:
     def _close_line(self):
         master, slave = self._master, self._slave
         self._master = self._slave = None
+        self._line_id += 1  # the old line's reader stops
         for fd in (master, slave):
             if fd is not None:
                 try:
@@ -83,11 +86,12 @@ class VirtualTerminal:
             raise VirtualTerminalError("the virtual terminal did not start: %r" % line)
         proc = self._proc
         threads = [
-            threading.Thread(target=self._device_to_line, args=(proc,), daemon=True),
+            threading.Thread(target=self._device_to_line, args=(proc, self._line_id), daemon=True),
             threading.Thread(target=self._drain_stderr, args=(proc,), daemon=True),
         ]
         if self._reader is None:  # one reader of the line for the terminal's whole life
-            self._reader = threading.Thread(target=self._line_to_device, daemon=True)
+            self._reader = threading.Thread(target=self._line_to_device, args=(self._master, self._line_id),
+                                            daemon=True)
             threads.append(self._reader)
         for t in threads:
             t.start()
@@ -124,7 +128,7 @@ class VirtualTerminal:
         self.stop()
 
     # --- byte pumps ----------------------------------------------------------------------------
-    def _device_to_line(self, proc):
+    def _device_to_line(self, proc, line_id):
         while True:
             try:
                 data = os.read(proc.stdout.fileno(), 4096)
@@ -132,6 +136,8 @@ class VirtualTerminal:
                 return
             if not data:
                 return
+            if self._line_id != line_id:
+                return  # the line was unplugged: what the dead device still had queued is lost
             self._write_line(data)
 
     def _write_line(self, data):
@@ -148,13 +154,13 @@ class VirtualTerminal:
             except (OSError, TypeError):
                 return
 
-    def _line_to_device(self):
-        while self._master is not None:
+    def _line_to_device(self, master, line_id):
+        while self._line_id == line_id:  # a replugged line gets its own reader (fd numbers get reused)
             try:
-                readable, _, _ = select.select([self._master], [], [], 0.1)
+                readable, _, _ = select.select([master], [], [], 0.1)
                 if not readable:
                     continue
-                data = os.read(self._master, 4096)
+                data = os.read(master, 4096)
             except (OSError, TypeError, ValueError):
                 return
             proc = self._proc
