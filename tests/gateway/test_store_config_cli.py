@@ -59,6 +59,12 @@ def test_nonces_are_unique_per_terminal_and_expire(tmp_path):
     assert store.remember_nonce("T2", "a" * 32, 101.0)
     store.forget_nonces(before=101.0)
     assert store.remember_nonce("T1", "a" * 32, 200.0)
+    for i in range(5):
+        store.remember_nonce("T3", "%032d" % i, 150.0 + i)
+    old = len([r for r in store.recent_nonces(0) if r["seen_at"] < 160.0])
+    store.forget_nonces(before=160.0, limit=2)   # a bounded batch: two expired nonces go, nothing newer
+    assert len([r for r in store.recent_nonces(0) if r["seen_at"] < 160.0]) == old - 2
+    assert len([r for r in store.recent_nonces(160.0)]) == 1
     # committed at once: another connection sees it
     other = Store(store.path)
     assert not other.remember_nonce("T1", "a" * 32, 201.0)

@@ -249,8 +249,14 @@ class Store:
         return self.nonce_db.execute("SELECT terminal_id, nonce, seen_at FROM nonces WHERE seen_at>=?",
                                      (since,)).fetchall()
 
-    def forget_nonces(self, before):
-        self.nonce_db.execute("DELETE FROM nonces WHERE seen_at<?", (before,))
+    def forget_nonces(self, before, limit=None):
+        """Drop nonces seen before `before`; at most `limit` of them (small batches keep each
+        deletion short, so the event loop never stalls on a large one)."""
+        if limit is None:
+            self.nonce_db.execute("DELETE FROM nonces WHERE seen_at<?", (before,))
+        else:
+            self.nonce_db.execute("DELETE FROM nonces WHERE (terminal_id, nonce) IN "
+                                  "(SELECT terminal_id, nonce FROM nonces WHERE seen_at<? LIMIT ?)", (before, limit))
 
     # --- payments -------------------------------------------------------------------------
     def payment(self, terminal_id, order_id):
