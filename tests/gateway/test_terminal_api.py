@@ -333,3 +333,23 @@ def test_responses_have_content_length_and_are_not_chunked(gateway, t1):
     r = t1.create("T1-000050", 100, "USD", "")
     assert int(r.headers["content-length"]) == len(r.raw)
     assert "transfer-encoding" not in r.headers
+
+
+def test_fuzzed_auth_headers_are_401_never_500(gateway):
+    from hypothesis import HealthCheck, given, settings, strategies as st
+
+    header_text = st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=255), max_size=80)
+    http = httpx.Client(trust_env=False)
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @given(tid=st.sampled_from(["T1", "", "NOPE"]) | header_text, ts=header_text, nonce=header_text, sig=header_text,
+           path=st.sampled_from(["/v1/time", "/v1/payments", "/v1/payments/x?wait=3", "/v1/alerts"]))
+    def check(tid, ts, nonce, sig, path):
+        headers = {k: v.encode("latin-1") for k, v in
+                   {"X-Terminal-Id": tid, "X-Timestamp": ts, "X-Nonce": nonce, "X-Signature": sig}.items()}
+        r = http.get(gateway.base_url + path, headers=headers)
+        assert r.status_code == 401, r.text
+        assert r.json()["error"]["code"] in ("MISSING_AUTH", "UNKNOWN_TERMINAL", "BAD_SIGNATURE", "TERMINAL_REVOKED")
+
+    check()
+    http.close()

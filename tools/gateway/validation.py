@@ -87,7 +87,7 @@ def wait_seconds(query, maximum):
     raw = query.get("wait")
     if raw is None or raw == "":
         return 0
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 6:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 12:
         raise bad("INVALID_FIELD", "wait must be a whole number of seconds (0-%d)" % maximum)
     return min(int(raw), maximum)
 
