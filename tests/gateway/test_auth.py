@@ -83,3 +83,17 @@ def test_the_gateways_fast_signer_matches_the_vectors():
     for r in V["responses"]:
         assert terminal_auth.sign_response(V["secret"], r["status"], r["target"], r["nonce"], r["timestamp"],
                                            r["body"].encode()) == r["signature"]
+
+
+@pytest.mark.micropython
+def test_signing_allocates_little_inside_micropython(micropython):
+    """The device budget allows short-lived buffers of a few KB: signing and verifying stay well under."""
+    setup = ("import firmware.auth as auth\n"
+             "S = %r\nB = %r\nH = {'x-timestamp': '1764090003', 'x-signature': 'ab' * 32}\n"
+             % (V["secret"], V["requests"][1]["body"].encode()))
+    mods = ["firmware/__init__.py", "firmware/auth.py"]
+    sign = micropython.alloc("auth.request_headers('T1', S, 'POST', '/v1/payments', B, 1764090000, '%s')" % ("0" * 32),
+                             setup=setup, modules=mods, repeat=3)
+    check = micropython.alloc("auth.check_response(S, 200, '/v1/payments', '%s', H, B)" % ("0" * 32),
+                              setup=setup, modules=mods, repeat=3)
+    assert 0 < sign < 4096 and 0 < check < 4096, (sign, check)
