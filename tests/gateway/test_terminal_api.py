@@ -338,7 +338,8 @@ def test_responses_have_content_length_and_are_not_chunked(gateway, t1):
 def test_fuzzed_auth_headers_are_401_never_500(gateway):
     from hypothesis import HealthCheck, given, settings, strategies as st
 
-    header_text = st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=255), max_size=80)
+    # any byte a header value may carry on the wire (h11 refuses to send controls and DEL)
+    header_text = st.text(alphabet=[chr(c) for c in list(range(33, 127)) + list(range(161, 256))], max_size=80)
     http = httpx.Client(trust_env=False)
 
     @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), database=None)
