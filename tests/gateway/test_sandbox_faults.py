@@ -152,7 +152,7 @@ def test_notify_duplicate_is_recorded_once_and_changes_nothing(gateway, t1, sand
 
 
 def test_notify_late_the_inquiry_wins_and_the_late_notice_is_harmless(gateway, t1, sandbox):
-    created = t1.create("F-14", 1124, "USD", "[fault:notify-late=1.5]").body
+    created = t1.create("F-14", 1124, "USD", "[fault:notify-late=3]").body
     sandbox.pay(created["code_value"])
     assert t1.status("F-14", wait=10).body["status"] == "PAID"
     eventually(lambda: events(gateway, "F-14", "notification"), timeout=10)
