@@ -7,17 +7,14 @@ documented in docs/firmware.md (the technician tooling writes the file from it).
 """
 import json
 
+from firmware import money
+
 CONFIG_PATH = "/config.json"
 
 KEY_NAMES = ("0", "1", "2", "3", "4", "5", "6", "7", "8", "9",
              "ok", "cancel", "clear", "back", "menu", "none")
 DEFAULT_LAYOUT = ["123A", "456B", "789C", "*0#D"]
 DEFAULT_KEYS = {"A": "menu", "B": "back", "C": "clear", "D": "cancel", "*": "cancel", "#": "ok"}
-# ISO 4217 minor-unit exponents for the currencies a merchant is likely to configure; others must
-# give "currency_exponent" explicitly.
-EXPONENTS = {"USD": 2, "EUR": 2, "GBP": 2, "CNY": 2, "HKD": 2, "SGD": 2, "MYR": 2, "THB": 2,
-             "PHP": 2, "AUD": 2, "NZD": 2, "CAD": 2, "CHF": 2, "IDR": 2, "INR": 2, "TWD": 2,
-             "JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "KWD": 3, "BHD": 3, "JOD": 3, "OMR": 3}
 MAX_AMOUNT_LIMIT = 1000000000  # below 2**30: amounts stay MicroPython small ints
 
 
@@ -163,14 +160,16 @@ def validate(raw):
     if cfg.currency is not None and (len(cfg.currency) != 3 or not cfg.currency.isupper()):
         c.bad("currency", "must be a 3-letter ISO 4217 code such as USD")
         cfg.currency = None
+    # ISO 4217's exponent (firmware/money.py) unless the config overrides it; the override is
+    # registered with money so every screen formats amounts the same way.
     exp = raw.get("currency_exponent")
     if exp is None:
-        exp = EXPONENTS.get(cfg.currency) if cfg.currency else 2
-        if exp is None:
-            c.bad("currency_exponent", "needed for %s (digits after the decimal point)" % cfg.currency)
+        exp = money.exponent(cfg.currency) if cfg.currency else 2
     elif not _is_int(exp) or not 0 <= exp <= 4:
         c.bad("currency_exponent", "must be 0 to 4")
         exp = None
+    elif cfg.currency:
+        money.define(cfg.currency, exp)
     cfg.currency_exponent = exp
 
     amount = c.section("amount", required=False)

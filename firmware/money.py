@@ -31,6 +31,11 @@ def exponent(currency):
     return _EXPONENTS.get(currency.upper(), 2)
 
 
+def define(currency, digits):
+    """Use `digits` decimals for `currency` (a config's `currency_exponent` override)."""
+    _EXPONENTS[currency.upper()] = digits
+
+
 def _group(digits, sep=","):
     """'1234567' -> '1,234,567'."""
     out = ""

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from firmware import config
+from firmware import config, money
 from tests.firmware.fakes import SECRET, make_config
 
 
@@ -49,9 +49,12 @@ def test_https_needs_a_ca_certificate():
 
 def test_currency_exponent():
     assert make_config(currency="JPY").currency_exponent == 0
+    assert make_config(currency="KWD").currency_exponent == 3
+    # an override is what the screens use too
+    assert make_config(currency="XTS", currency_exponent=0).currency_exponent == 0
+    assert money.format(1500, "XTS") == "XTS 1,500"
     with pytest.raises(config.ConfigError):
-        make_config(currency="XAU")
-    assert make_config(currency="XAU", currency_exponent=0).currency_exponent == 0
+        make_config(currency="USD", currency_exponent=7)
 
 
 def test_keypad_layout_must_match_pins():

@@ -142,7 +142,7 @@ def test_cli_terminals_payments_refund_events(make_config, sandbox):
         assert c.refund("C1-1", "R1", 100, "4321").body["status"] == "SUCCEEDED"  # the CLI's PIN works
         assert c.refund("C1-1", "R2", 100, "0000").code == "BAD_PIN"
         listed = cli(cfg_path, "payments", "list")
-        assert "C1-1" in listed.stdout and "PAID" in listed.stdout and "9.00 USD" in listed.stdout
+        assert "C1-1" in listed.stdout and "PAID" in listed.stdout and "USD 9.00" in listed.stdout
         shown = json.loads(cli(cfg_path, "payments", "show", "C1", "C1-1").stdout)
         assert shown["status"] == "PAID" and shown["refunds"][0]["amount"] == 100
         assert "payment_paid" in [e["kind"] for e in shown["events"]]

@@ -127,7 +127,7 @@ def _merge(cfg, data, path):
 def _check(cfg):
     for code in cfg["gateway"]["currencies"]:
         if code not in EXPONENTS:
-            raise ConfigError("unknown currency %r (tools/gateway/currencies.py lists the known ones)" % code)
+            raise ConfigError("unknown currency %r (tools/antom/currencies.py lists the known ones)" % code)
     prefix = cfg["antom"]["path_prefix"]
     if not prefix.startswith("/") or prefix.endswith("/"):
         raise ConfigError("antom.path_prefix must start with '/' and not end with one: %r" % prefix)
