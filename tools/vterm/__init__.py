@@ -65,7 +65,12 @@ class VirtualTerminal:
     def _close_line(self):
         master, slave = self._master, self._slave
         self._master = self._slave = None
-        self._line_id += 1  # the old line's reader stops
+        self._line_id += 1  # the old line's reader stops...
+        if self._reader is not None:
+            # ...and is gone before its fd is closed: the next pty may reuse the fd number, and a
+            # reader still in select() on it would swallow the new line's bytes.
+            self._reader.join(2)
+            self._reader = None
         for fd in (master, slave):
             if fd is not None:
                 try:
