@@ -14,6 +14,7 @@ COUNTED = {"pay-lost", "pay-500", "pay-unknown", "traffic-limit", "http-500", "i
 FLAGS = {"cancel-window", "pay-on-cancel", "notify-lost", "notify-duplicate"}
 SECONDS = {"slow", "notify-late", "skew"}
 KNOWN = COUNTED | FLAGS | SECONDS
+MAX_SECONDS = 10 ** 7  # ~4 months: any sane delay, late notification or clock skew
 
 
 def parse_one(name: str, arg: str | None) -> tuple[str, float]:
@@ -21,9 +22,13 @@ def parse_one(name: str, arg: str | None) -> tuple[str, float]:
         raise param("unknown fault marker %r" % name)
     if name in SECONDS:
         try:
-            return name, float(arg)
+            seconds = float(arg)
         except (TypeError, ValueError):
             raise param("fault %s needs a number of seconds" % name)
+        # nan/inf or a huge skew would break the reply's response-time (a 500), or sleep forever
+        if not abs(seconds) <= MAX_SECONDS:
+            raise param("fault %s needs seconds between -%d and %d" % (name, MAX_SECONDS, MAX_SECONDS))
+        return name, seconds
     if name in FLAGS:
         if arg is not None:
             raise param("fault %s takes no argument" % name)

@@ -60,6 +60,10 @@ def parse_json_object(raw: bytes) -> dict:
         raise param("body is not valid UTF-8 JSON")
     if not isinstance(data, dict):
         raise param("body must be a JSON object")
+    try:  # an escaped lone surrogate ("\\ud800") parses, but cannot be stored or signed as UTF-8
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise param("body contains a lone UTF-16 surrogate")
     return data
 
 

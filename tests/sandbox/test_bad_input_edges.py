@@ -1,0 +1,40 @@
+"""Inputs that slipped past the other robustness tests: each must be a clean PARAM_ILLEGAL / 400."""
+import json
+
+import httpx
+
+from tests.sandbox.conftest import order
+from tools.sandbox import faults, rules
+
+
+def test_lone_surrogate_in_a_string_is_param_illegal(sandbox):
+    # JSON may escape a lone surrogate ("\ud800"); it cannot be stored or echoed as UTF-8
+    body = order()
+    body["paymentRequestId"] = "\ud800"
+    response = sandbox.call("pay", json.dumps(body))
+    assert sandbox.verify(response)
+    assert response.json()["result"]["resultCode"] == "PARAM_ILLEGAL"
+
+
+def test_fault_seconds_must_be_finite_and_sane():
+    for bad in ("[fault:slow=nan]", "[fault:slow=inf]", "[fault:skew=1e400]", "[fault:skew=1e300]",
+                "[fault:notify-late=-inf]"):
+        try:
+            faults.from_description(bad)
+        except rules.Invalid as problem:
+            assert problem.code == "PARAM_ILLEGAL"
+        else:
+            raise AssertionError(bad)
+    assert faults.from_description("[fault:skew=-30]") == {"skew": -30.0}
+
+
+def test_description_marker_with_absurd_skew_is_param_illegal_not_500(sandbox):
+    response = sandbox.call("pay", json.dumps(order(description="x [fault:skew=1e300]")))
+    assert response.status_code == 200 and sandbox.verify(response)
+    assert response.json()["result"]["resultCode"] == "PARAM_ILLEGAL"
+
+
+def test_admin_faults_with_non_finite_seconds_is_400(sandbox):
+    for spec in ("slow=nan", "slow=1e400"):
+        r = httpx.post(sandbox.base_url + "/_sandbox/faults", json={"faults": [spec]}, trust_env=False)
+        assert r.status_code == 400, (spec, r.status_code, r.text)
