@@ -377,11 +377,13 @@ class PaymentService:
                 return refund_view(ref, row, self.store.refunded_total(row["id"]))
             if row["status"] != "PAID" or row["payment_id"] is None:
                 raise ServiceError(409, "NOT_REFUNDABLE", "payment %s is %s, not PAID" % (order_id, row["status"]))
-            left = row["amount"] - self.store.refunded_total(row["id"], include_pending=True)
-            if amount > left:
-                raise ServiceError(409, "REFUND_EXCEEDS_PAYMENT",
-                                   "at most %d can still be refunded" % max(left, 0))
+            # check and insert in one write transaction: the lock above is per process, and the
+            # CLI's `refund` is another process on the same database
             with self.store.transaction():
+                left = row["amount"] - self.store.refunded_total(row["id"], include_pending=True)
+                if amount > left:
+                    raise ServiceError(409, "REFUND_EXCEEDS_PAYMENT",
+                                       "at most %d can still be refunded" % max(left, 0))
                 rowid = self.store.insert_refund(
                     payment=row["id"], refund_id=refund_id,
                     refund_request_id=antom_mod.refund_request_id(row["payment_request_id"], refund_id),
