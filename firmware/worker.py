@@ -50,7 +50,11 @@ class ThreadRunner:
                 pass
 
     def start(self, job, fn, *args):
-        self._thread.start_new_thread(_run, (job, fn, args))
+        try:
+            self._thread.start_new_thread(_run, (job, fn, args))
+        except Exception as e:  # no heap for another thread's stack: a doubtful answer, asked again
+            from firmware.gateway import Answer, DOUBT
+            job.finish(Answer(DOUBT, why="no thread: %r" % (e,)))
         return job
 
 
