@@ -102,9 +102,15 @@ class Flow:
         self.runner.start(job, fn, *args)
         return job
 
+    def _mine(self, job):
+        # A call about an earlier sale (its long poll can outlive it by a socket timeout) must not
+        # hold up the questions about the open one.
+        sale = self.journal.sale
+        return sale is None or job.order_id is None or job.order_id == sale["order_id"]
+
     def busy(self, kind=None):
         for job in self.jobs:
-            if kind is None or job.kind == kind:
+            if (kind is None or job.kind == kind) and self._mine(job):
                 return True
         return False
 
@@ -112,7 +118,7 @@ class Flow:
         """A question about the open sale is outstanding (the long poll does not count: it may
         take 20 s to come back and must not hold up a cancel retry)."""
         for job in self.jobs:
-            if job.kind in ("create", "cancel", "status"):
+            if job.kind in ("create", "cancel", "status") and self._mine(job):
                 return True
         return False
 

@@ -448,3 +448,26 @@ def test_offline_idle_refuses_sales_and_recovers(rig):
     assert rig.flow.view[0] == "idle"
     rig.keys("5")
     assert rig.flow.state == F.AMOUNT
+
+
+def test_next_sale_polls_while_the_previous_sales_long_poll_is_still_out(rig):
+    # Sale 1 is cancelled while its long poll is out (a stuck socket can hold it for the whole
+    # timeout); sale 2's QR must be polled at once, not after sale 1's poll comes back.
+    rig.sale_to_qr()
+    rig.flow.tick()
+    rig.keys("cancel")
+    rig.runner.run("cancel")
+    rig.flow.tick()
+    assert rig.flow.state == F.CANCELLED
+    rig.keys("ok", "7", "0", "0", "ok")
+    rig.runner.run("create")
+    rig.flow.tick()
+    assert rig.flow.state == F.SHOW_QR
+    order2 = rig.journal.sale["order_id"]
+    rig.flow.tick()
+    polled = [job.order_id for job, _, _ in rig.runner.pending if job.kind == "poll"]
+    assert order2 in polled
+    rig.gw.pay(order2)
+    rig.runner.run("poll")
+    rig.flow.tick()
+    assert rig.flow.state == F.PAID and rig.flow.result["order_id"] == order2
