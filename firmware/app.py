@@ -78,6 +78,11 @@ class Application:
         """Load the config and build every piece; raises ConfigError (after showing it)."""
         try:
             cfg = config.load(self.path("config.json"))
+            self.cfg = cfg
+            try:
+                self._build(cfg)
+            except Exception as e:  # a pin the chip lacks, a panel the driver does not know...
+                raise config.ConfigError(["hardware: %s (check the pin map and display)" % (e,)])
         except config.ConfigError as e:
             self.problems = e.problems
             try:
@@ -90,7 +95,9 @@ class Application:
             if self.on_config_error is not None:
                 self.on_config_error(e.problems)
             raise
-        self.cfg = cfg
+        return self
+
+    def _build(self, cfg):
         self.screens = self._screens(cfg.merchant_name, cfg.currency)
         self.ui = UI(self.screens, self.clock, cfg.currency)
         wired = cfg.buzzer_pin is not None or cfg.led_pin is not None
@@ -122,7 +129,6 @@ class Application:
                          events=self.event, online=False)
         if cfg.watchdog_ms:
             self.wdt = self._machine().WDT(timeout=cfg.watchdog_ms)
-        return self
 
     # --- hooks the loop calls ----------------------------------------------------------------
     def start(self, job, fn, *args):
