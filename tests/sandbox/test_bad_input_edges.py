@@ -38,3 +38,14 @@ def test_admin_faults_with_non_finite_seconds_is_400(sandbox):
     for spec in ("slow=nan", "slow=1e400"):
         r = httpx.post(sandbox.base_url + "/_sandbox/faults", json={"faults": [spec]}, trust_env=False)
         assert r.status_code == 400, (spec, r.status_code, r.text)
+
+
+def test_notify_url_that_cannot_be_requested_is_param_illegal(sandbox):
+    # accepted before, these left the notification stuck: no attempt counted, an exception per tick
+    for url in ("http://", "http://[::1", "https://127.0.0.1:99999/x", "http://127.0.0.1:1/\x00",
+                "http://a b/", "http:///path", "http://xn--/"):
+        response = sandbox.call("pay", json.dumps(order(notify_url=url)))
+        assert sandbox.verify(response)
+        assert response.json()["result"]["resultCode"] == "PARAM_ILLEGAL", url
+    ok = sandbox.call("pay", json.dumps(order(notify_url="http://[::1]:8080/antom/notify")))
+    assert ok.json()["result"]["resultCode"] == "PAYMENT_IN_PROCESS"

@@ -7,6 +7,9 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlsplit
+
+import httpx
 
 from tools.sandbox import currencies
 
@@ -129,6 +132,19 @@ def request_time_ok(value: str) -> bool:
         return False
 
 
+def notify_url_ok(url: str) -> bool:
+    """An http(s) URL with a host and a valid port: one the notifier can actually POST to."""
+    if any(ch <= " " or ch == "\x7f" for ch in url):
+        return False
+    try:
+        parts = urlsplit(url)
+        parts.port  # raises ValueError when out of range
+        httpx.Request("POST", url)  # what the notifier sends with: IDNA and IPv6 checks
+    except (ValueError, httpx.InvalidURL):  # UnicodeError (IDNA) is a ValueError
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
 def pay(body: dict) -> PayRequest:
     fixed(body, "productCode", "IN_STORE_PAYMENT")
     request_id = text(body, "paymentRequestId", 64)
@@ -158,7 +174,7 @@ def pay(body: dict) -> PayRequest:
     if goods is not None and not isinstance(goods, list):
         raise param("order.goods must be a list")
     notify_url = text(body, "paymentNotifyUrl", 2048)
-    if not notify_url.startswith(("http://", "https://")):
+    if not notify_url_ok(notify_url):
         raise param("paymentNotifyUrl must be an http(s) URL")
     expiry_text = text(body, "paymentExpiryTime", 64, required=False)
     expiry = iso_time(expiry_text, "paymentExpiryTime") if expiry_text else None
