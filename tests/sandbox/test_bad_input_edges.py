@@ -49,3 +49,11 @@ def test_notify_url_that_cannot_be_requested_is_param_illegal(sandbox):
         assert response.json()["result"]["resultCode"] == "PARAM_ILLEGAL", url
     ok = sandbox.call("pay", json.dumps(order(notify_url="http://[::1]:8080/antom/notify")))
     assert ok.json()["result"]["resultCode"] == "PAYMENT_IN_PROCESS"
+
+
+def test_pay_command_with_a_malformed_url_is_an_error_line_not_a_traceback():
+    import subprocess
+    import sys
+    done = subprocess.run([sys.executable, "-m", "tools.sandbox", "pay", "http://[::1"],
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 2 and done.stderr.startswith("error:") and "Traceback" not in done.stderr

@@ -49,7 +49,7 @@ def cmd_pay(args) -> int:
     try:
         response = httpx.post(args.url.rstrip("/") + "/" + action, timeout=10, trust_env=False)
         answer = response.json()
-    except (httpx.HTTPError, ValueError) as problem:
+    except (httpx.HTTPError, httpx.InvalidURL, ValueError) as problem:  # InvalidURL is no HTTPError
         print("error: %s" % problem, file=sys.stderr)
         return 2
     print(json.dumps(answer))
