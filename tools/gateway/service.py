@@ -262,9 +262,25 @@ class PaymentService:
         self.waiters.wake(row["id"])
         return self.store.payment_by_rowid(row["id"])
 
+    @staticmethod
+    def inquiry_status(row, result):
+        """paymentStatus of a trusted inquiry answer about *this* payment, else None. The response
+        signature does not bind the request, so a signed answer about another payment (or amount)
+        must not count, as for notifications."""
+        if not (result.signed and result.status == "S"):
+            return None
+        body = result.body
+        prid, money = body.get("paymentRequestId"), body.get("paymentAmount")
+        if prid is not None and prid != row["payment_request_id"]:
+            return None
+        if money is not None and not (isinstance(money, dict) and money.get("currency") == row["currency"]
+                                      and money.get("value") == str(row["amount"])):
+            return None
+        return body.get("paymentStatus")
+
     def apply_inquiry(self, row, result):
-        if result.signed and result.status == "S":
-            ps = result.body.get("paymentStatus")
+        ps = self.inquiry_status(row, result)
+        if ps is not None:
             if ps in ("SUCCESS", "FAIL", "CANCELLED"):
                 return self.apply_outcome(row, ps, result.body.get("paymentResultCode"),
                                           antom_mod.parse_iso(result.body.get("paymentTime")), "inquiry")
@@ -292,7 +308,7 @@ class PaymentService:
                 if result.signed and result.status == "F":
                     # CANCEL_WINDOW_EXCEED, ORDER_STATUS_INVALID, ...: what is the payment, really?
                     inq = await self.antom.inquiry(row["payment_request_id"])
-                    ps = inq.body.get("paymentStatus") if inq.signed and inq.status == "S" else None
+                    ps = self.inquiry_status(row, inq)
                     with self.store.transaction():
                         if ps in ("FAIL", "CANCELLED"):
                             self.store.update_payment(row["id"], cancel_state="DONE")
@@ -338,7 +354,7 @@ class PaymentService:
         payment_id = row["payment_id"]
         if payment_id is None:
             inq = await self.antom.inquiry(prid)
-            payment_id = inq.body.get("paymentId") if inq.signed else None
+            payment_id = inq.body.get("paymentId") if self.inquiry_status(row, inq) is not None else None
             if payment_id is None:
                 with self.store.transaction():
                     self.store.update_payment(row["id"], next_check_at=self.clock() + self.cfg["reconciler"]["retry_interval"])
