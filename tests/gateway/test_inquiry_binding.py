@@ -73,3 +73,26 @@ def test_late_refund_never_takes_the_payment_id_from_an_answer_about_another_pay
     asyncio.run(svc.reconcile_cancel(store.payment_by_rowid(rowid)))
     assert refunds == []
     assert store.payment_by_rowid(rowid)["payment_id"] is None
+
+
+def test_pay_and_cancel_answers_about_another_payment_are_not_taken(tmp_path):
+    import pytest
+
+    from tools.gateway.service import ServiceError
+    ok = {"resultCode": "SUCCESS", "resultStatus": "S", "resultMessage": "success"}
+
+    def answer(req):
+        if "productCode" in req:
+            return {"result": dict(ok, resultCode="PAYMENT_IN_PROCESS", resultStatus="U"),
+                    "paymentRequestId": "T1.O-OTHER", "paymentId": "P-OTHER",
+                    "orderCodeForm": {"codeDetails": [{"displayType": "TEXT", "codeValue": "https://x/c/OTHER"}]}}
+        return {"result": ok, "paymentRequestId": "T1.O-OTHER", "paymentId": "P-OTHER"}
+
+    svc, store, rowid = service_with_upstream(tmp_path, answer)
+    with pytest.raises(ServiceError):
+        asyncio.run(svc.create("T1", "O-2", 500, "USD", ""))
+    assert store.payment("T1", "O-2")["status"] == "CREATING" and store.payment("T1", "O-2")["code_value"] is None
+    with store.transaction():
+        store.update_payment(rowid, status="CANCELLED", cancel_state="PENDING")
+    asyncio.run(svc.reconcile_cancel(store.payment_by_rowid(rowid)))
+    assert store.payment_by_rowid(rowid)["cancel_state"] == "PENDING"

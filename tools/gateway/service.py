@@ -88,6 +88,16 @@ class Waiters:
         return len(self._events)
 
 
+def about_this_payment(row, result):
+    """`result`, or an untrusted U when it is a signed answer naming another paymentRequestId (the
+    response signature does not bind the request, so a mixed-up or replayed answer verifies)."""
+    prid = result.body.get("paymentRequestId")
+    if result.signed and prid is not None and prid != row["payment_request_id"]:
+        return antom_mod.Result(antom_mod.UNKNOWN, "WRONG_PAYMENT", "a signed answer about another payment",
+                                result.body, False, result.http_status, result.latency)
+    return result
+
+
 class PaymentService:
     def __init__(self, cfg, store, antom, notify_url, clock=time.time):
         self.cfg = cfg
@@ -137,7 +147,7 @@ class PaymentService:
             if row["status"] != "CREATING":
                 return self.view(row)
             # Antom's rule: a pay whose answer was lost is re-sent with the same body.
-            result = await self.antom.pay(row["pay_body"].encode("utf-8"))
+            result = about_this_payment(row, await self.antom.pay(row["pay_body"].encode("utf-8")))
             return self.view(self._apply_pay(row, result))
 
     def _apply_pay(self, row, result):
@@ -294,7 +304,7 @@ class PaymentService:
             retry_at = self.clock() + self.cfg["reconciler"]["retry_interval"]
             tid, oid = row["terminal_id"], row["order_id"]
             if state == "PENDING":
-                result = await self.antom.cancel(row["payment_request_id"])
+                result = about_this_payment(row, await self.antom.cancel(row["payment_request_id"]))
                 done = result.signed and (result.status == "S" or result.code in (
                     "ORDER_NOT_EXIST", "ORDER_IS_CANCELED"))
                 if done:
