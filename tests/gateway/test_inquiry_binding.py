@@ -96,3 +96,15 @@ def test_pay_and_cancel_answers_about_another_payment_are_not_taken(tmp_path):
         store.update_payment(rowid, status="CANCELLED", cancel_state="PENDING")
     asyncio.run(svc.reconcile_cancel(store.payment_by_rowid(rowid)))
     assert store.payment_by_rowid(rowid)["cancel_state"] == "PENDING"
+
+
+def test_refund_answer_about_another_refund_is_not_taken(tmp_path):
+    def answer(req):
+        return {"result": {"resultCode": "SUCCESS", "resultStatus": "S", "resultMessage": "success"},
+                "refundRequestId": "R-OTHER", "refundId": "RF-OTHER", "paymentId": req["paymentId"]}
+
+    svc, store, rowid = service_with_upstream(tmp_path, answer)
+    with store.transaction():
+        store.update_payment(rowid, status="PAID")
+    view = asyncio.run(svc.refund("T1", "O-1", "R1", 100))
+    assert view["status"] == "PENDING" and store.refunded_total(rowid) == 0

@@ -423,6 +423,8 @@ class PaymentService:
         result = await self.antom.refund(ref["refund_request_id"], payment_row["payment_id"], ref["amount"],
                                          ref["currency"], "late payment" if ref["kind"] == "LATE" else None)
         tid, oid = payment_row["terminal_id"], payment_row["order_id"]
+        if result.signed and result.body.get("refundRequestId") not in (None, ref["refund_request_id"]):
+            result = antom_mod.Result(antom_mod.UNKNOWN, "WRONG_REFUND", "a signed answer about another refund")
         with self.store.transaction():
             if result.signed and result.status == "S":
                 self.store.update_refund(ref["id"], status="SUCCEEDED", antom_refund_id=result.body.get("refundId"))
