@@ -83,11 +83,14 @@ class Gateway:
 
     async def check_pin(self, terminal_id, pin):
         g = self.cfg["gateway"]
-        row = self.store.terminal(terminal_id)
-        if row["pin_locked_until"] > self.clock():
-            raise ServiceError(403, "PIN_LOCKED", "too many wrong PINs; try again later")
-        ok = await asyncio.to_thread(credentials.check_pin, pin, row["pin_hash"])
-        self.store.record_pin_result(terminal_id, ok, g["pin_lock_after"], g["pin_lock_seconds"])
+        # one check at a time per terminal: parallel guesses would all read "not locked" before
+        # any failure is recorded, so the lockout would not bound the number of guesses
+        async with self.service.lock(("pin", terminal_id)):
+            row = self.store.terminal(terminal_id)
+            if row["pin_locked_until"] > self.clock():
+                raise ServiceError(403, "PIN_LOCKED", "too many wrong PINs; try again later")
+            ok = await asyncio.to_thread(credentials.check_pin, pin, row["pin_hash"])
+            self.store.record_pin_result(terminal_id, ok, g["pin_lock_after"], g["pin_lock_seconds"])
         if not ok:
             raise ServiceError(403, "BAD_PIN", "wrong supervisor PIN")
 
