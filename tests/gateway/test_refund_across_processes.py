@@ -12,9 +12,12 @@ from tools.gateway.app import Gateway
 from tools.gateway.service import ServiceError
 
 
-def run_refund(cfg, order_id, refund_id, amount, out):
+def run_refund(cfg, order_id, refund_id, amount, out, gw=None):
     async def go():
-        gw = Gateway(cfg)
+        gw_ = gw or Gateway(cfg)
+        await _refund(gw_)
+
+    async def _refund(gw):
         try:
             out[refund_id] = await gw.service.refund("T1", order_id, refund_id, amount)
         except ServiceError as e:
@@ -55,3 +58,34 @@ def test_concurrent_refunds_from_two_processes_stay_within_the_payment(gateway, 
     assert results == ["REFUND_EXCEEDS_PAYMENT", "SUCCEEDED"], out
     [p] = sandbox.payments(reference_order_id="T1.T1-000090")
     assert int(p["refunded"]) == 600
+
+
+def test_the_same_refund_id_from_two_processes_at_once_is_one_refund_not_a_500(gateway, t1, sandbox):
+    paid(gateway, t1, sandbox, "T1-000091", 1000)
+    out, theirs = {}, {}
+    here = Gateway(gateway.cfg)
+    there = Gateway(gateway.cfg)  # already open, so it reads "no such refund yet" while we insert it
+    original = here.store.refunded_total
+    other = []
+
+    def refunded_total_then_the_other_process_refunds(*args, **kwargs):
+        total = original(*args, **kwargs)
+        if not other:
+            other.append(threading.Thread(target=run_refund, args=(gateway.cfg, "T1-000091", "OP-1", 400, theirs, there)))
+            other[0].start()
+            other[0].join(1.5)
+        return total
+
+    here.store.refunded_total = refunded_total_then_the_other_process_refunds
+
+    async def mine():
+        try:
+            out["here"] = await here.service.refund("T1", "T1-000091", "OP-1", 400)
+        finally:
+            await here.stop()
+    asyncio.run(mine())
+    other[0].join(20)
+    for view in (out["here"], theirs.get("OP-1")):  # both answered with the one refund
+        assert isinstance(view, dict) and view["refund_id"] == "OP-1" and view["amount"] == 400, (out, theirs)
+    [p] = sandbox.payments(reference_order_id="T1.T1-000091")
+    assert int(p["refunded"]) == 400

@@ -406,15 +406,22 @@ class PaymentService:
             # check and insert in one write transaction: the lock above is per process, and the
             # CLI's `refund` is another process on the same database
             with self.store.transaction():
-                left = row["amount"] - self.store.refunded_total(row["id"], include_pending=True)
-                if amount > left:
-                    raise ServiceError(409, "REFUND_EXCEEDS_PAYMENT",
-                                       "at most %d can still be refunded" % max(left, 0))
-                rowid = self.store.insert_refund(
-                    payment=row["id"], refund_id=refund_id,
-                    refund_request_id=antom_mod.refund_request_id(row["payment_request_id"], refund_id),
-                    amount=amount, currency=row["currency"], status="PENDING", kind="SUPERVISOR")
-                self.store.event("refund_requested", terminal_id, order_id, refund_id=refund_id, amount=amount)
+                rowid = None
+                if self.store.refund(row["id"], refund_id) is None:  # else the other process just made it
+                    left = row["amount"] - self.store.refunded_total(row["id"], include_pending=True)
+                    if amount > left:
+                        raise ServiceError(409, "REFUND_EXCEEDS_PAYMENT",
+                                           "at most %d can still be refunded" % max(left, 0))
+                    rowid = self.store.insert_refund(
+                        payment=row["id"], refund_id=refund_id,
+                        refund_request_id=antom_mod.refund_request_id(row["payment_request_id"], refund_id),
+                        amount=amount, currency=row["currency"], status="PENDING", kind="SUPERVISOR")
+                    self.store.event("refund_requested", terminal_id, order_id, refund_id=refund_id, amount=amount)
+            if rowid is None:  # its sender (or the reconciler) sends it; answer with it as it stands
+                ref = self.store.refund(row["id"], refund_id)
+                if ref["amount"] != amount:
+                    raise ServiceError(409, "REFUND_MISMATCH", "refund %s already exists with another amount" % refund_id)
+                return refund_view(ref, row, self.store.refunded_total(row["id"]))
             ref = await self.send_refund(row, self.store.refund_by_rowid(rowid))
             return refund_view(ref, row, self.store.refunded_total(row["id"]))
 
