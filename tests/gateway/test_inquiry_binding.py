@@ -108,3 +108,17 @@ def test_refund_answer_about_another_refund_is_not_taken(tmp_path):
         store.update_payment(rowid, status="PAID")
     view = asyncio.run(svc.refund("T1", "O-1", "R1", 100))
     assert view["status"] == "PENDING" and store.refunded_total(rowid) == 0
+
+
+def test_refund_refused_for_traffic_is_retried_not_failed(tmp_path):
+    # ALIPAY.md: REQUEST_TRAFFIC_EXCEED_LIMIT means back off and retry, not a final refusal
+    def answer(req):
+        return {"result": {"resultCode": "REQUEST_TRAFFIC_EXCEED_LIMIT", "resultStatus": "F",
+                           "resultMessage": "busy"}}
+
+    svc, store, rowid = service_with_upstream(tmp_path, answer)
+    with store.transaction():
+        store.update_payment(rowid, status="PAID")
+    view = asyncio.run(svc.refund("T1", "O-1", "R1", 100))
+    assert view["status"] == "PENDING"
+    assert [r["id"] for r in store.due_refunds(2 ** 40)]  # the reconciler will send it again

@@ -436,7 +436,7 @@ class PaymentService:
             if result.signed and result.status == "S":
                 self.store.update_refund(ref["id"], status="SUCCEEDED", antom_refund_id=result.body.get("refundId"))
                 self.store.event("refund_succeeded", tid, oid, refund_id=ref["refund_id"], amount=ref["amount"])
-            elif result.signed and result.status == "F":
+            elif result.signed and result.status == "F" and result.code != "REQUEST_TRAFFIC_EXCEED_LIMIT":
                 self.store.update_refund(ref["id"], status="FAILED", reason=result.code)
                 self.store.event("refund_failed", tid, oid, refund_id=ref["refund_id"], code=result.code)
             else:
