@@ -9,6 +9,7 @@ panel, and hooks that print what happens.
 import asyncio
 
 from firmware import config
+from firmware import log
 from firmware import loop
 from firmware.clock import WallClock
 from firmware.flow import Flow
@@ -43,6 +44,13 @@ class Application:
         self.watchdog_ok = False
         self.cfg = None
         self.problems = None
+        self._log = None
+
+    @property
+    def log(self):
+        if self._log is None:
+            self._log = log.Log(self.path("log.txt"), clock=self.clock)
+        return self._log
 
     def path(self, name):
         return self.root.rstrip("/") + "/" + name
@@ -85,6 +93,7 @@ class Application:
                 raise config.ConfigError(["hardware: %s (check the pin map and display)" % (e,)])
         except config.ConfigError as e:
             self.problems = e.problems
+            self.log.write("config: " + "; ".join(e.problems))
             try:
                 screens = self._screens("", "USD")
                 screens.error("; ".join(e.problems[:4]), kind="config")
@@ -135,6 +144,9 @@ class Application:
         return self.runner.start(job, fn, *args)
 
     def event(self, name, data):
+        line = log.describe(name, data)
+        if line is not None:
+            self.log.write(line)
         self.signals.event(name, data)
         if self.on_event is not None:
             self.on_event(name, data)
@@ -156,6 +168,7 @@ class Application:
     # --- running -----------------------------------------------------------------------------
     def run(self):
         """Run the terminal; returns False at once when the config is missing or broken."""
+        self.log.write("boot firmware %s" % VERSION)
         try:
             self.setup()
         except config.ConfigError:
