@@ -305,7 +305,10 @@ class PaymentService:
             tid, oid = row["terminal_id"], row["order_id"]
             if state == "PENDING":
                 result = about_this_payment(row, await self.antom.cancel(row["payment_request_id"]))
-                done = result.signed and (result.status == "S" or result.code in (
+                # ORDER_NOT_EXIST may mean "not landed yet" (ALIPAY.md): final only once the code has
+                # expired and nobody can pay it any more; until then, cancel again later.
+                not_landed = result.code == "ORDER_NOT_EXIST" and self.clock() < row["expires_at"]
+                done = result.signed and not not_landed and (result.status == "S" or result.code in (
                     "ORDER_NOT_EXIST", "ORDER_IS_CANCELED"))
                 if done:
                     with self.store.transaction():
@@ -315,7 +318,7 @@ class PaymentService:
                             self._alert(row, "LATE_PAYMENT",
                                         "paid after the terminal gave up; cancelled at Antom (money returned)")
                     return
-                if result.signed and result.status == "F":
+                if result.signed and result.status == "F" and not not_landed:
                     # CANCEL_WINDOW_EXCEED, ORDER_STATUS_INVALID, ...: what is the payment, really?
                     inq = await self.antom.inquiry(row["payment_request_id"])
                     ps = self.inquiry_status(row, inq)
