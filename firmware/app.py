@@ -128,11 +128,6 @@ class Application:
         if net is not None:
             from firmware.net import Wifi
             self.wifi = Wifi(net, cfg.wifi_ssid, cfg.wifi_password)
-        if cfg.ntp_host:
-            from firmware.net import ntp_time
-            t = ntp_time(cfg.ntp_host)
-            if t:
-                self.clock.set(t)
         self.journal = Journal(self.path("journal.json"))
         self.flow = Flow(cfg, self.journal, self.gateway, self.runner, self.clock, describe=self.describe,
                          events=self.event, online=False)

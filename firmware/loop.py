@@ -14,6 +14,7 @@ import time
 
 from firmware import flow as F
 from firmware import gateway as gw
+from firmware import net
 from firmware.worker import Job
 
 _HEALTH_OK_MS = 30000  # when the gateway answered last time
@@ -66,21 +67,33 @@ async def network_task(app):
     job = None
     checked = None
     beat = time.ticks_ms()
+    ntp_tried = False
     while True:
         app.alive["network"] = time.ticks_ms()
         up = app.wifi.step() if app.wifi is not None else True
         if job is not None and job.done:
-            ans = job.value
-            flow.set_online(ans.kind != gw.DOUBT)
-            if job.kind == "time" and ans.kind == gw.OK:
-                checked = None  # time known: check health right away
+            if job.kind == "ntp":  # Unix seconds or None; the gateway's signed time is the fallback
+                if job.value:
+                    app.clock.set(job.value)
+                    checked = None
+            else:
+                ans = job.value
+                flow.set_online(ans.kind != gw.DOUBT)
+                if job.kind == "time" and ans.kind == gw.OK:
+                    checked = None  # time known: check health right away
             job = None
         if not up:
             flow.set_online(False)
         elif job is None:
             due = _HEALTH_OK_MS if flow.online else _HEALTH_BAD_MS
             if not app.clock.synced and flow.state in _QUIET:
-                job = app.start(Job("time"), app.gateway.call, "GET", "/v1/time")
+                if app.cfg.ntp_host and not ntp_tried:
+                    # NTP needs the Wi-Fi link, so it is asked here, once the link is up (and on a
+                    # worker thread: ntptime blocks for up to a second).
+                    ntp_tried = True
+                    job = app.start(Job("ntp"), net.ntp_time, app.cfg.ntp_host)
+                else:
+                    job = app.start(Job("time"), app.gateway.call, "GET", "/v1/time")
             elif (checked is None or _since(checked) >= due) and flow.state in _QUIET:
                 checked = time.ticks_ms()
                 job = app.start(Job("health"), app.gateway.health)
