@@ -3,26 +3,11 @@
 // the WebAssembly stack). Reads a JSON request on stdin:
 //   {"files": {"/lib/x.py": "..."}, "setup": "...", "sale": "...", "n": 100}
 // and prints one JSON line: {"allocated": [bytes per sale], "retained": [heap after each sale]}.
-import { loadMicroPython } from "@micropython/micropython-webassembly-pyscript";
+import { loadWithFiles, readJsonRequest } from "../mpy/interp.mjs";
 
-function mkdirs(FS, path) {
-  let cur = "";
-  for (const part of path.split("/").filter(Boolean).slice(0, -1)) {
-    cur += "/" + part;
-    try { FS.mkdir(cur); } catch (e) { /* exists */ }
-  }
-}
-
-let input = "";
-for await (const chunk of process.stdin) input += chunk;
-const req = JSON.parse(input);
+const req = await readJsonRequest();
 const out = [];
-const mp = await loadMicroPython({ stdout: (t) => out.push(t), stderr: (t) => out.push(t), linebuffer: true });
-try { mp.FS.mkdir("/lib"); } catch (e) { /* exists */ }
-for (const [path, text] of Object.entries(req.files)) {
-  mkdirs(mp.FS, path);
-  mp.FS.writeFile(path, text);
-}
+const mp = await loadWithFiles(req.files, { stdout: (t) => out.push(t), stderr: (t) => out.push(t), linebuffer: true });
 const result = { allocated: [], retained: [], states: [] };
 try {
   mp.runPython(req.setup + "\nimport gc\n");

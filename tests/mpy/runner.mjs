@@ -4,31 +4,17 @@
 //   answer:  {"id": n, "ok": true|false, "stdout": "...", "error": "traceback"|null}
 // Each request gets a fresh interpreter (about 5 ms), so tests cannot leak state into each other,
 // while Node itself starts once per test session.
-import { loadMicroPython } from "@micropython/micropython-webassembly-pyscript";
+import { loadWithFiles } from "./interp.mjs";
 import readline from "node:readline";
-
-function mkdirs(FS, path) {
-  const parts = path.split("/").filter(Boolean);
-  let cur = "";
-  for (const part of parts.slice(0, -1)) {
-    cur += "/" + part;
-    try { FS.mkdir(cur); } catch (e) { /* exists */ }
-  }
-}
 
 async function run(req) {
   // Unbuffered output arrives as byte arrays; collect and decode once.
   const chunks = [];
-  const write = (b) => { chunks.push(typeof b === "string" ? Buffer.from(b) : Buffer.from(b)); };
+  const write = (b) => { chunks.push(Buffer.from(b)); };
   const text = () => Buffer.concat(chunks).toString("utf8");
   const options = { stdout: write, stderr: write, linebuffer: false };
   if (req.heapsize) options.heapsize = req.heapsize;
-  const mp = await loadMicroPython(options);
-  try { mp.FS.mkdir("/lib"); } catch (e) { /* exists */ }
-  for (const [path, text] of Object.entries(req.files || {})) {
-    mkdirs(mp.FS, path);
-    mp.FS.writeFile(path, text);
-  }
+  const mp = await loadWithFiles(req.files, options);
   try {
     mp.runPython(req.code);
     return { id: req.id, ok: true, stdout: text(), error: null };

@@ -1,0 +1,27 @@
+// Shared by the Node drivers of the real-MicroPython layer: a fresh WebAssembly MicroPython with
+// device files written into its filesystem where the device keeps them, and a JSON request on stdin.
+import { loadMicroPython } from "@micropython/micropython-webassembly-pyscript";
+
+function mkdirs(FS, path) {
+  let cur = "";
+  for (const part of path.split("/").filter(Boolean).slice(0, -1)) {
+    cur += "/" + part;
+    try { FS.mkdir(cur); } catch (e) { /* exists */ }
+  }
+}
+
+export async function loadWithFiles(files, options) {
+  const mp = await loadMicroPython(options);
+  try { mp.FS.mkdir("/lib"); } catch (e) { /* exists */ }
+  for (const [path, text] of Object.entries(files || {})) {
+    mkdirs(mp.FS, path);
+    mp.FS.writeFile(path, text);
+  }
+  return mp;
+}
+
+export async function readJsonRequest() {
+  let input = "";
+  for await (const chunk of process.stdin) input += chunk;
+  return JSON.parse(input);
+}
