@@ -2,22 +2,17 @@
 
 Faults ride on the payment description (`[fault:NAME=ARG]`), so they stay with one payment.
 """
+import functools
 import time
 
 import pytest
 
+from tests.waiting import wait_until
 from tools.gateway.testing import running_gateway
 
 
-def eventually(check, timeout=10.0, interval=0.05):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met within %.1f s" % timeout)
-        time.sleep(interval)
+# Gateway work (reconciler, notifications) may take a few rounds: allow 10 s by default.
+eventually = functools.partial(wait_until, timeout=10.0, step=0.05)
 
 
 def events(gateway, order_id, kind=None):

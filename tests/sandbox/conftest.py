@@ -11,6 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from tests.waiting import wait_until  # noqa: F401 (the sandbox tests import it from here)
+
 from tools.antom import signature
 from tools.sandbox.testing import running_sandbox
 
@@ -115,15 +117,3 @@ def sandbox(receiver):
     with running_sandbox(client_id="SANDBOX_T1", time_scale=0.001) as sb:
         receiver.public_key = sb.public_key
         yield sb
-
-
-def wait_until(predicate, timeout=5.0, step=0.03):
-    """Poll until predicate() is truthy and return its value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met within %.1f s" % timeout)
-        time.sleep(step)
