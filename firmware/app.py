@@ -64,11 +64,14 @@ class Application:
 
     def _screens(self, merchant, currency):
         from firmware.display.screens import Screens
+        from firmware.display.texts import Texts
         if self.lcd is None:
             from firmware.board import hw
             display = self.cfg.display if self.cfg is not None else _lenient_display(self.path("config.json"))
             self.lcd = hw.make_lcd(self._machine(), display)
-        return Screens(self.lcd, merchant=merchant, currency=currency)
+        cfg = self.cfg
+        texts = Texts(cfg.cashier_language, cfg.customer_languages) if cfg is not None else Texts()
+        return Screens(self.lcd, merchant=merchant, currency=currency, texts=texts)
 
     def _transport(self, cfg):
         if self.transport is not None:
@@ -108,7 +111,7 @@ class Application:
 
     def _build(self, cfg):
         self.screens = self._screens(cfg.merchant_name, cfg.currency)
-        self.ui = UI(self.screens, self.clock, cfg.currency)
+        self.ui = UI(self.screens, self.clock, cfg.currency, log=self.log.write, utc_offset_min=cfg.utc_offset_min)
         wired = cfg.buzzer_pin is not None or cfg.led_pin is not None
         self.signals = Signals(self._machine() if wired else None, cfg.buzzer_pin, cfg.led_pin)
         self.gateway = Gateway(cfg.gateway_url, cfg.terminal_id, cfg.secret, self._transport(cfg), self.clock,

@@ -215,6 +215,7 @@ def validate(raw):
     cfg.watchdog_ms = c.integer(raw, "watchdog_ms", "watchdog_ms", 0, 60000, default=8000)
     if cfg.watchdog_ms and cfg.watchdog_ms < 2000:
         c.bad("watchdog_ms", "0 (off) or at least 2000")
+    _locale(c, cfg, c.section("locale", required=False))
     cfg.ntp_host = raw.get("ntp_host")
     if cfg.ntp_host is not None and not isinstance(cfg.ntp_host, str):
         c.bad("ntp_host", "must be a host name")
@@ -223,6 +224,26 @@ def validate(raw):
     if c.problems:
         raise ConfigError(c.problems)
     return cfg
+
+
+def _locale(c, cfg, loc):
+    """Languages of the screens (firmware/display/texts.py) and the clock people read."""
+    from firmware.display import texts
+    cashier = loc.get("cashier", texts.DEFAULT_CASHIER)
+    if cashier not in texts.CASHIER_LANGUAGES:
+        c.bad("locale.cashier", "must be one of " + ", ".join(texts.CASHIER_LANGUAGES))
+        cashier = texts.DEFAULT_CASHIER
+    cfg.cashier_language = cashier
+    customer = loc.get("customer", list(texts.DEFAULT_CUSTOMER))
+    if isinstance(customer, str):
+        customer = [customer]
+    if (not isinstance(customer, list) or not 1 <= len(customer) <= texts.MAX_CUSTOMER
+            or [x for x in customer if x not in texts.CUSTOMER_LANGUAGES] or len(set(customer)) != len(customer)):
+        c.bad("locale.customer", "must list 1 to %d different languages of %s" % (
+            texts.MAX_CUSTOMER, ", ".join(texts.CUSTOMER_LANGUAGES)))
+        customer = list(texts.DEFAULT_CUSTOMER)
+    cfg.customer_languages = tuple(customer)
+    cfg.utc_offset_min = c.integer(loc, "utc_offset_min", "locale.utc_offset_min", -720, 840, default=0)
 
 
 def _pins(c, obj, key, default):

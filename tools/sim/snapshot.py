@@ -33,35 +33,41 @@ def segno_encode(text):
     return (row_bytes * 8, width, bytes(data))
 
 
-# screen name -> function(screens, options) drawing it
+# screen name -> function(screens, options) drawing it: every screen the flow can show (the
+# words as firmware/display/ui.py picks them from the catalogue), and the refund entry screens.
 SCREENS = {
     "idle": lambda s, o: s.idle(),
-    "idle-late": lambda s, o: s.idle(notice="Late payment of %s was refunded" % s._money(o.amount)),
     "amount": lambda s, o: s.amount(o.amount),
+    "amount-max": lambda s, o: s.amount(o.amount, title=s.t("amount.max")),
     "creating": lambda s, o: s.creating(o.amount),
     "qr": lambda s, o: s.qr(o.code, o.amount, o.seconds),
     "checking": lambda s, o: s.checking(o.amount),
+    "cancelling": lambda s, o: s.cancelling(o.amount),
     "paid": lambda s, o: s.paid(o.amount),
-    "failed": lambda s, o: s.failed(o.reason or "Declined by the wallet"),
+    "failed": lambda s, o: s.failed(o.reason or s.tx.why("ORDER_IS_CLOSED")[0]),
     "expired": lambda s, o: s.expired(o.amount),
     "cancelled": lambda s, o: s.cancelled(o.amount),
-    "offline": lambda s, o: s.offline(o.reason or "Wi-Fi lost"),
-    "error-config": lambda s, o: s.error(o.reason or "gateway_url missing in /config.json", "config"),
+    "offline": lambda s, o: s.offline(o.reason or s.t("offline.network")),
+    "error-config": lambda s, o: s.error(o.reason or "gateway.url: missing", "config"),
     "error-hardware": lambda s, o: s.error(o.reason or "Keypad not responding", "hardware"),
+    "menu": lambda s, o: s.menu(s.t("menu.sale", s._money(o.amount), "14:05")),
+    "menu-empty": lambda s, o: s.menu(None),
     "pin": lambda s, o: s.pin(3),
-    "pin-wrong": lambda s, o: s.pin(0, wrong=True),
+    "pin-wrong": lambda s, o: s.pin(0, status=s.t("pin.wrong", 2)),
+    "pin-last-try": lambda s, o: s.pin(0, status=s.t("pin.last")),
     "refund-amount": lambda s, o: s.refund_amount(o.amount, o.amount * 2),
     "refund-confirm": lambda s, o: s.refund_confirm(o.amount),
     "refunding": lambda s, o: s.refunding(o.amount),
     "refunded": lambda s, o: s.refunded(o.amount),
-    "refund-failed": lambda s, o: s.refund_failed(o.reason or "Refund window closed"),
-    "late-payment": lambda s, o: s.late_payment(o.amount, "refunded"),
+    "refund-failed": lambda s, o: s.refund_failed(o.reason or s.tx.refund_why("PIN_LOCKED")[0]),
+    "late-payment": lambda s, o: s.late_payment(o.amount, returned=True),
+    "late-payment-held": lambda s, o: s.late_payment(o.amount, returned=False),
 }
 
 
 class Options:
     def __init__(self, code=DEMO_CODE, amount=1250, currency="USD", seconds=178, reason="",
-                 merchant="Corner Cafe", encoder="uqr"):
+                 merchant="Corner Cafe", encoder="uqr", cashier="en", customer=("en", "zh-Hans")):
         self.code = code
         self.amount = amount
         self.currency = currency
@@ -69,11 +75,14 @@ class Options:
         self.reason = reason
         self.merchant = merchant
         self.encoder = encoder
+        self.cashier = cashier
+        self.customer = tuple(customer)
 
 
 def render(screen, panel, options=None, rotation=0, strict=True):
     """Draw one screen; return the DisplayRig (its .panel holds the picture)."""
     from firmware.display.screens import Screens
+    from firmware.display.texts import Texts
 
     options = options or Options()
     if screen not in SCREENS:
@@ -84,7 +93,9 @@ def render(screen, panel, options=None, rotation=0, strict=True):
     try:
         rig = DisplayRig(panel, rotation=rotation, strict=strict)
         encode = segno_encode if options.encoder == "segno" else None
-        screens = Screens(rig.lcd, merchant=options.merchant, currency=options.currency, encode=encode)
+        texts = Texts(options.cashier, options.customer)
+        screens = Screens(rig.lcd, merchant=options.merchant, currency=options.currency, encode=encode,
+                          texts=texts)
         SCREENS[screen](screens, options)
     finally:
         if not manual:
@@ -96,7 +107,7 @@ def render(screen, panel, options=None, rotation=0, strict=True):
 def main(args):
     options = Options(code=args.code, amount=args.amount, currency=args.currency,
                       seconds=args.seconds, reason=args.reason, merchant=args.merchant,
-                      encoder=args.encoder)
+                      encoder=args.encoder, cashier=args.cashier, customer=args.customer.split(","))
     rig = render(args.screen, args.panel, options, rotation=args.rotation)
     rig.panel.save(args.out, rotation=args.rotation, scale=args.scale)
     print("%s on %s -> %s" % (args.screen, args.panel, args.out))
@@ -118,5 +129,8 @@ def add_parser(subparsers):
     p.add_argument("--scale", type=int, default=1, help="integer zoom of the PNG")
     p.add_argument("--encoder", choices=("uqr", "segno"), default="uqr",
                    help="QR encoder: lib/uqr (as on the device) or segno (host reference)")
+    p.add_argument("--cashier", default="en", help="the cashier's language: en or zh-Hans")
+    p.add_argument("--customer", default="en,zh-Hans",
+                   help="the customer's languages, comma-separated (en, zh-Hans, zh-Hant; at most 2)")
     p.set_defaults(func=main)
     return p
