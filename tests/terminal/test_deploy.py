@@ -59,18 +59,18 @@ def test_changed_file_is_the_only_one_copied_and_stale_files_go(vterm, tmp_path,
     with Device.open(vterm.port) as dev:
         deploy.deploy(dev, log.append, root=str(src), mip=False)
     # a source .py left next to a module now deployed compiled would shadow it at import
-    with open(os.path.join(vterm.root, "firmware", "money.py"), "w") as f:
+    with open(os.path.join(vterm.root, "firmware", "sale", "money.py"), "w") as f:
         f.write("raise ImportError('stale source')\n")
-    with open(src / "firmware" / "money.py", "a") as f:
+    with open(src / "firmware" / "sale" / "money.py", "a") as f:
         f.write("\nCHANGED = 1\n")
     os.remove(src / "lib" / "textdraw.py")
     log = []
     with Device.open(vterm.port) as dev:
         result = deploy.deploy(dev, log.append, root=str(src), mip=False)
-    assert result["copied"] == ["/firmware/money.mpy"]
-    assert sorted(result["deleted"]) == ["/firmware/money.py", "/lib/textdraw.mpy"]
+    assert result["copied"] == ["/firmware/sale/money.mpy"]
+    assert sorted(result["deleted"]) == ["/firmware/sale/money.py", "/lib/textdraw.mpy"]
     files = device_files(vterm.root)
-    assert "/lib/textdraw.mpy" not in files and "/firmware/money.py" not in files
+    assert "/lib/textdraw.mpy" not in files and "/firmware/sale/money.py" not in files
     assert "/lib/textdraw.mpy" not in json.loads(files["/manifest.json"])["files"]
 
 
@@ -160,3 +160,22 @@ def test_filesystem_filling_up_during_a_write_removes_the_partial_file(make_vter
         assert e.value.code == 5
     files = device_files(vt.root)
     assert files == {"/small.bin": b"s" * 1000}
+
+
+def test_deploy_after_verify_found_a_damaged_file_ends_complete(deployed, checkout):
+    """The technician's path: `status --verify` names a damaged file, `deploy` recopies it. The
+    manifest must end `complete: true` (the final write was once skipped because the new manifest
+    equalled the one read before the incomplete marker), and `status --verify` must then pass."""
+    vterm = deployed
+    with open(os.path.join(vterm.root, "firmware", "sale", "flow.mpy"), "ab") as f:
+        f.write(b"\0")
+    r = cli("status", "--port", vterm.port, "--verify")
+    assert r.returncode != 0 and "/firmware/sale/flow.mpy" in r.stdout, r.stdout + r.stderr
+    r = cli("deploy", "--checkout", checkout, "--port", vterm.port, "--no-mip")
+    assert r.returncode == 0, r.stderr
+    assert "copied 1," in r.stdout and "deploy complete" in r.stdout
+    files = device_files(vterm.root)
+    assert json.loads(files["/manifest.json"])["complete"] is True
+    assert_matches_build(files, built(checkout))
+    r = cli("status", "--port", vterm.port, "--verify")
+    assert r.returncode == 0 and "deploy complete" in r.stdout and "files match the manifest" in r.stdout, r.stdout
