@@ -92,3 +92,18 @@ def test_without_the_unix_port_the_cpython_engine_runs_with_a_notice(monkeypatch
     notice = capsys.readouterr().err.strip().splitlines()
     assert len(notice) == 1 and "MicroPython unix port is not installed" in notice[0]
     assert engines.choose("cpython") == "cpython"
+
+
+def test_the_pinned_requests_is_the_one_the_unix_port_freezes():
+    import json
+    import subprocess
+
+    from tests.conftest import ROOT
+    from tools.terminal import build
+
+    out = subprocess.run([engines.micropython_binary(), "-c", "import requests; print(requests.__version__)"],
+                         capture_output=True, text=True, timeout=30)
+    frozen = out.stdout.strip()
+    assert frozen and build.MIP_PACKAGES["requests"] == frozen
+    with open(os.path.join(ROOT, "package.json")) as f:
+        assert ["requests", frozen] in json.load(f)["deps"]
