@@ -12,7 +12,8 @@ Without a TTY (CI, pipes) it runs scripted sales and prints one line per sale wi
 then exits 0 if every sale ended as it should. Every process it started is stopped on the way out.
 
     python -m tools.demo [--scripted | --interactive] [--engine micropython|cpython] [--keep DIR]
-                         [--frames DIR] [--public-host LAN-IP]
+                         [--panel NAME] [--rotation R] [--frames DIR [--frames-countdown]]
+                         [--public-host LAN-IP]
 
 It prints the engine the firmware runs on, in the interpreter's words: `engine: MicroPython 1.29.0-preview
 unix port`. Where the unix port is not installed (its wheel is for x86-64 Linux with CPython 3.11
@@ -100,10 +101,11 @@ def _money(minor):
     return "%d.%02d USD" % (minor // 100, minor % 100)
 
 
-def scripted(system, frames=None, engine="micropython"):
+def scripted(system, frames=None, engine="micropython", panel=None, rotation=None, frames_countdown=False):
     from tools.sim.control import SimProcess
 
-    term = SimProcess(system.flash, frames=frames, engine=engine)
+    term = SimProcess(system.flash, frames=frames, engine=engine, panel=panel, rotation=rotation,
+                      frames_countdown=frames_countdown)
     sb = system.sandbox
     results = []
 
@@ -163,7 +165,7 @@ def scripted(system, frames=None, engine="micropython"):
 
 
 # --- interactive (TTY) ---------------------------------------------------------------------------
-def interactive(system, frames=None, engine="micropython"):
+def interactive(system, frames=None, engine="micropython", panel=None, rotation=None, frames_countdown=False):
     print()
     print("The terminal is about to start in this window.")
     print("  - type an amount in cents (1250 = $12.50) and press Enter: the QR code appears;")
@@ -172,11 +174,15 @@ def interactive(system, frames=None, engine="micropython"):
     print("  - Esc or x cancels, Backspace corrects, m opens the refund menu (PIN %s), q quits." % PIN)
     print()
     input("Press Enter to start the terminal... ")
-    # The TTGO T-Display in landscape: 120 x 34 characters of half-blocks fit a usual terminal.
+    # By default the TTGO T-Display in landscape; the drawing is scaled to the window (README).
+    if panel is None:
+        panel, rotation = "st7789-135x240", 1 if rotation is None else rotation
     cmd = [sys.executable, "-m", "tools.sim", "run", "--flash", system.flash, "--live", "--engine", engine,
-           "--panel", "st7789-135x240", "--rotation", "1"]
+           "--panel", panel]
+    if rotation is not None:
+        cmd += ["--rotation", str(rotation)]
     if frames:
-        cmd += ["--frames", frames]
+        cmd += ["--frames", frames] + (["--frames-countdown"] if frames_countdown else [])
     proc = subprocess.Popen(cmd, cwd=ROOT)
     try:
         proc.wait()
@@ -195,7 +201,13 @@ def main(argv=None):
     parser.add_argument("--engine", choices=("micropython", "cpython"), default="micropython",
                         help="what runs the firmware: the MicroPython unix port (default) or CPython with the shims")
     parser.add_argument("--keep", help="use (and keep) this data folder instead of a temporary one")
-    parser.add_argument("--frames", help="save every screen of the terminal as a PNG here")
+    parser.add_argument("--frames", help="save every screen of the terminal as a PNG here (numbered "
+                                         "across the power-cut sale's restart)")
+    parser.add_argument("--frames-countdown", action="store_true",
+                        help="with --frames: also save each change of the QR countdown")
+    parser.add_argument("--panel", help="the terminal's panel (lib/panels.py: st7789-240x320, st7789-240x240, "
+                                        "st7789-135x240, ili9341-240x320); default: the config's")
+    parser.add_argument("--rotation", type=int, choices=(0, 1, 2, 3), help="the panel's rotation")
     parser.add_argument("--public-host", help="this machine's LAN address: the wallet page listens on every "
                                               "interface and the QR codes point there, so a phone can pay")
     args = parser.parse_args(argv)
@@ -211,10 +223,16 @@ def main(argv=None):
     engine = engines.choose(args.engine, notice=sys.stdout)
     try:
         system = System(data, code_lifetime=300 if is_interactive else 10, public_host=args.public_host)
+        if args.panel is not None:
+            from tools.sim import device_path
+            device_path()
+            import panels
+            panels.spec(args.panel)  # an unknown name: a clear error before anything starts
+        view = dict(panel=args.panel, rotation=args.rotation, frames_countdown=args.frames_countdown)
         if is_interactive:
-            ok = interactive(system, args.frames, engine)
+            ok = interactive(system, args.frames, engine, **view)
         else:
-            ok = scripted(system, args.frames, engine)
+            ok = scripted(system, args.frames, engine, **view)
     finally:
         if system is not None:
             system.close()

@@ -44,7 +44,7 @@ T = {
     # trouble
     "offline.title": "OFFLINE",
     "offline.note": "No connection",
-    "offline.detail": "Reconnecting...",
+    "offline.detail": "Reconnecting",
     "offline.network": "Cannot reach the gateway: retrying",
     "offline.untrusted": "The gateway's answers do not check out: retrying",
     "offline.gateway": "The gateway is not answering: retrying",

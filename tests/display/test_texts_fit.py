@@ -223,3 +223,17 @@ def test_the_qr_screen_names_the_merchant_and_the_wallets_in_english_and_chinese
     shown = " ".join(str(b.content) for b in screens._boxes.values() if b.kind == "text")
     assert "Corner Cafe" in shown
     assert "Alipay+" in shown and "支付宝" in shown.replace(" ", "")
+
+
+def test_no_word_of_the_catalogue_is_cut_on_the_narrowest_panel():
+    """Wrapping breaks at spaces: a word wider than the narrowest panel (135 px less the
+    margins) in the small font would be cut in the middle. Chinese breaks between characters."""
+    import font_small
+    import textdraw
+
+    too_wide = []
+    for lang, key, text in T.every_text():
+        for word in text.replace("%s", "CANCEL").replace("%d", "12").split():
+            if textdraw.width(font_small, word) > 135 - 10 and all(ord(c) < 0x2E80 for c in word):
+                too_wide.append((lang, key, word))
+    assert too_wide == []

@@ -43,13 +43,16 @@ def write_config(flash, gateway_url, terminal_id, secret, merchant="Demo Cafe", 
 
 
 class SimProcess:
-    def __init__(self, flash, describe=None, frames=None, panel=None, stderr_path=None, engine=None):
+    def __init__(self, flash, describe=None, frames=None, panel=None, stderr_path=None, engine=None,
+                 rotation=None, frames_countdown=False):
         self.flash = flash
         self.engine_name = engine or os.environ.get("SIM_ENGINE") or "micropython"
         self.engine = None  # what the terminal said it runs on (its first event)
         self.describe = describe
         self.frames = frames
         self.panel = panel
+        self.rotation = rotation
+        self.frames_countdown = frames_countdown
         self.stderr_path = stderr_path or os.path.join(flash, "sim.log")
         self.proc = None
         self.events = queue.Queue()
@@ -62,8 +65,12 @@ class SimProcess:
             cmd += ["--describe", self.describe]
         if self.frames:
             cmd += ["--frames", self.frames]
+        if self.frames and self.frames_countdown:
+            cmd += ["--frames-countdown"]
         if self.panel:
             cmd += ["--panel", self.panel]
+        if self.rotation is not None:
+            cmd += ["--rotation", str(self.rotation)]
         self.proc = subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=open(self.stderr_path, "a"), text=True, bufsize=1,
                                      start_new_session=True, env=dict(os.environ, PYTHONUNBUFFERED="1", **(env or {})))

@@ -24,3 +24,16 @@ def render(image, step=1):
             parts.append("\u2580")
         lines.append("".join(parts) + "\x1b[0m")
     return "\n".join(lines)
+
+
+def render_fit(image, cols, rows):
+    """ANSI text of the image scaled down to fit cols x rows character cells (each cell is one
+    pixel wide and two tall): the largest integer step that fits, else a nearest-neighbour resize."""
+    w, h = image.size
+    rows = max(rows, 4)
+    for step in (1, 2):
+        if w // step <= cols and (h // step + 1) // 2 <= rows:
+            return render(image, step=step)
+    scale = min(cols / float(w), 2.0 * rows / h)
+    small = image.resize((max(1, int(w * scale)), max(2, int(h * scale))))
+    return render(small)

@@ -1,6 +1,7 @@
 """One simulated terminal: the real firmware (firmware/app.py) on one of two engines.
 
-    python -m tools.sim run --flash DIR [--engine micropython|cpython] [--frames DIR] [--events] [--live]
+    python -m tools.sim run --flash DIR [--engine micropython|cpython] [--panel NAME] [--rotation R]
+        [--frames DIR [--frames-countdown]] [--events] [--live]
 
 - engine: `micropython` (the default) runs the unmodified firmware/ and lib/ in the MicroPython
   unix port, with hardware stand-ins from tools/sim/mpy (tools/sim/engine_mpy.py); `cpython` runs
@@ -26,6 +27,7 @@
 """
 import json
 import os
+import shutil
 import sys
 import threading
 import time
@@ -60,17 +62,32 @@ def display_wiring(raw, panel=None, rotation=None):
     return d
 
 
+def last_frame(folder):
+    """The highest frame number already in `folder` (0 when none)."""
+    last = 0
+    try:
+        names = os.listdir(folder) if folder else []
+    except OSError:
+        names = []
+    for name in names:
+        if name.startswith("frame-") and name[6:10].isdigit():
+            last = max(last, int(name[6:10]))
+    return last
+
+
 class SimTerminal:
     """The host side both engines share: events on stdout, frames, the live view, the keyboard."""
 
     def __init__(self, flash, engine="micropython", panel=None, rotation=None, frames=None, events=False,
-                 live=False, describe=None, out=None, power_cut=None, heapsize=None):
+                 live=False, describe=None, out=None, power_cut=None, heapsize=None, frames_countdown=False):
         self.flash = os.path.abspath(flash)
         self.frames = frames
+        self.frames_countdown = frames_countdown
         self.events = events
         self.live = live
         self.out = out or sys.stdout
-        self.frame_no = 0
+        self.frame_no = last_frame(frames)  # numbering goes on after a restart (the power-cut sale)
+        self._saved = None  # the picture of the last frame saved
         self.last_screen = None  # the last "screen" event
         self.last_state = None
         self._lock = threading.Lock()
@@ -126,33 +143,49 @@ class SimTerminal:
         elif name == "screen":
             self.last_screen = obj
             if self.frames:
-                os.makedirs(self.frames, exist_ok=True)
-                self.frame_no += 1
-                self.engine.image().save(os.path.join(self.frames, "frame-%04d-%s.png" % (self.frame_no, obj["screen"])))
+                self._save_frame(obj["screen"])
             if self.live:
                 self._draw_live()
 
+    def _save_frame(self, name, image=None):
+        image = image or self.engine.image()
+        with self._lock:
+            os.makedirs(self.frames, exist_ok=True)
+            self.frame_no += 1
+            image.save(os.path.join(self.frames, "frame-%04d-%s.png" % (self.frame_no, name)))
+            self._saved = image.tobytes()
+
     def _draw_live(self):
         img = self.engine.image()
-        step = 2 if img.size[0] > 160 else 1
-        text = halfblocks.render(img, step=step)
         screen = self.last_screen or {}
-        lines = ["\x1b[H\x1b[2J" + text, ""]
+        info = []
         if screen.get("screen") == "qr":
-            lines.append("wallet URL: %s" % screen.get("code"))
-            lines.append("pay it: open the URL in a browser, or: .venv/bin/python -m tools.sandbox pay %s" % screen.get("code"))
+            info.append("wallet URL: %s" % screen.get("code"))
+            info.append("pay: open the URL, or .venv/bin/python -m tools.sandbox pay URL")
         elif self.last_state:
-            lines.append("state: %s" % self.last_state)
-        lines.append("keys: digits, Enter=OK, Backspace, Esc/x=cancel, c=clear, m=menu, q=quit")
+            info.append("state: %s" % self.last_state)
+        info.append("keys: digits, Enter=OK, Backspace, Esc/x=cancel, c=clear, m=menu, q=quit")
+        cols, rows = shutil.get_terminal_size((80, 24))
+        wrapped = sum(1 + len(line) // max(1, cols) for line in info)
+        text = halfblocks.render_fit(img, cols, rows - wrapped - 2)
+        lines = ["\x1b[H\x1b[2J" + text, ""] + info
         with self._lock:
             self.out.write("\r\n".join("\n".join(lines).split("\n")) + "\r\n")
             self.out.flush()
 
     def _live_countdown(self):
+        """While the QR shows: the live view follows the countdown; with frames_countdown, each
+        change of the picture (the countdown, a wallet line taking its turn) is saved as well."""
         while not self.stop:
-            time.sleep(1)
+            time.sleep(0.25 if self.frames_countdown else 1)
             screen = self.last_screen
-            if screen is not None and screen.get("screen") == "qr":
+            if screen is None or screen.get("screen") != "qr":
+                continue
+            if self.frames and self.frames_countdown:
+                image = self.engine.image()
+                if image.tobytes() != self._saved:
+                    self._save_frame("qr-countdown", image)
+            if self.live:
                 self._draw_live()  # the countdown moves
 
     # --- input -------------------------------------------------------------------------------
@@ -205,7 +238,7 @@ class SimTerminal:
     def run(self, interactive=False):
         reader = self._stdin_tty if interactive else self._stdin_lines
         threading.Thread(target=reader, daemon=True).start()
-        if self.live:
+        if self.live or (self.frames and self.frames_countdown):
             threading.Thread(target=self._live_countdown, daemon=True).start()
         try:
             return self.engine.run()
@@ -225,7 +258,10 @@ def add_parser(sub):
                                     "T-Display st7789-135x240 in landscape, which fits a terminal)")
     p.add_argument("--rotation", type=int)
     p.add_argument("--heap", help="MicroPython engine: cap the heap (e.g. 256K), as a board's RAM would")
-    p.add_argument("--frames", help="save every new screen as a PNG in this folder")
+    p.add_argument("--frames", help="save every new screen as a PNG in this folder (numbering goes on "
+                                    "from the frames already there, e.g. after a power cut)")
+    p.add_argument("--frames-countdown", action="store_true",
+                   help="with --frames: also save each change of the QR screen's countdown")
     p.add_argument("--events", action="store_true", help="print flow events as JSON lines")
     p.add_argument("--live", action="store_true", default=None, help="draw the panel in this terminal")
     p.add_argument("--describe", help="payment description (e.g. sandbox fault markers)")
@@ -242,6 +278,7 @@ def main(args):
     engine = engines.choose(args.engine)
     term = SimTerminal(args.flash, engine=engine, panel=panel, rotation=rotation, frames=args.frames,
                        events=args.events, live=live, describe=args.describe,
+                       frames_countdown=args.frames_countdown,
                        power_cut=os.environ.get("SIM_POWER_CUT") or None, heapsize=args.heap)
     rc = term.run(interactive=interactive)
     sys.stdout.flush()
