@@ -1,7 +1,7 @@
 # Device entry: start the terminal application unless boot.py entered safe mode.
-import firmware.safemode
+import firmware.board.safemode
 
-if firmware.safemode.active():
+if firmware.board.safemode.active():
     print("safe mode: the REPL is yours; reset without the key held to start the terminal")
 else:
     import firmware.app

@@ -36,7 +36,7 @@ SPI_HZ = 40_000_000
 
 
 def bus_figures(panel, code):
-    from firmware.screens import Screens
+    from firmware.display.screens import Screens
 
     import uqr
 

@@ -47,7 +47,7 @@ class Conn:
     async def request(self, method, target, body=b""):
         nonce = os.urandom(16).hex()
         ts = str(int(time.time()))
-        # the same strings as firmware/auth.py, signed with CPython's C HMAC: the load generator
+        # the same strings as firmware/link/auth.py, signed with CPython's C HMAC: the load generator
         # shares the 2 cores with the gateway, so it should cost as little as it can
         sig = fast.sign_request(self.secret, method, target, ts, nonce, body)
         head = ("%s %s HTTP/1.1\r\nHost: %s\r\nX-Terminal-Id: %s\r\nX-Timestamp: %s\r\nX-Nonce: %s\r\n"

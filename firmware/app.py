@@ -11,13 +11,13 @@ import asyncio
 from firmware import config
 from firmware import log
 from firmware import loop
-from firmware.clock import WallClock
-from firmware.flow import Flow
-from firmware.gateway import Gateway
-from firmware.journal import Journal
-from firmware.signals import Signals
-from firmware.ui import UI
-from firmware.worker import default_runner
+from firmware.link.clock import WallClock
+from firmware.sale.flow import Flow
+from firmware.link.gateway import Gateway
+from firmware.sale.journal import Journal
+from firmware.board.signals import Signals
+from firmware.display.ui import UI
+from firmware.link.worker import default_runner
 
 VERSION = "0.2.0"
 
@@ -63,9 +63,9 @@ class Application:
         return self.machine
 
     def _screens(self, merchant, currency):
-        from firmware.screens import Screens
+        from firmware.display.screens import Screens
         if self.lcd is None:
-            from firmware import hw
+            from firmware.board import hw
             display = self.cfg.display if self.cfg is not None else _lenient_display(self.path("config.json"))
             self.lcd = hw.make_lcd(self._machine(), display)
         return Screens(self.lcd, merchant=merchant, currency=currency)
@@ -73,7 +73,7 @@ class Application:
     def _transport(self, cfg):
         if self.transport is not None:
             return self.transport
-        from firmware import http
+        from firmware.link import http
         if cfg.gateway_url.startswith("https://"):
             return http.Transport(http.tls_context(cfg.ca_cert))
         try:
@@ -116,7 +116,7 @@ class Application:
         if self.runner is None:
             self.runner = default_runner()
         if self.keypad is None:
-            from firmware import hw
+            from firmware.board import hw
             self.keypad = hw.make_keypad(self._machine(), cfg)
         self.wifi = None
         net = self.network
@@ -126,7 +126,7 @@ class Application:
             except ImportError:
                 net = None
         if net is not None:
-            from firmware.net import Wifi
+            from firmware.link.net import Wifi
             self.wifi = Wifi(net, cfg.wifi_ssid, cfg.wifi_password)
         self.journal = Journal(self.path("journal.json"))
         self.flow = Flow(cfg, self.journal, self.gateway, self.runner, self.clock, describe=self.describe,

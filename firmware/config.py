@@ -7,7 +7,7 @@ documented in docs/firmware.md (the technician tooling writes the file from it).
 """
 import json
 
-from firmware import money
+from firmware.sale import money
 
 CONFIG_PATH = "/config.json"
 
@@ -160,7 +160,7 @@ def validate(raw):
     if cfg.currency is not None and (len(cfg.currency) != 3 or not cfg.currency.isupper()):
         c.bad("currency", "must be a 3-letter ISO 4217 code such as USD")
         cfg.currency = None
-    # ISO 4217's exponent (firmware/money.py) unless the config overrides it; the override is
+    # ISO 4217's exponent (firmware/sale/money.py) unless the config overrides it; the override is
     # registered with money so every screen formats amounts the same way.
     exp = raw.get("currency_exponent")
     if exp is None:

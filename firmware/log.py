@@ -39,7 +39,7 @@ class Log:
 
 
 def describe(name, data):
-    """One short line for a flow event (see firmware/flow.py `_emit`), or None to skip it."""
+    """One short line for a flow event (see firmware/sale/flow.py `_emit`), or None to skip it."""
     sale = data.get("sale") or {}
     if name == "state":
         return "state %s %s" % (data.get("state"), sale.get("order_id") or "")

@@ -6,16 +6,16 @@
     network  every 250 ms: Wi-Fi up / back-off, clock, gateway health, heartbeat
     watchdog every 500 ms: feed the hardware watchdog if every task above ran recently
 
-Network calls never run on this loop (firmware/worker.py puts them on threads), so no task waits
+Network calls never run on this loop (firmware/link/worker.py puts them on threads), so no task waits
 for the gateway and the cancel key is handled within a scan or two.
 """
 import asyncio
 import time
 
-from firmware import flow as F
-from firmware import gateway as gw
-from firmware import net
-from firmware.worker import Job
+from firmware.sale import flow as F
+from firmware.link import gateway as gw
+from firmware.link import net
+from firmware.link.worker import Job
 
 _HEALTH_OK_MS = 30000  # when the gateway answered last time
 _HEALTH_BAD_MS = 3000  # while offline: look again soon, so the offline screen clears by itself

@@ -12,7 +12,7 @@ from tests.shims import clock
 
 @pytest.fixture
 def device(monkeypatch, tmp_path):
-    import firmware.safemode as safemode
+    import firmware.board.safemode as safemode
 
     config = tmp_path / "config.json"
     monkeypatch.setattr(safemode, "CONFIG_PATH", str(config))

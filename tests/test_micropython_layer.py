@@ -14,8 +14,8 @@ def test_runs_inside_real_micropython(micropython):
 
 def test_device_modules_are_loaded_where_the_device_has_them(micropython):
     out = micropython.run(
-        "import sys\nimport firmware.safemode as s\nprint(s.DEFAULT_PIN, '/lib' in sys.path)",
-        modules=["firmware/safemode.py", "firmware/__init__.py"],
+        "import sys\nimport firmware.board.safemode as s\nprint(s.DEFAULT_PIN, '/lib' in sys.path)",
+        modules=["firmware/board/safemode.py", "firmware/__init__.py"],
     )
     assert out.split() == ["0", "True"]
 
@@ -51,7 +51,7 @@ def test_alloc_measures_bytes_allocated(micropython):
 
 def test_run_tests_runs_a_micropython_test_module(micropython, tmp_path):
     names = micropython.run_tests("tests/device/test_safemode_device.py",
-                                  modules=["firmware/__init__.py", "firmware/safemode.py"])
+                                  modules=["firmware/__init__.py", "firmware/board/safemode.py"])
     assert "test_default_pin_without_config" in names
 
 

@@ -1,9 +1,9 @@
-# Runs inside MicroPython: firmware.auth against the shared vectors (tests/terminal_auth_vectors.json,
+# Runs inside MicroPython: firmware.link.auth against the shared vectors (tests/terminal_auth_vectors.json,
 # written into the interpreter's filesystem as /vectors.json by tests/gateway/test_auth.py).
 import binascii
 import json
 
-import firmware.auth as auth
+import firmware.link.auth as auth
 
 with open("/vectors.json") as _f:
     V = json.load(_f)

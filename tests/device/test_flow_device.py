@@ -6,15 +6,15 @@ import json
 import os
 import time
 
-from firmware import auth
+from firmware.link import auth
 from firmware import config
-from firmware import flow as F
-from firmware.clock import WallClock
-from firmware.gateway import Gateway
-from firmware.journal import Journal
-from firmware.screens import Screens
-from firmware.ui import UI
-from firmware.worker import InlineRunner
+from firmware.sale import flow as F
+from firmware.link.clock import WallClock
+from firmware.link.gateway import Gateway
+from firmware.sale.journal import Journal
+from firmware.display.screens import Screens
+from firmware.display.ui import UI
+from firmware.link.worker import InlineRunner
 
 SECRET = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 

@@ -1,5 +1,5 @@
-# Runs inside MicroPython: firmware.safemode's config handling (no machine module in the WASM build).
-import firmware.safemode as safemode
+# Runs inside MicroPython: firmware.board.safemode's config handling (no machine module in the WASM build).
+import firmware.board.safemode as safemode
 
 
 def _write(path, text):

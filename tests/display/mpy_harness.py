@@ -4,8 +4,8 @@ recording SPI stand-in: the build has no `machine`, so the pins and the bus are 
 Used by tests/display/test_micropython.py and bench/bench_display.py.
 """
 MODULES = ["lib/lcd.py", "lib/panels.py", "lib/qrdraw.py", "lib/textdraw.py", "lib/font_small.py",
-           "lib/font_medium.py", "lib/font_large.py", "firmware/__init__.py", "firmware/money.py",
-           "firmware/screens.py"]
+           "lib/font_medium.py", "lib/font_large.py", "firmware/__init__.py", "firmware/sale/money.py",
+           "firmware/display/screens.py"]
 
 # Recording stand-ins: Pin keeps a level; SPI hashes every write with the DC level, so the whole
 # stream can be compared with the one CPython produces, and counts bytes and transactions.
@@ -39,7 +39,7 @@ dc = Pin()
 spi = SPI(dc)
 lcd = panels.make(PANEL, spi, dc, cs=Pin(1), rst=Pin(1), backlight=Pin())
 lcd.init()
-from firmware.screens import Screens
+from firmware.display.screens import Screens
 screens = Screens(lcd, merchant="Corner Cafe", currency="USD")
 '''
 

@@ -17,7 +17,7 @@ def test_qr_screen_sends_the_same_bytes_as_under_cpython(micropython, rig_factor
         "screens.qr(PACKED, 1250, 178)\nscreens.countdown(177)\n"
         "import binascii\nprint(binascii.hexlify(spi.h.digest()).decode())\n"
     ), modules=MODULES)
-    from firmware.screens import Screens
+    from firmware.display.screens import Screens
 
     rig = rig_factory(panel)
     mark = rig.mark()
@@ -77,7 +77,7 @@ def test_every_screen_draws_the_same_inside_micropython(micropython, rig_factory
     for call in CALLS:
         program += "spi.h = hashlib.sha256()\n%s\nprint(binascii.hexlify(spi.h.digest()).decode())\n" % call
     out = micropython.run(program, modules=MODULES).split()
-    from firmware.screens import Screens
+    from firmware.display.screens import Screens
 
     rig = rig_factory(panel)
     screens = Screens(rig.lcd, merchant="Corner Cafe", currency="USD")

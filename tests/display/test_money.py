@@ -3,7 +3,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from firmware import money
+from firmware.sale import money
 
 
 @pytest.mark.parametrize("minor, currency, text", [

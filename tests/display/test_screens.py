@@ -43,7 +43,7 @@ def test_each_screen_draws_cleanly(name, rotation, screen):
 
 @pytest.mark.parametrize("name", TWO_PANELS)
 def test_result_screens_say_what_happened_in_their_colour(name):
-    from firmware import screens as S
+    from firmware.display import screens as S
 
     for screen, title, colour in [("paid", "PAID", S.GREEN), ("failed", "FAILED", S.RED),
                                   ("expired", "EXPIRED", S.AMBER), ("cancelled", "CANCELLED", S.GREY),
@@ -176,7 +176,7 @@ def test_amounts_in_every_currency_fit_every_screen_that_shows_them(name, rotati
                 assert textdraw.runs_width(runs) <= b[3], (screen, b[0], b[6])
                 if b[0].startswith("amount"):
                     shown += [t for t, _ in runs]
-        from firmware import money
+        from firmware.sale import money
 
         text = "".join(shown).replace(" ", "")
         assert money.number(amount, currency) in text and (currency in text or money.SYMBOLS[currency] in text)

@@ -1,6 +1,6 @@
 """Small fakes at the flow's edges: a gateway model, a runner the test steps by hand, a clock."""
 from firmware import config
-from firmware.gateway import DOUBT, ERROR, OK, Answer
+from firmware.link.gateway import DOUBT, ERROR, OK, Answer
 
 SECRET = "0123456789abcdef" * 4
 

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from firmware import app as fw_app
-from firmware.worker import InlineRunner
+from firmware.link.worker import InlineRunner
 from tests.firmware.fakes import SECRET
 from tests.shims import machine as shim_machine
 from tools.sim.rig import DisplayRig

@@ -3,7 +3,9 @@ import json
 
 import pytest
 
-from firmware import config, money
+from firmware import config
+
+from firmware.sale import money
 from tests.firmware.fakes import SECRET, make_config
 
 

@@ -3,9 +3,9 @@ import json
 
 import pytest
 
-from firmware import flow as F
-from firmware.gateway import DOUBT, ERROR, OK, Answer
-from firmware.journal import Journal
+from firmware.sale import flow as F
+from firmware.link.gateway import DOUBT, ERROR, OK, Answer
+from firmware.sale.journal import Journal
 from tests.firmware.fakes import FakeClock, FakeGateway, StepRunner, doubt, make_config
 from tests.shims import clock as shim_clock
 

@@ -1,4 +1,4 @@
-"""The gateway client over real HTTP (firmware/http.py) against a small signing server.
+"""The gateway client over real HTTP (firmware/link/http.py) against a small signing server.
 
 Forged, replayed (another nonce), unsigned and malformed answers are all "doubt"; only a
 verified answer is "ok" or "error"; every socket is closed; the clock learns the signed time.
@@ -11,9 +11,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from firmware import auth, http
-from firmware.clock import WallClock
-from firmware.gateway import DOUBT, ERROR, OK, Gateway
+from firmware.link import auth, http
+from firmware.link.clock import WallClock
+from firmware.link.gateway import DOUBT, ERROR, OK, Gateway
 
 SECRET = "ab" * 32
 GW_TIME = 1_900_000_000

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from firmware.journal import Journal
+from firmware.sale.journal import Journal
 
 
 class PowerCut(Exception):

@@ -3,7 +3,7 @@ import pytest
 
 import machine
 from firmware.config import DEFAULT_KEYS, DEFAULT_LAYOUT
-from firmware.keypad import Keypad
+from firmware.board.keypad import Keypad
 from tests.shims import clock
 from tools.sim.keymatrix import KeyMatrix
 

@@ -4,7 +4,7 @@ import os
 import pytest
 
 from firmware import log
-from firmware.clock import WallClock
+from firmware.link.clock import WallClock
 from tests.shims import clock as shim_clock
 
 

@@ -1,7 +1,7 @@
 """Wi-Fi: connects by itself, notices a lost access point, retries with growing back-off."""
 import network
 
-from firmware import net
+from firmware.link import net
 from tests.shims import clock
 
 

@@ -4,10 +4,11 @@ import asyncio
 
 import pytest
 
-from firmware import gateway as gw
-from firmware import loop, net
-from firmware.clock import WallClock
-from firmware.worker import InlineRunner
+from firmware.link import gateway as gw
+from firmware import loop
+from firmware.link import net
+from firmware.link.clock import WallClock
+from firmware.link.worker import InlineRunner
 
 
 class _Flow:

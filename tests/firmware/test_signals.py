@@ -1,7 +1,7 @@
 """Buzzer and LED are optional: absent pins or a build without PWM never get in a sale's way."""
 import machine
 
-from firmware.signals import Signals
+from firmware.board.signals import Signals
 
 
 def test_led_follows_the_result():

@@ -34,7 +34,7 @@ def terminal_picture(text):
 
 @pytest.mark.parametrize("panel,rotation", [("st7789-135x240", 1), ("st7789-240x320", 0)])
 def test_live_qr_scans_off_the_terminal(panel, rotation):
-    from firmware.screens import Screens
+    from firmware.display.screens import Screens
 
     rig = DisplayRig(panel, rotation=rotation)
     Screens(rig.lcd, merchant="Demo", currency="USD").qr(CODE, 1250, seconds=100)

@@ -1,4 +1,4 @@
-"""firmware/http.py over TLS: the gateway's certificate must chain to the provisioned CA and name
+"""firmware/link/http.py over TLS: the gateway's certificate must chain to the provisioned CA and name
 the host; otherwise the call fails (and the gateway client turns that into doubt, never a result)."""
 import datetime
 import time
@@ -12,9 +12,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from firmware import http
-from firmware.clock import WallClock
-from firmware.gateway import DOUBT, Gateway
+from firmware.link import http
+from firmware.link.clock import WallClock
+from firmware.link.gateway import DOUBT, Gateway
 
 
 def _name(cn):

@@ -1,10 +1,10 @@
-"""Every view the flow can produce is drawn by firmware/ui.py through the real driver into the panel
+"""Every view the flow can produce is drawn by firmware/display/ui.py through the real driver into the panel
 emulator without a protocol error; the QR view scans (zbar) and its countdown ticks."""
 import pytest
 from pyzbar import pyzbar
 
-from firmware.screens import Screens
-from firmware.ui import UI
+from firmware.display.screens import Screens
+from firmware.display.ui import UI
 from tests.firmware.fakes import FakeClock
 from tools.sim.rig import DisplayRig
 

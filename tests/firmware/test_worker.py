@@ -1,7 +1,7 @@
 """The thread runner: a call that cannot get a thread is a doubtful answer, never an exception
 escaping into the loop (on the ESP32 `start_new_thread` raises when the heap cannot hold a stack)."""
-from firmware.gateway import DOUBT
-from firmware.worker import Job, ThreadRunner
+from firmware.link.gateway import DOUBT
+from firmware.link.worker import Job, ThreadRunner
 
 
 class NoThreads:

@@ -1,7 +1,7 @@
-"""Writes tests/terminal_auth_vectors.json with CPython's own `hmac` (not firmware/auth.py).
+"""Writes tests/terminal_auth_vectors.json with CPython's own `hmac` (not firmware/link/auth.py).
 
 Run once by hand (`.venv/bin/python -m tests.gateway.make_auth_vectors`); the tests recompute
-every expected value with `hmac` too, so a mistake here cannot hide one in firmware/auth.py.
+every expected value with `hmac` too, so a mistake here cannot hide one in firmware/link/auth.py.
 """
 import hashlib
 import hmac

@@ -1,4 +1,4 @@
-"""firmware/auth.py (terminal<->gateway HMAC) on CPython and inside real MicroPython, one set of vectors.
+"""firmware/link/auth.py (terminal<->gateway HMAC) on CPython and inside real MicroPython, one set of vectors.
 
 Expected values are recomputed here with CPython's `hmac`, independent of the code under test.
 """
@@ -10,7 +10,7 @@ import os
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from firmware import auth
+from firmware.link import auth
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 VECTORS_PATH = os.path.join(ROOT, "tests", "terminal_auth_vectors.json")
@@ -65,7 +65,7 @@ def test_same_vectors_inside_real_micropython(micropython):
     with open(VECTORS_PATH, encoding="utf-8") as f:
         vectors = f.read()
     names = micropython.run_tests("tests/device/test_auth_device.py",
-                                  modules=["firmware/__init__.py", "firmware/auth.py"],
+                                  modules=["firmware/__init__.py", "firmware/link/auth.py"],
                                   files={"/vectors.json": vectors})
     assert {"test_hmac_matches_rfc4231_and_cpython", "test_request_strings_and_signatures",
             "test_responses_verify_and_tampering_fails", "test_nonces_are_fresh_and_valid"} <= set(names)
@@ -88,10 +88,10 @@ def test_the_gateways_fast_signer_matches_the_vectors():
 @pytest.mark.micropython
 def test_signing_allocates_little_inside_micropython(micropython):
     """The device budget allows short-lived buffers of a few KB: signing and verifying stay well under."""
-    setup = ("import firmware.auth as auth\n"
+    setup = ("import firmware.link.auth as auth\n"
              "S = %r\nB = %r\nH = {'x-timestamp': '1764090003', 'x-signature': 'ab' * 32}\n"
              % (V["secret"], V["requests"][1]["body"].encode()))
-    mods = ["firmware/__init__.py", "firmware/auth.py"]
+    mods = ["firmware/__init__.py", "firmware/link/auth.py"]
     sign = micropython.alloc("auth.request_headers('T1', S, 'POST', '/v1/payments', B, 1764090000, '%s')" % ("0" * 32),
                              setup=setup, modules=mods, repeat=3)
     check = micropython.alloc("auth.check_response(S, 200, '/v1/payments', '%s', H, B)" % ("0" * 32),

@@ -8,7 +8,7 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import checks as sc
 
-from firmware import auth
+from firmware.link import auth
 
 
 class Signed(requests.auth.AuthBase):

@@ -6,7 +6,7 @@ import time
 
 import httpx
 
-from firmware import auth
+from firmware.link import auth
 from tests.gateway.test_sandbox_faults import at_sandbox, eventually
 from tools.gateway.client import TerminalClient
 

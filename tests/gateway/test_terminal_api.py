@@ -5,7 +5,7 @@ import time
 import httpx
 import pytest
 
-from firmware import auth
+from firmware.link import auth
 from tools.gateway.client import TerminalClient
 
 

@@ -59,18 +59,18 @@ def test_changed_file_is_the_only_one_copied_and_stale_files_go(vterm, tmp_path,
     with Device.open(vterm.port) as dev:
         deploy.deploy(dev, log.append, root=str(src), mip=False)
     # a source .py left next to a module now deployed compiled would shadow it at import
-    with open(os.path.join(vterm.root, "firmware", "money.py"), "w") as f:
+    with open(os.path.join(vterm.root, "firmware", "sale", "money.py"), "w") as f:
         f.write("raise ImportError('stale source')\n")
-    with open(src / "firmware" / "money.py", "a") as f:
+    with open(src / "firmware" / "sale" / "money.py", "a") as f:
         f.write("\nCHANGED = 1\n")
     os.remove(src / "lib" / "textdraw.py")
     log = []
     with Device.open(vterm.port) as dev:
         result = deploy.deploy(dev, log.append, root=str(src), mip=False)
-    assert result["copied"] == ["/firmware/money.mpy"]
-    assert sorted(result["deleted"]) == ["/firmware/money.py", "/lib/textdraw.mpy"]
+    assert result["copied"] == ["/firmware/sale/money.mpy"]
+    assert sorted(result["deleted"]) == ["/firmware/sale/money.py", "/lib/textdraw.mpy"]
     files = device_files(vterm.root)
-    assert "/lib/textdraw.mpy" not in files and "/firmware/money.py" not in files
+    assert "/lib/textdraw.mpy" not in files and "/firmware/sale/money.py" not in files
     assert "/lib/textdraw.mpy" not in json.loads(files["/manifest.json"])["files"]
 
 

@@ -41,7 +41,7 @@ def _version(checkout):
 
 
 def test_status_names_a_tampered_file_and_an_invalid_config(ready):
-    with open(os.path.join(ready.root, "firmware", "flow.mpy"), "ab") as f:
+    with open(os.path.join(ready.root, "firmware", "sale", "flow.mpy"), "ab") as f:
         f.write(b"\0")
     cfg_path = os.path.join(ready.root, "config.json")
     with open(cfg_path) as f:
@@ -50,7 +50,7 @@ def test_status_names_a_tampered_file_and_an_invalid_config(ready):
     with open(cfg_path, "w") as f:
         json.dump(cfg, f)
     r = cli("status", "--port", ready.port, "--verify")
-    assert "1 files differ or are missing: /firmware/flow.mpy (run deploy)" in r.stdout
+    assert "1 files differ or are missing: /firmware/sale/flow.mpy (run deploy)" in r.stdout
     assert "config:    INVALID: currency: must be a 3-letter ISO 4217 code" in r.stdout
 
 

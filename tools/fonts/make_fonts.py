@@ -26,7 +26,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 DEJAVU = "/usr/share/fonts/truetype/dejavu"
 
 ASCII = "".join(chr(c) for c in range(32, 127))
-SYMBOLS = "\u20ac\u00a3\u00a5\u20a9"  # € £ ¥ ₩: the currency signs firmware/money.py shows
+SYMBOLS = "\u20ac\u00a3\u00a5\u20a9"  # € £ ¥ ₩: the currency signs firmware/sale/money.py shows
 BULLET = "\u2022"  # PIN digits
 LARGE = " 0123456789.,-:$?" + SYMBOLS + BULLET + "ABCDEFGHIJKLMNOPQRSTUVWXYZ!"
 

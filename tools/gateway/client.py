@@ -1,5 +1,5 @@
 """A CPython terminal client for the gateway (tests, benchmark, tooling): signs each request and
-verifies each response with firmware/auth.py, exactly as the device does.
+verifies each response with firmware/link/auth.py, exactly as the device does.
 
     c = TerminalClient("http://127.0.0.1:8700", "T1", secret)
     r = c.create("T1-000001", 1250, "USD", "Coffee")   # -> Answer(status, body, verified)
@@ -9,7 +9,7 @@ import time
 
 import httpx
 
-from firmware import auth
+from firmware.link import auth
 
 
 class Answer:

@@ -1,4 +1,4 @@
-"""Checks a terminal's request signature, timestamp and nonce (docs/protocol.md, firmware/auth.py).
+"""Checks a terminal's request signature, timestamp and nonce (docs/protocol.md, firmware/link/auth.py).
 
 Terminal secrets are cached for `cache_ttl` seconds so the hot path does not hit SQLite for them;
 a `terminal revoke` from the CLI (another process) therefore takes effect within that time.
@@ -10,14 +10,14 @@ import hmac
 import re
 import time
 
-from firmware import auth
+from firmware.link import auth
 
 
-NONCE_RE = re.compile(r"[0-9a-f]{16,64}")  # what firmware.auth.valid_nonce accepts, in C
+NONCE_RE = re.compile(r"[0-9a-f]{16,64}")  # what firmware.link.auth.valid_nonce accepts, in C
 
 
 # The gateway signs with the C implementation of HMAC (the hot path); the strings to sign come from
-# firmware/auth.py, and tests check both against the shared vectors.
+# firmware/link/auth.py, and tests check both against the shared vectors.
 def sign_request(secret, method, target, timestamp, nonce, body):
     text = auth.request_string(method, target, timestamp, nonce, body)
     return hmac.new(secret.encode(), text.encode("utf-8"), hashlib.sha256).hexdigest()

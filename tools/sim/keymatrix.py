@@ -1,6 +1,6 @@
 """The keypad's switch matrix, wired to the machine shim's pins, pressed from the computer keyboard.
 
-The firmware scans it exactly as it scans the real one (firmware/keypad.py): it drives one row low
+The firmware scans it exactly as it scans the real one (firmware/board/keypad.py): it drives one row low
 and reads the columns through their pull-ups. A column reads 0 only while a held key joins it to a
 row that is low right now. Presses are queued and each is held, then released, long enough for the
 firmware's debounce (on the shim clock), so typed keys arrive one by one in order.

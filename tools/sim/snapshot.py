@@ -3,7 +3,7 @@
     python -m tools.sim snapshot --screen qr --code https://... --amount 1250 --currency USD \
         --panel st7789-135x240 --out qr.png
 
-The screen is drawn by firmware/screens.py on lib/lcd.py over the machine shim's SPI bus; the PNG
+The screen is drawn by firmware/display/screens.py on lib/lcd.py over the machine shim's SPI bus; the PNG
 is the emulator's picture of the glass (turned for --rotation as a viewer would hold it).
 """
 from tools.sim import device_path
@@ -73,7 +73,7 @@ class Options:
 
 def render(screen, panel, options=None, rotation=0, strict=True):
     """Draw one screen; return the DisplayRig (its .panel holds the picture)."""
-    from firmware.screens import Screens
+    from firmware.display.screens import Screens
 
     options = options or Options()
     if screen not in SCREENS:

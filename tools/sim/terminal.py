@@ -32,8 +32,8 @@ import network  # noqa: E402  (the shim)
 
 from firmware import app as fw_app  # noqa: E402
 from firmware import config as fw_config  # noqa: E402
-from firmware import http  # noqa: E402
-from firmware.keypad import Keypad  # noqa: E402
+from firmware.link import http  # noqa: E402
+from firmware.board.keypad import Keypad  # noqa: E402
 from tools.sim import halfblocks  # noqa: E402
 from tools.sim.keymatrix import KeyMatrix  # noqa: E402
 from tools.sim.rig import DisplayRig  # noqa: E402
@@ -49,7 +49,7 @@ def _power_cut_hook():
     spec = os.environ.get("SIM_POWER_CUT")
     if not spec:
         return
-    from firmware import journal as fw_journal
+    from firmware.sale import journal as fw_journal
 
     target, _, mode = spec.partition(":")
     target = int(target)
@@ -106,7 +106,7 @@ class SimTerminal:
         describe_fn = None
         if describe:
             describe_fn = lambda amount: describe  # noqa: E731  (fault markers for the sandbox)
-        # firmware/http.py over CPython sockets, verifying TLS against the configured CA for https
+        # firmware/link/http.py over CPython sockets, verifying TLS against the configured CA for https
         # (the device would use `requests` for plain http; the interface is the same).
         gw = raw.get("gateway") if isinstance(raw.get("gateway"), dict) else {}
         tls = None

@@ -7,7 +7,7 @@ Order matters so that nothing is spent or written for a config that cannot work:
 3. `--create`: register the terminal with the gateway's CLI (`python -m tools.gateway terminal add
    ID --pin P --json`), which prints the secret once; otherwise take --terminal-id and --secret;
 4. check the credentials with a signed `GET /v1/health` to the gateway (the terminal's protocol,
-   signed and verified with firmware/auth.py), unless --no-gateway-check;
+   signed and verified with firmware/link/auth.py), unless --no-gateway-check;
 5. write the file crash-safely (temp name, hash check, rename), read it back and compare byte for
    byte, and let the device's own validator load it when the firmware is deployed.
 The secret is never printed unless --show-secret is given.
@@ -155,7 +155,7 @@ def check_gateway(cfg, ca_file=None):
     """A signed GET /v1/health with the terminal's credentials; raises unless the gateway accepts them."""
     import httpx
 
-    from firmware import auth
+    from firmware.link import auth
 
     base = cfg["gateway"]["url"].rstrip("/")
     target = "/v1/health"

@@ -39,7 +39,7 @@ def check_display(cfg, machine):
         report("display", "SKIPPED", "no display hardware here (no machine module)")
         return None
     try:
-        from firmware import hw
+        from firmware.board import hw
         lcd = hw.make_lcd(machine, cfg.display if cfg else None)
         w, h = lcd.width, lcd.height
         t0 = time.ticks_ms()
@@ -65,7 +65,7 @@ def check_keypad(cfg, machine, seconds):
         report("keypad", "SKIPPED", "skipped on request")
         return
     try:
-        from firmware import hw
+        from firmware.board import hw
         pad = hw.make_keypad(machine, cfg)
         wanted = set()
         for row in cfg.keypad_layout:
@@ -125,8 +125,8 @@ def check_wifi(cfg):
 
 def _gateway(cfg):
     from firmware.app import Application
-    from firmware.clock import WallClock
-    from firmware.gateway import Gateway
+    from firmware.link.clock import WallClock
+    from firmware.link.gateway import Gateway
     app = Application()
     app.cfg = cfg
     return Gateway(cfg.gateway_url, cfg.terminal_id, cfg.secret, app._transport(cfg), WallClock(), cfg.timeout_s)

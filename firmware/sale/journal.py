@@ -10,7 +10,7 @@ Record: {"v": 1, "series": "a1b2", "next": 7, "sale": {...} or null, "recent": [
   first network call for that sale, so an order id is never used twice.
 - `series` is random per journal: a terminal whose flash was wiped (counter back at 1) still never
   repeats an earlier order id.
-- `sale` is the open sale (see firmware/flow.py for its fields), null when none is open.
+- `sale` is the open sale (see firmware/sale/flow.py for its fields), null when none is open.
 - `recent` lists the last few paid sales (order id, amount, currency, time) for supervisor refunds.
 """
 import json

@@ -25,7 +25,7 @@ def make_lcd(machine, display):
 
 
 def make_keypad(machine, cfg):
-    from firmware.keypad import Keypad
+    from firmware.board.keypad import Keypad
 
     return Keypad(machine.Pin, cfg.keypad_rows, cfg.keypad_cols, cfg.keypad_layout, cfg.keypad_keys,
                   cfg.debounce_ms)

@@ -3,8 +3,8 @@
 Written against the interface of micropython-lib `requests` (the module the device ships):
 `transport.request(method, url, data=bytes, headers=dict, timeout=s)` returning a response with
 `status_code`, `headers` (a dict, names as sent), `content` and `close()`. The device passes
-`requests` for http:// gateways and firmware/http.py (same interface, certificate-verifying TLS)
-for https://; the simulator passes firmware/http.py over CPython's sockets. The flow never knows.
+`requests` for http:// gateways and firmware/link/http.py (same interface, certificate-verifying TLS)
+for https://; the simulator passes firmware/link/http.py over CPython's sockets. The flow never knows.
 
 Every method returns an `Answer`, never raises for network trouble:
 - kind "ok":    a 2xx whose signature verifies for this request's nonce; `body` is the JSON object.
@@ -13,11 +13,11 @@ Every method returns an `Answer`, never raises for network trouble:
 - kind "doubt": anything else (no connection, timeout, unsigned, forged or replayed answer, a 5xx,
   unparsable JSON). A doubtful answer is never evidence of anything: the flow asks again.
 Every response is closed, whatever happens. Each verified answer's signed X-Timestamp sets the
-wall clock (firmware/clock.py), which is how a terminal without NTP learns the time.
+wall clock (firmware/link/clock.py), which is how a terminal without NTP learns the time.
 """
 import json
 
-from firmware import auth
+from firmware.link import auth
 
 OK = "ok"
 ERROR = "error"

@@ -6,7 +6,7 @@ States (docs/firmware.md has the diagram):
     cancel or expiry waiting for the gateway's word). MENU/PIN/REFUND* for supervisor refunds.
 
 Rules it keeps:
-- The sale is journaled (firmware/journal.py) before the first network call and at every change.
+- The sale is journaled (firmware/sale/journal.py) before the first network call and at every change.
 - Only a verified gateway answer ("ok", naming this order, amount and currency) moves a sale to a
   final state; everything doubtful leads to asking again with back-off, never to PAID.
 - Cancel while the QR shows sends a cancel at once, even while a long poll is outstanding; if the
@@ -15,12 +15,12 @@ Rules it keeps:
 
 The flow never blocks and never touches hardware: `key(name)` takes a key, `tick()` (called every
 few ms by the loop) collects finished network jobs and starts the next ones; network calls go
-through `runner.start(job, fn, *args)` (firmware/worker.py). What the screen should show is
+through `runner.start(job, fn, *args)` (firmware/link/worker.py). What the screen should show is
 `self.view` (a screen name and a dict), with `self.view_seq` bumped on every change.
 """
 import time
 
-from firmware import gateway as gw
+from firmware.link import gateway as gw
 
 IDLE = "IDLE"
 AMOUNT = "AMOUNT"
@@ -509,5 +509,5 @@ class Flow:
 
 
 def gw_job(kind, order_id):
-    from firmware.worker import Job
+    from firmware.link.worker import Job
     return Job(kind, order_id)

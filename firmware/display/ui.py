@@ -1,10 +1,10 @@
-"""Draws the flow's `view` with firmware/screens.py; the countdown ticks without a full redraw.
+"""Draws the flow's `view` with firmware/display/screens.py; the countdown ticks without a full redraw.
 
 The flow says *what* to show (a screen name and a dict); this module picks the screen method and
 turns the data into its arguments. `render()` is called when `flow.view_seq` changed, `tick()`
 about every 250 ms so the QR countdown follows the wall clock.
 """
-from firmware import money
+from firmware.sale import money
 
 _GREY = 0x4AAC  # the checking screen's grey (RGB565 of 75, 85, 99)
 

@@ -1,6 +1,6 @@
 """Run a blocking network call without stopping the cooperative loop.
 
-`requests` (and firmware/http.py) block until the answer arrives: a long poll would freeze the
+`requests` (and firmware/link/http.py) block until the answer arrives: a long poll would freeze the
 keypad for seconds. `ThreadRunner` runs each call on its own `_thread` (ESP32 MicroPython and
 CPython both have it); the loop only looks at `job.done` every few milliseconds, so the cancel key
 is handled while a call is outstanding. Where `_thread` is missing (the WebAssembly build used for
@@ -27,7 +27,7 @@ def _run(job, fn, args):
     try:
         value = fn(*args)
     except Exception as e:  # the gateway client never raises; be safe anyway
-        from firmware.gateway import Answer, DOUBT
+        from firmware.link.gateway import Answer, DOUBT
         value = Answer(DOUBT, why="call failed: %r" % (e,))
     job.finish(value)
 
@@ -53,7 +53,7 @@ class ThreadRunner:
         try:
             self._thread.start_new_thread(_run, (job, fn, args))
         except Exception as e:  # no heap for another thread's stack: a doubtful answer, asked again
-            from firmware.gateway import Answer, DOUBT
+            from firmware.link.gateway import Answer, DOUBT
             job.finish(Answer(DOUBT, why="no thread: %r" % (e,)))
         return job
 

@@ -28,7 +28,7 @@ function given to the constructor), or what an encoder already made: the `packed
 object with `packed()` / `width()` + `get()`. A code too large to draw at 2 px per module shows an
 error screen instead (qr() returns False then).
 
-Amounts are integers in minor units of `currency` (firmware/money.py formats them). Each screen is
+Amounts are integers in minor units of `currency` (firmware/sale/money.py formats them). Each screen is
 a set of boxes that tile the panel; a box is drawn (background and text together, each pixel once)
 only when its content differs from what the panel already shows, so repeating a call, typing a
 digit or ticking the countdown costs only the boxes that changed. `invalidate()` forces a full
@@ -41,7 +41,7 @@ import qrdraw
 import textdraw
 from lcd import color565
 
-from firmware import money
+from firmware.sale import money
 
 WHITE = 0xFFFF
 INK = color565(20, 20, 24)

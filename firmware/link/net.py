@@ -67,7 +67,7 @@ def ntp_time(host):
         import ntptime
         ntptime.host = host
         t = ntptime.time()
-        from firmware.auth import EPOCH_2000
+        from firmware.link.auth import EPOCH_2000
         import time as _t
         if _t.gmtime(0)[0] == 2000:
             t += EPOCH_2000

@@ -1,0 +1,1 @@
+"""The sale: the flow's state machine, the journal on flash, money formatting."""
