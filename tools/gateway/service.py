@@ -332,12 +332,17 @@ class PaymentService:
                 not_landed = result.code == "ORDER_NOT_EXIST" and self.clock() < row["expires_at"]
                 done = result.signed and not not_landed and (result.status == "S" or result.code in (
                     "ORDER_NOT_EXIST", "ORDER_IS_CANCELED"))
+                # Every decision below is taken on the row as it is inside the write transaction: a
+                # SUCCESS notification may have landed while Antom's answer was on its way (12.6).
                 if done:
                     with self.store.transaction():
-                        self.store.update_payment(row["id"], cancel_state="DONE", attempts=row["attempts"] + 1)
+                        fresh = self.store.payment_by_rowid(row["id"])
+                        if fresh["cancel_state"] != "PENDING":
+                            return
+                        self.store.update_payment(row["id"], cancel_state="DONE", attempts=fresh["attempts"] + 1)
                         self.store.event("antom_cancelled", tid, oid, code=result.code)
-                        if row["late"]:
-                            self._alert(row, "LATE_PAYMENT",
+                        if fresh["late"]:
+                            self._alert(fresh, "LATE_PAYMENT",
                                         "paid after the terminal gave up; cancelled at Antom (money returned)")
                     return
                 if result.signed and result.status == "F" and not not_landed:
@@ -345,17 +350,22 @@ class PaymentService:
                     inq = await self.antom.inquiry(row["payment_request_id"])
                     ps = self.inquiry_status(row, inq)
                     with self.store.transaction():
+                        fresh = self.store.payment_by_rowid(row["id"])
+                        if fresh["cancel_state"] != "PENDING":
+                            return
                         if ps in ("FAIL", "CANCELLED"):
                             self.store.update_payment(row["id"], cancel_state="DONE")
                             self.store.event("antom_cancel_not_needed", tid, oid, code=result.code, upstream=ps)
-                            if row["late"] and ps == "CANCELLED":
-                                self._alert(row, "LATE_PAYMENT",
+                            if fresh["late"] and ps == "CANCELLED":
+                                self._alert(fresh, "LATE_PAYMENT",
                                             "paid after the terminal gave up; cancelled at Antom (money returned)")
                         elif ps == "SUCCESS":
+                            if not fresh["late"]:
+                                self.store.event("late_payment", tid, oid, source="inquiry", status=fresh["status"])
                             self.store.update_payment(row["id"], cancel_state="REFUND", next_check_at=0, late=1)
                             self.store.event("antom_cancel_refused", tid, oid, code=result.code)
                         else:  # still payable (or unknown): the customer may yet pay; look again later
-                            self.store.update_payment(row["id"], next_check_at=retry_at, attempts=row["attempts"] + 1)
+                            self.store.update_payment(row["id"], next_check_at=retry_at, attempts=fresh["attempts"] + 1)
                             self.store.event("antom_cancel_retry", tid, oid, status=result.status, code=result.code,
                                              upstream=ps)
                     if ps != "SUCCESS":
@@ -364,7 +374,8 @@ class PaymentService:
                     state = "REFUND"
                 else:
                     with self.store.transaction():
-                        self.store.update_payment(row["id"], next_check_at=retry_at, attempts=row["attempts"] + 1)
+                        fresh = self.store.payment_by_rowid(row["id"])
+                        self.store.update_payment(row["id"], next_check_at=retry_at, attempts=fresh["attempts"] + 1)
                         self.store.event("antom_cancel_retry", tid, oid, status=result.status, code=result.code,
                                          signed=result.signed)
                     return
