@@ -65,6 +65,8 @@ class UI:
         if not d.get("wrong"):
             return None
         left = d.get("tries_left")
+        if left == 0:
+            return self.tx.t("refund.locked")
         if left == 1:
             return self.tx.t("pin.last")
         if isinstance(left, int) and left > 1:

@@ -1,7 +1,14 @@
 """Supervisor refunds from the terminal: the menu key, the PIN, one full refund of a recent sale.
 
     MENU --ok--> REFUND_PIN --PIN, ok--> REFUNDING --answer--> REFUND_DONE --ok--> (idle)
+                     ^                      |
+                     +---- wrong PIN -------+   (with the tries left the gateway counts)
     CANCEL leaves at any step but REFUNDING (the call is out; its answer is still shown).
+
+A wrong PIN goes back to the PIN prompt, which says so and how many tries are left before the
+gateway locks refunds ("one more wrong PIN locks refunds" on the last one), as long as the
+gateway's BAD_PIN answer carries `tries_left`; a locked terminal's answer (PIN_LOCKED) ends the
+attempt on a screen that says refunds are locked.
 
 Only the latest paid sale within `supervisor.refund_window_s` (the journal's `recent` list) can be
 refunded, in full; the gateway checks the PIN. The refund id is `<order id>-R`, derived from the
@@ -30,6 +37,7 @@ class Refunds:
         self.view = None
         self.sale = None  # the paid sale offered for refund (an entry of journal.recent)
         self.pin = ""
+        self.wrong = None  # after a wrong PIN: {"wrong": True, "tries_left": n or None}
 
     def _go(self, state, screen, data):
         self.state = state
@@ -40,6 +48,13 @@ class Refunds:
         self.view = None
         self.sale = None
         self.pin = ""
+        self.wrong = None
+
+    def _pin_view(self):
+        data = {"entered": len(self.pin), "sale": self.sale}
+        if self.wrong:
+            data.update(self.wrong)
+        self.view = ("pin", data)
 
     def open(self):
         """The menu key at idle."""
@@ -48,6 +63,7 @@ class Refunds:
         recent = [r for r in self.journal.recent if now - r.get("at", 0) <= window]
         self.sale = recent[0] if recent else None
         self.pin = ""
+        self.wrong = None
         self._go(MENU, "menu", {"refundable": self.sale})
 
     def key(self, name):
@@ -60,7 +76,8 @@ class Refunds:
             return True
         if st == MENU:
             if name == "ok" and self.sale is not None:
-                self._go(REFUND_PIN, "pin", {"entered": 0, "sale": self.sale})
+                self.state = REFUND_PIN
+                self._pin_view()
                 return True
             return False
         if st == REFUND_PIN:
@@ -73,7 +90,7 @@ class Refunds:
             elif name == "ok" and len(self.pin) >= self.cfg.pin_length:
                 self._send()
                 return True
-            self.view = ("pin", {"entered": len(self.pin), "sale": self.sale})
+            self._pin_view()
             return True
         return False
 
@@ -98,6 +115,14 @@ class Refunds:
                 outcome = "FAILED"
             else:
                 outcome = "PENDING"  # the gateway is still asking Antom: the same request later shows it
+        elif ans.kind == ERROR and ans.code == "BAD_PIN":
+            # Back to the prompt: the supervisor may have mistyped; the gateway counts the tries.
+            self.wrong = {"wrong": True, "tries_left": _tries_left(ans.body)}
+            self.state = REFUND_PIN
+            self._pin_view()
+            self._emit("refund", {"order_id": sale["order_id"], "outcome": "BAD_PIN",
+                                  "tries_left": self.wrong["tries_left"]})
+            return True
         elif ans.kind == ERROR:
             outcome = ans.code or "REFUSED"
         else:
@@ -105,3 +130,16 @@ class Refunds:
         self._go(REFUND_DONE, "refund_result", {"sale": sale, "outcome": outcome})
         self._emit("refund", {"order_id": sale["order_id"], "outcome": outcome})
         return True
+
+
+def _tries_left(body):
+    """The wrong PINs the gateway still accepts before it locks refunds, if its answer says."""
+    if not isinstance(body, dict):
+        return None
+    left = body.get("tries_left")
+    err = body.get("error")
+    if left is None and isinstance(err, dict):
+        left = err.get("tries_left")
+    if isinstance(left, int) and not isinstance(left, bool) and left >= 0:
+        return left
+    return None

@@ -40,6 +40,8 @@ class FakeGateway:
         self.calls = []
         self.last_error = None
         self.creates = 0
+        self.pin_failures = 0
+        self.pin_lock_after = 5  # like the gateway: this many wrong PINs in a row lock refunds
 
     def _scripted(self, name):
         queue = self.script.get(name)
@@ -93,8 +95,13 @@ class FakeGateway:
         s = self._scripted("refund")
         if s is not None:
             return s
+        if self.pin_failures >= self.pin_lock_after:
+            return Answer(ERROR, 403, {"error": {"code": "PIN_LOCKED"}}, code="PIN_LOCKED")
         if pin != "1234":
-            return Answer(ERROR, 403, {"error": {"code": "BAD_PIN"}}, code="BAD_PIN")
+            self.pin_failures += 1
+            left = self.pin_lock_after - self.pin_failures
+            return Answer(ERROR, 403, {"error": {"code": "BAD_PIN"}, "tries_left": left}, code="BAD_PIN")
+        self.pin_failures = 0
         return Answer(OK, 200, {"refund_id": refund_id, "status": "SUCCEEDED", "amount": amount})
 
     def alerts(self):

@@ -418,8 +418,8 @@ def test_refund_wrong_pin_and_doubt_keep_the_sale_refundable(rig):
     order = _paid(rig)
     rig.keys("menu", "ok", "9", "9", "9", "9", "ok")
     rig.step()
-    assert rig.flow.view[1]["outcome"] == "BAD_PIN"
-    rig.keys("ok")
+    assert rig.flow.state == F.REFUND_PIN and rig.flow.view[0] == "pin" and rig.flow.view[1]["wrong"]
+    rig.keys("cancel")
     rig.gw.script["refund"] = [doubt()]
     rig.keys("menu", "ok", "1", "2", "3", "4", "ok")
     rig.step()
@@ -428,6 +428,46 @@ def test_refund_wrong_pin_and_doubt_keep_the_sale_refundable(rig):
     assert rig.flow.view[1]["refundable"]["order_id"] == order
     refund_ids = {c[2] for c in rig.gw.calls if c[0] == "refund"}
     assert refund_ids == {order + "-R"}
+
+
+def test_wrong_pin_goes_back_to_the_prompt_with_the_tries_left_and_announces_the_lockout(rig):
+    order = _paid(rig)
+    rig.gw.pin_lock_after = 3
+    rig.keys("menu", "ok", "9", "9", "9", "9", "ok")
+    rig.step()
+    assert rig.flow.state == F.REFUND_PIN
+    assert rig.flow.view == ("pin", {"entered": 0, "sale": rig.flow.view[1]["sale"], "wrong": True, "tries_left": 2})
+    rig.keys("8")  # typing again keeps the warning on screen
+    assert rig.flow.view[1]["entered"] == 1 and rig.flow.view[1]["tries_left"] == 2
+    rig.keys("8", "8", "8", "ok")
+    rig.step()
+    assert rig.flow.view[1]["tries_left"] == 1  # the screen says the next wrong PIN locks refunds
+    rig.keys("7", "7", "7", "7", "ok")
+    rig.step()
+    assert rig.flow.view[1]["tries_left"] == 0
+    rig.keys("1", "2", "3", "4", "ok")  # even the right PIN: locked now
+    rig.step()
+    assert rig.flow.state == F.REFUND_DONE and rig.flow.view[1]["outcome"] == "PIN_LOCKED"
+    assert [c[4] for c in rig.gw.calls if c[0] == "refund"] == ["9999", "8888", "7777", "1234"]
+    assert rig.flow.journal.recent[0]["order_id"] == order  # nothing refunded
+
+
+def test_the_pin_prompt_says_the_tries_left_in_words():
+    from firmware.display.ui import UI
+    from tests.display.test_texts_fit import LayoutLCD, LayoutScreens
+
+    screens = LayoutScreens(LayoutLCD(240, 320))
+    ui = UI(screens, FakeClock(), "USD")
+
+    def status(**d):
+        ui.render(("pin", dict({"entered": 0}, **d)))
+        return " ".join(b.content for k, b in sorted(screens._boxes.items()) if k.startswith("status"))
+
+    assert status() == "Enter the PIN"
+    assert status(wrong=True, tries_left=2) == "Wrong PIN: 2 tries left"
+    assert "locks refunds" in status(wrong=True, tries_left=1)
+    assert status(wrong=True, tries_left=None) == "Wrong PIN, try again"
+    assert "locked" in status(wrong=True, tries_left=0)
 
 
 def test_menu_without_recent_payment(rig):

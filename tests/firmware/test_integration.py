@@ -226,7 +226,8 @@ def test_wrong_pin_refunds_nothing(system, term):
     term.keys("menu", "ok", "9999", "ok")
     ev = term.wait(lambda e: e.get("event") == "refund", timeout=20)
     assert ev["outcome"] == "BAD_PIN"
-    term.keys("ok")
+    term.wait_screen("pin")  # back at the PIN prompt, saying so
+    term.keys("cancel")
     term.wait_screen("idle")
     assert int(system.payments(term.terminal_id, qr["order_id"])[0]["refunded"]) == 0
 
