@@ -20,11 +20,13 @@ def cli(*args):
 
 
 def test_page_shows_merchant_description_and_amount_escaped(sandbox, receiver):
-    answer = sandbox.call("pay", order(notify_url=receiver.url, value="123456",
-                                       description="Tea <b>&</b> cake")).json()
+    body = order(notify_url=receiver.url, value="123456", description="Tea <b>&</b> cake")
+    answer = sandbox.call("pay", body).json()
     page = sandbox.http.get(text_code(answer))
     assert page.status_code == 200 and "width=device-width" in page.text
     assert "Corner Cafe" in page.text and "USD 1234.56" in page.text
+    reference = body["order"]["referenceOrderId"]
+    assert "<span id=reference>%s</span>" % reference in page.text  # the order, as the merchant calls it
     assert "Tea &lt;b&gt;&amp;&lt;/b&gt; cake" in page.text and "<b>&</b>" not in page.text
     assert "id='wallet-GCASH'" in page.text and 'id=decline' in page.text  # step 1: pick a wallet
     assert 'id=pay' not in page.text
@@ -44,6 +46,8 @@ def test_pay_command_pays_and_decline_command_declines(sandbox, receiver):
     declined = sandbox.call("pay", order(notify_url=receiver.url)).json()
     done = cli("pay", text_code(declined), "--decline")
     assert done.returncode == 0 and json.loads(done.stdout)["status"] == "FAIL"
+    page = sandbox.http.get(text_code(declined)).text
+    assert "id=state>Declined<" in page and "Closed" not in page
     refused = cli("pay", text_code(declined))
     assert refused.returncode == 1 and json.loads(refused.stdout)["status"] == "FAIL"
     statuses = {p["paymentId"]: p["status"] for p in sandbox.payments()}

@@ -33,7 +33,7 @@ form{margin:0}button{width:100%;font-size:1.15rem;padding:14px;border:0;border-r
 .back{display:block;margin-top:12px}.paidwith{margin-top:8px}
 """
 
-MESSAGES = {"SUCCESS": "Paid", "FAIL": "Closed", "CANCELLED": "Cancelled by the merchant",
+MESSAGES = {"SUCCESS": "Paid", "FAIL": "Declined", "CANCELLED": "Cancelled by the merchant",
             "PROCESSING": "Waiting for payment"}
 
 
@@ -46,11 +46,20 @@ def page(title: str, inner: str, status: int = 200) -> HTMLResponse:
 
 
 def order_card(payment: dict) -> str:
-    amount = currencies.display(payment["currency"], payment["value"])
-    return ("<div class=card><div class=merchant id=merchant>%s</div><div class=store>%s</div>"
-            "<div class=amount id=amount>%s</div><div class=desc id=description>%s</div>"
-            % tuple(html.escape(part) for part in (payment["merchant_name"], payment["store_name"],
-                                                   amount, payment["description"])))
+    """The order as the customer checks it: one merchant name (the store line only where it adds
+    something, the description only where it is not the merchant's name again), the amount, and
+    the order's reference (what the cashier and the merchant's records call it)."""
+    merchant, store, desc = payment["merchant_name"], payment["store_name"], payment["description"]
+    parts = ["<div class=card><div class=merchant id=merchant>%s</div>" % html.escape(merchant)]
+    if store and store != merchant:
+        parts.append("<div class=store id=store>%s</div>" % html.escape(store))
+    parts.append("<div class=amount id=amount>%s</div>"
+                 % html.escape(currencies.display(payment["currency"], payment["value"])))
+    if desc and desc != merchant:
+        parts.append("<div class=desc id=description>%s</div>" % html.escape(desc))
+    parts.append("<div class=store>Order <span id=reference>%s</span></div>"
+                 % html.escape(payment["reference_order_id"]))
+    return "".join(parts)
 
 
 def wallet_list(token: str, payment: dict, ledger) -> str:
