@@ -38,6 +38,7 @@ class Font:
         self._path = path
         self._file = None
         self._data = data
+        self.data = data  # the bytes bitmaps are read from when in memory, else None
         if data is not None:
             head = data[:8]
         else:
@@ -131,19 +132,18 @@ class Font:
             out[at + k] = rec[k]
 
     def rows(self, offset, nbytes, buf):
-        """Bitmap bytes [offset, offset + nbytes) of the file: (buffer, start) to read them from.
-
-        From a file they are read into buf (no allocation on MicroPython); from data in memory
-        the data itself is returned."""
+        """Make bitmap bytes [offset, offset + nbytes) of the file readable; return where they
+        start: in buf, read from the file (no allocation on MicroPython), or, for a font in
+        memory, in `self.data` itself (nothing copied)."""
         if self._data is not None:
-            return self._data, offset
+            return offset
         f = self._source()
         f.seek(offset)
         if _MP:
             f.readinto(buf, nbytes)
         else:
             f.readinto(memoryview(buf)[:nbytes])
-        return buf, 0
+        return 0
 
     def _source(self):
         if self._file is None:

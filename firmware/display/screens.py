@@ -34,11 +34,11 @@ only when its content differs from what the panel already shows, so repeating a 
 digit or ticking the countdown costs only the boxes that changed. `invalidate()` forces a full
 redraw next time (e.g. after the panel was reset). Readable on 135x240 up to 320x240.
 """
-import font_large
-import font_medium
-import font_small
 import qrdraw
 import textdraw
+from fonts import large as font_large
+from fonts import medium as font_medium
+from fonts import small as font_small
 from lcd import color565
 
 from firmware.sale import money
