@@ -24,8 +24,9 @@ PACKAGE_DIRS = ("firmware", "lib")
 # Data files the device reads at run time (never compiled, never frozen: also on a frozen image).
 DATA_SUFFIXES = (".bfn",)
 # micropython-lib packages the firmware imports when the device has them (stock ESP32 builds
-# freeze `requests`; firmware/app.py falls back to its own HTTP client without it).
-MIP_PACKAGES = ("requests",)
+# freeze `requests`; firmware/app.py falls back to its own HTTP client without it), each pinned
+# to the version the simulator's MicroPython unix port freezes (`requests.__version__` there).
+MIP_PACKAGES = {"requests": "0.10.2"}
 
 
 def source_files(root=REPO):
