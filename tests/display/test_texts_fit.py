@@ -228,7 +228,7 @@ def test_the_qr_screen_names_the_merchant_and_the_wallets_in_english_and_chinese
 def test_no_word_of_the_catalogue_is_cut_on_the_narrowest_panel():
     """Wrapping breaks at spaces: a word wider than the narrowest panel (135 px less the
     margins) in the small font would be cut in the middle. Chinese breaks between characters."""
-    import font_small
+    from fonts import small as font_small
     import textdraw
 
     too_wide = []
