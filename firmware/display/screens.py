@@ -69,6 +69,7 @@ _CENTER = textdraw.CENTER
 _RIGHT = textdraw.RIGHT
 _ELLIPSIS = "..."
 _ROTATE_S = 3  # seconds each customer language shows when their lines take turns
+_COMFORT = 4  # px per QR module a phone reads at ease; beyond it words win over a bigger code
 
 # A screen is a list of boxes that tile the panel. kind "text": content is a str drawn in font;
 # "runs": content is ((text, font), ...) on one baseline; "fill": content is a colour; "qr":
@@ -263,7 +264,7 @@ class Screens:
 
     def _header(self, text, bg, fg=WHITE):
         h = 30 if self.compact else 36
-        w = self.lcd.width - 12
+        w = self.lcd.width - 8
         font = _pick(text, (font_medium, font_small), w)
         return h, [Box("header", 0, 0, self.lcd.width, h, "text", shorten(text, font, w), font, fg, bg, _CENTER)]
 
@@ -304,7 +305,10 @@ class Screens:
         """Rows of a customer's line, once per customer language (the second one `extra`)."""
         rows = []
         for i, text in enumerate(self.tx.customer(textkey)):
-            rows += self._lines(key + "abc"[i], text, font, fg, line_h, w, extra=i > 0)
+            f = font
+            if f is font_small and not self.compact and _cjk(text):
+                f = font_medium  # a Chinese character needs more pixels than a letter to read
+            rows += self._lines(key + "abc"[i], text, f, fg, line_h, w, extra=i > 0)
         return rows
 
     def _amount_rows(self, key, minor, fg=INK, w=None, fonts=None):
@@ -315,10 +319,11 @@ class Screens:
         if w is None:
             w = self.lcd.width - 8
         text, font = self._amount_fit(minor, fonts, w)
-        if not isinstance(text, str) and font is not fonts[0]:
+        too_wide = _width(text, font) > w
+        if not isinstance(text, str) and (font is not fonts[0] or too_wide):
             number = money.number(minor, self.currency)
             big = textdraw.fit(fonts, number, w)
-            if big is not font:
+            if big is not font or too_wide:
                 return [_row(key + "_code", self.currency.upper(), font_small, fg, font_small.HEIGHT + 2),
                         _row(key, number, big, fg, big.HEIGHT + 6)]
         return [_row(key, text, font, fg, font.HEIGHT + 8)]
@@ -487,15 +492,17 @@ class Screens:
             t = self._amount_text(minor, f)
             if _width(t, f) <= W - 8 or f is font_small:
                 amounts.append((t, f))
-        for option in self._wallet_options(W - 8):
-            wallet_h = _option_height(option)
-            for t, f in amounts:
+        # Best: the largest QR modules up to a comfortable size, every language at once, the
+        # largest amount, then the largest modules and the wallets' best wording.
+        for i, (t, f) in enumerate(amounts):
+            for j, option in enumerate(self._wallet_options(W - 8)):
                 amount_h = f.HEIGHT + (4 if self.narrow else 8)
-                qr_h = H - _height(merchant) - amount_h - wallet_h - foot_h
+                qr_h = H - _height(merchant) - amount_h - _option_height(option) - foot_h
                 size = qrdraw.module_size(modules, W, qr_h) if qr_h > 0 else 0
-                if best is None or size > best[0]:
-                    best = (size, t, f, amount_h, qr_h, option)
-        size, text, font, amount_h, qr_h, option = best
+                score = (min(size, _COMFORT), option[1], -i, size, -j)
+                if best is None or score > best[0]:
+                    best = (score, size, t, f, amount_h, qr_h, option)
+        _score, size, text, font, amount_h, qr_h, option = best
         if size < qrdraw.MIN_MODULE:
             return None
         wallet, self._turns = self._wallet_rows(option, seconds)
@@ -532,31 +539,29 @@ class Screens:
         size = H // (modules + 2 * qrdraw.QUIET)
         if size < qrdraw.MIN_MODULE:
             return None
-        fonts = (font_large, font_medium, font_small)
-        while True:
+        chosen = None
+        while chosen is None:  # the largest QR, then the largest amount, then the best wording
             side = size * (modules + 2 * qrdraw.QUIET)
             col = W - side
             w = col - 6
-            amount = self._amount_rows("amount", minor, INK, w, fonts)
-            fits = True
-            for r in amount:
-                if _width(r.text, r.font) > w:
-                    fits = False
             tail = [_row("countdown", count, font_small, INK, 20),
                     _row("hint", shorten(hint, font_small, w), font_small, MUTED, 20)]
-            chosen = None
-            if fits:
+            for fonts in ((font_large, font_medium, font_small), (font_medium, font_small), (font_small,)):
+                amount = self._amount_rows("amount", minor, INK, w, fonts)
+                if [r for r in amount if _width(r.text, r.font) > w]:
+                    continue
                 for option in self._wallet_options(w):
-                    wallet, turns = self._wallet_rows(option, seconds)
-                    rows = self._merchant_row(w) + amount + wallet + tail
-                    if _height(rows) <= H:
-                        chosen = (rows, turns)
+                    if _height(self._merchant_row(w) + amount + tail) + _option_height(option) <= H:
+                        wallet, turns = self._wallet_rows(option, seconds)
+                        chosen = (self._merchant_row(w) + amount + wallet + tail, turns)
                         break
-            if chosen is not None or size == qrdraw.MIN_MODULE:
-                break
+                if chosen is not None:
+                    break
+            if chosen is None and size == qrdraw.MIN_MODULE:
+                # the smallest QR and still no room: the words without the wallets (counted)
+                self._dropping += 1
+                chosen = (self._merchant_row(w) + amount + tail, None)
             size -= 1
-        if chosen is None:  # the smallest QR and still no room: the words without the wallets
-            chosen = (self._merchant_row(w) + amount + tail, None)
         rows, self._turns = chosen
         return [self._qr_box(0, 0, side, H, packed)] + self._stack(0, rows, H, WHITE, side, col)
 
@@ -761,6 +766,13 @@ class Screens:
     def message(self, title, text="", colour=BLUE, footer=""):
         rows = self._lines("text", text, font_small, INK)
         return self._result("message:" + title, title, colour, rows, footer)
+
+
+def _cjk(text):
+    for ch in text:
+        if ord(ch) >= 0x2E80:
+            return True
+    return False
 
 
 def _turn_of(seconds, n):

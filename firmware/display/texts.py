@@ -34,6 +34,7 @@ WHY = {
     "USER_NOT_EXIST": "why.account", "USER_STATUS_ABNORMAL": "why.account",
     "USER_ACCOUNT_ABNORMAL": "why.account", "USER_KYC_NOT_QUALIFIED": "why.account",
     "ORDER_IS_CANCELED": "why.cancelled", "CANCELLED_AT_ANTOM": "why.cancelled",
+    "ORDER_CANCELLED": "why.cancelled_first",
     "INVALID_AMOUNT": "why.amount",
     "UNKNOWN_CURRENCY": "why.currency", "CURRENCY_NOT_SUPPORT": "why.currency",
     "ORDER_MISMATCH": "why.clash", "REPEAT_REQ_INCONSISTENT": "why.clash",

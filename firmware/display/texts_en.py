@@ -83,6 +83,7 @@ T = {
     "why.risk": "Refused by the wallet's safety check",
     "why.account": "The customer's wallet cannot pay",
     "why.cancelled": "Cancelled at Alipay",
+    "why.cancelled_first": "Cancelled before the order reached Alipay",
     "why.amount": "Amount not accepted",
     "why.currency": "Currency not accepted here",
     "why.clash": "Order number clash: start again",

@@ -75,6 +75,7 @@ T = {
     "why.risk": "被钱包安全检查拒绝",
     "why.account": "顾客的钱包无法付款",
     "why.cancelled": "已在支付宝取消",
+    "why.cancelled_first": "订单送达支付宝前已取消",
     "why.amount": "金额不被接受",
     "why.currency": "本店不支持此币种",
     "why.clash": "订单号冲突：请重新开始",

@@ -9,6 +9,7 @@ becomes white and everything else black, so white words on a coloured band read 
 words on white; the QR code is blanked (zbar finds it), it is no text.
 """
 import difflib
+import re
 import os
 import subprocess
 import tempfile
@@ -18,7 +19,7 @@ from PIL import Image, ImageDraw
 SCALE = 3
 
 
-def prepare(image):
+def prepare(image, scale=SCALE):
     img = image.convert("RGB")
     w, h = img.size
     px = img.load()
@@ -37,14 +38,14 @@ def prepare(image):
                                           fill=255)
     except ImportError:
         pass
-    return out.resize((w * SCALE, h * SCALE), Image.NEAREST)
+    return out.resize((w * scale, h * scale), Image.NEAREST)
 
 
 def read(image, lang="eng"):
     """The text tesseract reads on the picture (sparse text: every line, wherever it is)."""
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "screen.png")
-        prepare(image).save(path)
+        prepare(image, SCALE + 1 if lang.startswith("chi") else SCALE).save(path)
         out = subprocess.run(["tesseract", path, "-", "-l", lang, "--psm", "11"], capture_output=True,
                              text=True, timeout=60, env=dict(os.environ, OMP_THREAD_LIMIT="1"))
     if out.returncode != 0:
@@ -53,7 +54,8 @@ def read(image, lang="eng"):
 
 
 def normal(text):
-    """Lowercase, one space between words; for Chinese no spaces at all."""
+    """Lowercase, one space between words, none around punctuation; for Chinese no spaces."""
+    text = re.sub(r"\s*([,.:;!?$])\s*", r"\1", text)
     words = text.lower().split()
     if any(ord(c) > 0x2E80 for c in text):
         return "".join(words)
@@ -79,5 +81,5 @@ def similarity(text, phrase):
 
 def found(text, phrase, threshold=None):
     if threshold is None:
-        threshold = 0.6 if any(ord(c) > 0x2E80 for c in phrase) else 0.8
+        threshold = 0.5 if any(ord(c) > 0x2E80 for c in phrase) else 0.8
     return similarity(text, phrase) >= threshold

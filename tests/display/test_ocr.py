@@ -6,7 +6,7 @@ The run is the real flow (firmware/sale) and UI (firmware/display/ui.py) on the 
 over the shim SPI bus into the panel emulator, with the gateway faked at the flow's edge
 (tests/firmware/fakes.py). What the flow meant is said here from the view and the catalogue
 (firmware/display/texts.py), not from the boxes the screens made; the OCR must find each phrase
-(English at 80 % similarity, Chinese at 60 %: tesseract slips on 15-px glyphs, a "?" stand-in or
+(English at 80 % similarity, Chinese at 50 %: tesseract slips on 15- to 25-px glyphs; a "?" stand-in or
 a cut line fails all the same).
 """
 import pytest
