@@ -81,8 +81,12 @@ def deploy(device, log, root=build_mod.REPO, compiled=True, mip=True, mip_index=
                                 errors.FILESYSTEM_FULL)
 
     unchanged = len(files) - len(copy)
+    # What /manifest.json on the device says right now: the marker below changes it, so the final
+    # comparison must be against the marker, not against the manifest read at the start.
+    on_flash = old_manifest
     if copy or delete or not (old_manifest or {}).get("complete"):
-        write_manifest(device, dict(old_manifest or {}, version=version, complete=False))
+        on_flash = dict(old_manifest or {}, version=version, complete=False)
+        write_manifest(device, on_flash)
     for i, path in enumerate(copy, 1):
         device.write_file(path, files[path])
         log("[%d/%d] %s (%d bytes)" % (i, len(copy), path, len(files[path])))
@@ -100,11 +104,15 @@ def deploy(device, log, root=build_mod.REPO, compiled=True, mip=True, mip_index=
         "files": {p: hashlib.sha256(d).hexdigest() for p, d in sorted(files.items())},
         "packages": packages,
     }
-    if manifest != old_manifest:  # an unchanged deploy writes nothing to flash
+    if manifest != on_flash:  # an unchanged deploy writes nothing to flash
         write_manifest(device, manifest)
         log("manifest written: %s (version %s, %d files)" % (MANIFEST_PATH, version, len(files)))
     else:
         log("manifest unchanged: %s (version %s, %d files)" % (MANIFEST_PATH, version, len(files)))
+    # "deploy complete" is said only once the device itself says so.
+    if read_manifest(device) != manifest:
+        raise TerminalError("%s on the terminal does not read back as a complete deploy: run deploy again."
+                            % MANIFEST_PATH, errors.GENERAL)
     return {"copied": copy, "deleted": delete, "unchanged": unchanged, "manifest": manifest}
 
 
