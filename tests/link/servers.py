@@ -2,7 +2,6 @@
 from a test CA), for the link's tests and bench."""
 import asyncio
 import os
-import threading
 import time
 
 import uvicorn
@@ -11,8 +10,22 @@ from cryptography.hazmat.primitives import serialization
 from tests.firmware.test_tls import make_ca, make_leaf, pem
 
 
+class CountingApp:
+    """ASGI wrapper: counts the HTTP requests the gateway receives (a server-side hook)."""
+
+    def __init__(self, app):
+        self.app = app
+        self.requests = 0
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http":
+            self.requests += 1
+        await self.app(scope, receive, send)
+
+
 class TlsGateway:
-    """`gateway` (tools.gateway.testing.ThreadGateway) served again over https://localhost:PORT."""
+    """`gateway` (tools.gateway.testing.ThreadGateway) served again over https://localhost:PORT;
+    `app.requests` counts what arrives over it."""
 
     def __init__(self, gateway, directory, keep_alive_s=30):
         from tools.gateway.server import bind
@@ -30,12 +43,14 @@ class TlsGateway:
         self.ca_pem = pem(ca)
         sock = bind("127.0.0.1", 0)
         self.port = sock.getsockname()[1]
-        config = uvicorn.Config(gateway.server.config.app, log_level="warning", http="h11", loop="asyncio",
+        self.app = CountingApp(gateway.server.config.app)
+        config = uvicorn.Config(self.app, log_level="warning", http="h11", loop="asyncio",
                                 lifespan="off", access_log=False, timeout_keep_alive=keep_alive_s,
                                 ssl_certfile=self.cert_path, ssl_keyfile=self.key_path)
         self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=lambda: asyncio.run(self.server.serve(sockets=[sock])), daemon=True)
-        self.thread.start()
+        # On the gateway's own event loop: the app's objects (the Antom client, the long-poll
+        # waiters) belong to that loop, whichever server a request came through.
+        self.future = asyncio.run_coroutine_threadsafe(self.server.serve(sockets=[sock]), gateway.loop)
         deadline = time.monotonic() + 20
         while not self.server.started:
             if time.monotonic() > deadline:
@@ -44,4 +59,7 @@ class TlsGateway:
 
     def stop(self):
         self.server.should_exit = True
-        self.thread.join(10)
+        try:
+            self.future.result(10)
+        except Exception:
+            pass
