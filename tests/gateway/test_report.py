@@ -16,8 +16,8 @@ from tools.gateway import report
 from tools.gateway.testing import FAST_RECONCILER, running_gateway
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SALES = [("R-1", 1250, "USD", "GCASH"), ("R-2", 880, "USD", "ALIPAY_CN"), ("R-3", 1000, "JPY", "KAKAOPAY"),
-         ("R-4", 1234, "KWD", "TNG"), ("R-5", 50000, "PHP", "GCASH"), ("R-6", 300, "USD", "GCASH")]
+SALES = [("RP-1", 1250, "USD", "GCASH"), ("RP-2", 880, "USD", "ALIPAY_CN"), ("RP-3", 1000, "JPY", "KAKAOPAY"),
+         ("RP-4", 1234, "KWD", "TNG"), ("RP-5", 50000, "PHP", "GCASH"), ("RP-6", 300, "USD", "GCASH")]
 
 
 def cli(config_path, *args):
@@ -54,16 +54,16 @@ def test_report_of_a_day_of_mixed_sales_matches_the_payments_table(make_config, 
             created = t1.create(order_id, amount, currency, "Sale").body
             sandbox.pay(created["code_value"], wallet=wallet)
             assert t1.status(order_id, wait=10).body["status"] == "PAID"
-        assert t1.refund("R-6", "RF-1", 100, "1234").body["status"] == "SUCCEEDED"
-        declined = t1.create("R-7", 999, "USD", "Declined").body
+        assert t1.refund("RP-6", "RF-1", 100, "1234").body["status"] == "SUCCEEDED"
+        declined = t1.create("RP-7", 999, "USD", "Declined").body
         sandbox.decline(declined["code_value"])
-        assert t1.status("R-7", wait=10).body["status"] == "FAILED"
-        t1.create("R-8", 777, "USD", "[fault:pay-on-cancel]")
-        assert t1.cancel("R-8").body["status"] == "CANCELLED"
-        eventually(lambda: gw.store.payment("T1", "R-8")["cancel_state"] == "DONE")
-        other = t2.create("R-9", 4000, "JPY", "Other terminal").body
+        assert t1.status("RP-7", wait=10).body["status"] == "FAILED"
+        t1.create("RP-8", 777, "USD", "[fault:pay-on-cancel]")
+        assert t1.cancel("RP-8").body["status"] == "CANCELLED"
+        eventually(lambda: gw.store.payment("T1", "RP-8")["cancel_state"] == "DONE")
+        other = t2.create("RP-9", 4000, "JPY", "Other terminal").body
         sandbox.pay(other["code_value"], wallet="ALIPAY_HK")
-        assert t2.status("R-9", wait=10).body["status"] == "PAID"
+        assert t2.status("RP-9", wait=10).body["status"] == "PAID"
         day = datetime.now(timezone.utc).date().isoformat()
         db_path = gw.cfg["gateway"]["db"]
 
@@ -84,7 +84,7 @@ def test_report_of_a_day_of_mixed_sales_matches_the_payments_table(make_config, 
         assert {e["currency"]: e["amount"] for e in data["settlement"]} == settled
         assert data["settlement"][0]["sales_count"] == 7
         [late] = data["late_payments"]
-        assert (late["order_id"], late["amount"], late["returned"]) == ("R-8", 777, True)
+        assert (late["order_id"], late["amount"], late["returned"]) == ("RP-8", 777, True)
 
         only_t2 = json.loads(cli(cfg, "--from", day, "--to", day, "--terminal", "T2", "--json"))
         assert [(e["currency"], e["sales"]) for e in only_t2["currencies"]] == [("JPY", 4000)]
@@ -92,7 +92,7 @@ def test_report_of_a_day_of_mixed_sales_matches_the_payments_table(make_config, 
         text = cli(cfg, "--from", day, "--to", day)
         for c, total in sales.items():
             assert display(c, total) in text and display(c, total - refunds.get(c, 0)) in text
-        assert "GCash" in text and "Kakao Pay" in text and "R-8" in text and "returned" in text
+        assert "GCash" in text and "Kakao Pay" in text and "RP-8" in text and "returned" in text
 
         rows = list(csv.DictReader(io.StringIO(cli(cfg, "--from", day, "--to", day, "--csv"))))
         minor = lambda value, c: int(Decimal(value) * 10 ** EXPONENTS[c])  # noqa: E731
