@@ -100,7 +100,17 @@ MIGRATIONS = [
     CREATE TRIGGER events_no_delete BEFORE DELETE ON events
         BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
     """,
-    # wallets: who paid, in what, at which rate, and the settlement (tools/gateway/wallet_figures.py)
+    # 2: tombstones, cancels of orders the gateway had not seen (their create may come later)
+    """
+    CREATE TABLE cancelled_orders (
+        terminal_id TEXT NOT NULL,
+        order_id TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        cancelled_at INTEGER NOT NULL,
+        PRIMARY KEY (terminal_id, order_id)
+    );
+    """,
+    # 3: wallets: who paid, in what, at which rate, and the settlement (tools/gateway/wallet_figures.py)
     """
     ALTER TABLE payments ADD COLUMN wallet TEXT;
     ALTER TABLE payments ADD COLUMN customer_amount INTEGER;
@@ -349,6 +359,17 @@ class Store:
         return self.db.execute(
             "SELECT * FROM payments WHERE cancel_state IN ('PENDING','REFUND') AND next_check_at<=? ORDER BY next_check_at",
             (now,)).fetchall()
+
+    # --- tombstones -----------------------------------------------------------------------
+    def add_cancelled_order(self, terminal_id, order_id, reason):
+        """Remember a cancel for an order with no payment; False when it was already remembered."""
+        cur = self.db.execute("INSERT OR IGNORE INTO cancelled_orders(terminal_id, order_id, reason, cancelled_at) "
+                              "VALUES (?,?,?,?)", (terminal_id, order_id, reason, int(self.clock())))
+        return cur.rowcount == 1
+
+    def cancelled_order(self, terminal_id, order_id):
+        return self.db.execute("SELECT * FROM cancelled_orders WHERE terminal_id=? AND order_id=?",
+                               (terminal_id, order_id)).fetchone()
 
     # --- refunds --------------------------------------------------------------------------
     def refund(self, payment_rowid, refund_id):
