@@ -16,6 +16,7 @@ Every response is closed, whatever happens. Each verified answer's signed X-Time
 wall clock (firmware/link/clock.py), which is how a terminal without NTP learns the time.
 """
 import json
+import time
 
 from firmware.link import auth
 
@@ -60,6 +61,7 @@ class Gateway:
         self.clock = clock
         self.timeout_s = timeout_s
         self.last_error = None
+        self.answered_at = None  # ticks of the last verified answer (any call: the health signal)
 
     # --- one exchange --------------------------------------------------------------------
     def call(self, method, path, payload=None, timeout_s=None):
@@ -89,6 +91,7 @@ class Gateway:
         if not auth.check_response(self.secret, status, target, nonce, resp_headers, raw):
             self.last_error = "unsigned or forged answer (HTTP %d)" % status
             return Answer(DOUBT, status, why=self.last_error)
+        self.answered_at = time.ticks_ms()
         self._learn_time(auth.header(resp_headers, auth.H_TIMESTAMP))
         try:
             body = json.loads(raw) if raw else {}

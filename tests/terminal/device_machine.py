@@ -49,6 +49,7 @@ def _read(pin_id):
 class Pin:
     IN = 1
     OUT = 3
+    OPEN_DRAIN = 7  # the keypad's rows (firmware/board/keypad.py): 0 pulls low, 1 releases
     PULL_UP = 1
     PULL_DOWN = 2
 
