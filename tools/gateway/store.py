@@ -100,6 +100,16 @@ MIGRATIONS = [
     CREATE TRIGGER events_no_delete BEFORE DELETE ON events
         BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
     """,
+    # 2: tombstones, cancels of orders the gateway had not seen (their create may come later)
+    """
+    CREATE TABLE cancelled_orders (
+        terminal_id TEXT NOT NULL,
+        order_id TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        cancelled_at INTEGER NOT NULL,
+        PRIMARY KEY (terminal_id, order_id)
+    );
+    """,
 ]
 
 # The nonce log lives in its own file: it is written on every request, and keeping its WAL apart
@@ -308,6 +318,17 @@ class Store:
         return self.db.execute(
             "SELECT * FROM payments WHERE cancel_state IN ('PENDING','REFUND') AND next_check_at<=? ORDER BY next_check_at",
             (now,)).fetchall()
+
+    # --- tombstones -----------------------------------------------------------------------
+    def add_cancelled_order(self, terminal_id, order_id, reason):
+        """Remember a cancel for an order with no payment; False when it was already remembered."""
+        cur = self.db.execute("INSERT OR IGNORE INTO cancelled_orders(terminal_id, order_id, reason, cancelled_at) "
+                              "VALUES (?,?,?,?)", (terminal_id, order_id, reason, int(self.clock())))
+        return cur.rowcount == 1
+
+    def cancelled_order(self, terminal_id, order_id):
+        return self.db.execute("SELECT * FROM cancelled_orders WHERE terminal_id=? AND order_id=?",
+                               (terminal_id, order_id)).fetchone()
 
     # --- refunds --------------------------------------------------------------------------
     def refund(self, payment_rowid, refund_id):

@@ -39,7 +39,8 @@ class AuthError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
-        self.secret = secret   # sign the error with it when the terminal is known
+        # sign the error with it: only once the request's signature verified (stale, replayed)
+        self.secret = secret
         self.extra = extra or {}
 
 
@@ -98,14 +99,14 @@ class TerminalAuth:
             raise AuthError("UNKNOWN_TERMINAL", "no such terminal")
         secret, revoked = known
         if not timestamp or not nonce or not signature:
-            raise AuthError("MISSING_AUTH", "X-Timestamp, X-Nonce and X-Signature are required", secret)
+            raise AuthError("MISSING_AUTH", "X-Timestamp, X-Nonce and X-Signature are required")
         if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 12 or not NONCE_RE.fullmatch(nonce):
-            raise AuthError("MISSING_AUTH", "X-Timestamp must be Unix seconds and X-Nonce 16-64 lowercase hex",
-                            secret)
+            raise AuthError("MISSING_AUTH", "X-Timestamp must be Unix seconds and X-Nonce 16-64 lowercase hex")
         if revoked:
-            raise AuthError("TERMINAL_REVOKED", "this terminal has been revoked", secret)
+            raise AuthError("TERMINAL_REVOKED", "this terminal has been revoked")
         if not verify_request(secret, method, target, timestamp, nonce, body, signature):
-            raise AuthError("BAD_SIGNATURE", "the request signature does not verify", secret)
+            raise AuthError("BAD_SIGNATURE", "the request signature does not verify")
+        # From here on the request is the terminal's own (perhaps replayed): errors are signed.
         now = self.clock()
         if not skip_window and abs(int(timestamp) - now) > self.window:
             raise AuthError("STALE_TIMESTAMP", "X-Timestamp is more than %d s from the gateway's clock" % self.window,

@@ -21,8 +21,9 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 ENTRY_FILES = ("boot.py", "main.py")
 PACKAGE_DIRS = ("firmware", "lib")
 # micropython-lib packages the firmware imports when the device has them (stock ESP32 builds
-# freeze `requests`; firmware/app.py falls back to its own HTTP client without it).
-MIP_PACKAGES = ("requests",)
+# freeze `requests`; firmware/app.py falls back to its own HTTP client without it), each pinned
+# to the version the simulator's MicroPython unix port freezes (`requests.__version__` there).
+MIP_PACKAGES = {"requests": "0.10.2"}
 
 
 def source_files(root=REPO):

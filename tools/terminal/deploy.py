@@ -155,7 +155,8 @@ def mip_install(device, name, index=None):
     out = io.StringIO()
     try:
         with contextlib.redirect_stdout(out):
-            mpremote_mip._install_package(_AtomicWrites(device), name, index, "/lib", None, True)
+            mpremote_mip._install_package(_AtomicWrites(device), name, index, "/lib",
+                                          build_mod.MIP_PACKAGES.get(name), True)
     except CommandError as e:
         raise TerminalError("Cannot install %s with mip from %s (%s): connect this computer to the "
                             "internet, or pass --no-mip to deploy without it." % (name, index, e), errors.TOOL)

@@ -17,7 +17,7 @@ from tools.terminal import errors
 from tools.terminal.errors import TerminalError
 
 PACKAGE_JSON = os.path.join(build_mod.REPO, "package.json")
-MIP_DEPS = [[name, "latest"] for name in build_mod.MIP_PACKAGES]
+MIP_DEPS = [[name, version] for name, version in sorted(build_mod.MIP_PACKAGES.items())]
 
 
 def mip_fields(root=build_mod.REPO):
