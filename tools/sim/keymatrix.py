@@ -4,8 +4,9 @@ The firmware scans it exactly as it scans the real one (firmware/board/keypad.py
 row low and reads the columns through their pull-ups. A column reads 0 only while a held key joins
 it to a row that is low right now. Keys held together (`hold`) join their rows through the column
 as wires do, so rows driven push-pull (one low, one high) show up as a short in
-`machine.Pin.board.shorts`; open-drain rows (released when idle) do not. Presses are queued and each is held, then released, long enough for the
-firmware's debounce (on the shim clock), so typed keys arrive one by one in order.
+`machine.Pin.board.shorts`; open-drain rows (released when idle) do not. Presses are queued and
+each is held, then released, long enough for the firmware's debounce (on the shim clock), so typed
+keys arrive one by one in order.
 """
 import collections
 import threading
@@ -95,7 +96,7 @@ class KeyMatrix:
 
     def hold(self, *actions):
         """Hold these keys down together (on top of the typed ones) until `release()`."""
-        where = [self.where[self.label_for.get(a, a)] for a in actions]
+        where = [self.keys.position(a) for a in actions]
         with self._lock:
             self._chord = set(self._chord) | set(where)
 

@@ -90,6 +90,11 @@ class _Board:
                 return v
         return 1 if self.pulls.get(pin_id) == Pin.PULL_UP else 0
 
+    def driven_low(self, pin_id):
+        """True while the chip pulls the pin low: an output or an open-drain pin written 0 (the
+        keypad's rows are open drain, released, not high, between scans)."""
+        return self.modes.get(pin_id) in (Pin.OUT, Pin.OPEN_DRAIN) and self.output.get(pin_id) == 0
+
     def write(self, pin_id, level):
         before = self.line(pin_id)
         self.output[pin_id] = level
