@@ -13,7 +13,7 @@ Every method returns an `Answer`, never raises for network trouble:
 - kind "doubt": anything else (no connection, timeout, unsigned, forged or replayed answer, a 5xx,
   unparsable JSON). A doubtful answer is never evidence of anything: the flow asks again.
 Every response is closed, whatever happens. Each verified answer's signed X-Timestamp sets the
-wall clock (firmware/link/clock.py), which is how a terminal without NTP learns the time.
+wall clock (firmware/link/clock.py: the RTC), which is how a terminal without NTP learns the time.
 """
 import json
 import time
@@ -113,8 +113,13 @@ class Gateway:
         return Answer(DOUBT, status, body, why=self.last_error)
 
     def _learn_time(self, stamp):
+        # A verified answer's time is trusted: it sets the RTC when the clock is unset or drifted.
+        learn = getattr(self.clock, "learn", None)
         try:
-            self.clock.set(int(stamp))
+            if learn is not None:
+                learn(int(stamp))
+            else:
+                self.clock.set(int(stamp))
         except (TypeError, ValueError):
             pass
 

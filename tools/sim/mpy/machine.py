@@ -91,8 +91,8 @@ class _Board:
         return 1 if self.pulls.get(pin_id) == Pin.PULL_UP else 0
 
     def driven_low(self, pin_id):
-        """True while the chip pulls the pin low: an output or an open-drain pin written 0 (the
-        keypad's rows are open drain, released, not high, between scans)."""
+        """The chip pulls this line to ground: an output, push-pull or open drain, written 0. (A
+        released open-drain row floats: a held key then joins it to a pulled-up column, high.)"""
         return self.modes.get(pin_id) in (Pin.OUT, Pin.OPEN_DRAIN) and self.output.get(pin_id) == 0
 
     def write(self, pin_id, level):
@@ -111,6 +111,7 @@ class _Board:
 
 
 board = _Board()
+board.tapped.update(simlink.setup.get("tap", ()))  # the display's lines the host listens to
 
 
 class Pin:

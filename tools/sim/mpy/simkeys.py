@@ -1,8 +1,8 @@
 """The keypad's switch matrix inside the MicroPython engine, pressed by the host (simulator only).
 
-The firmware scans it as it scans the real one: it pulls one row low (open drain) and reads the
-columns through their pull-ups; a column reads 0 only while a held key joins it to a row that the
-chip pulls low right now (a released row floats: it is not "low").
+The firmware scans it as it scans the real one: it drives one row low and reads the columns through
+their pull-ups; a column reads 0 only while a held key joins it to a row the chip drives low right
+now (push-pull or open drain; a released open-drain row floats and pulls nothing down).
 The host sends `press I J` (row and column index); presses are queued and each is held, then
 released, long enough for the firmware's debounce, so typed keys arrive one by one in order. As
 in tools/sim/keymatrix.py (the CPython engine's matrix): a press lasts HOLD_MS and at least
