@@ -148,6 +148,7 @@ from heap_device import boot, sale_events, event, state
 gc.collect()
 harness = gc.mem_alloc() - _h0
 errors = 0
+others = []
 def guarded(fn, *args):
     global errors
     try:
@@ -155,6 +156,8 @@ def guarded(fn, *args):
     except MemoryError:
         errors += 1
         gc.collect()
+    except Exception as e:  # what a MemoryError left half done; the loop's task guard restarts
+        others.append(repr(e))
 states = []
 try:
     app = boot(%(root)r)
@@ -171,6 +174,7 @@ for i in range(%(n)d if app else 0):
 gc.collect()
 print("STATES", " ".join(states))
 print("ERRORS", errors)
+print("OTHERS", len(others), others[:1])
 print("ALLOC", gc.mem_alloc() - harness, "FREE", gc.mem_free())
 print("MEMINFO")
 micropython.mem_info()
@@ -238,11 +242,15 @@ def main(argv=None):
     block = 32 if sys.maxsize > 2 ** 32 else 16  # MICROPY_BYTES_PER_GC_BLOCK: 4 words
     largest = largest_free_block(meminfo, block)
     alloc_free = out.split("ALLOC")[1].split()
-    print("  live after boot: %s B (the 64-bit figure)" % out.split("BOOT")[1].split()[0])
+    boot64 = re.search(r"^BOOT (\d+)", out, re.M).group(1)
+    print("  live after boot: %s B (the 64-bit figure%s)" % (boot64, ", a failed boot" if "BOOT-FAILED" in out else ""))
+    other = out.split("OTHERS")[1].splitlines()[0].strip()
+    if not other.startswith("0 "):
+        print("  other exceptions after a MemoryError: %s" % other)
     print("  %d sales, %d MemoryError; results: %s" % (
         len(states), errors, ", ".join("%s %d" % (k, states.count(k)) for k in sorted(set(states)))))
-    print("  after sale %d (collected): %s B in use, %s B free, largest free block %s B" % (
-        n, alloc_free[0], alloc_free[2], largest))
+    print("  after %s (collected): %s B in use, %s B free, largest free block %s B" % (
+        "sale %d" % len(states) if states else "the failed boot", alloc_free[0], alloc_free[2], largest))
     print("heap: live after boot %d B, peak in sale %d B, growth %d B, capped run %d sales %d MemoryError" % (
         wasm["boot"], peak, growth, len(states), errors))
     return 0

@@ -149,7 +149,7 @@ def boot(root):
     spi = NullSPI()
     lcd = panels.make("st7789-240x320", spi, NullPin(), cs=NullPin(1), rst=NullPin(1), backlight=NullPin())
     app = fw_app.Application(root=root, transport=FakeGateway(), lcd=lcd, keypad=NoKeys(), runner=InlineRunner(),
-                             clock=WallClock(now))
+                             clock=WallClock(source=now))
     app.setup()
     app.seen = -1
     app.outcomes = []  # the last results seen (the harness's own memory stays flat)
