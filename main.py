@@ -2,7 +2,7 @@
 import firmware.board.safemode
 
 if firmware.board.safemode.active():
-    print("safe mode: the REPL is yours; reset without the key held to start the terminal")
+    print("safe mode: the REPL is yours; reset without holding the key to start the terminal")
 else:
     import late
 
