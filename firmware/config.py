@@ -28,10 +28,9 @@ class ConfigError(Exception):
 
 
 class Config:
-    """Validated settings as attributes (see docs/firmware.md for each one)."""
-
-    def __init__(self, raw):
-        self.raw = raw
+    """Validated settings as attributes (see docs/firmware.md for each one). No methods: a
+    Config keeps nothing of this module alive, so firmware/app.py can drop the checker after
+    boot (lib/late.py)."""
 
 
 def _is_int(v):
@@ -98,7 +97,8 @@ def validate(raw):
     if not isinstance(raw, dict):
         raise ConfigError(["config: must be a JSON object"])
     c = _Checker(raw)
-    cfg = Config(raw)
+    cfg = Config()
+    cfg.raw = raw
 
     wifi = c.section("wifi")
     cfg.wifi_ssid = c.text(wifi, "ssid", "wifi.ssid", max_len=32)
