@@ -44,6 +44,7 @@ redraw next time (e.g. after the panel was reset). Readable on 135x240 up to 320
 """
 from collections import namedtuple
 
+import late
 import qrdraw
 import textdraw
 from fonts import large as font_large
@@ -627,6 +628,7 @@ class Screens:
         else:
             encoded = code
         self._qr = (code, qrdraw.packed(encoded))
+        late.drop("uqr")  # the encoder leaves the heap until the next code (lib/late.py)
         return self._qr
 
     def checking(self, minor=None):
@@ -646,9 +648,16 @@ class Screens:
         rows += self._lines("note", self.t("checking.note"), font_small, MUTED)
         return self._result("cancelling", self.t("cancelling.title"), GREY, rows, "")
 
-    def paid(self, minor):
+    def paid(self, minor, wallet=None, customer=None):
+        """PAID with the amount; "Paid with GCash" and the customer's own amount ("PHP 712.50")
+        when the gateway named them, else the customer's "Payment received"."""
         rows = self._amount_rows("amount", minor, fg=GREEN)
-        rows += self._customer("note", "paid.note", self._body, INK)
+        if wallet:
+            rows += self._lines("wallet", self.t("paid.with", wallet), self._body, INK)
+            if customer:
+                rows += self._lines("customer", customer, font_small, MUTED)
+        else:
+            rows += self._customer("note", "paid.note", self._body, INK)
         return self._result("paid", self.t("paid.title"), GREEN, rows, self.t("hint.next", self.keys[0]))
 
     def failed(self, reason=""):

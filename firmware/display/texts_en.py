@@ -35,6 +35,7 @@ T = {
     # results (the notes are the customer's)
     "paid.title": "PAID",
     "paid.note": "Payment received",            # customer
+    "paid.with": "Paid with %s",
     "failed.title": "FAILED",
     "no_payment": "No payment taken",           # customer
     "expired.title": "EXPIRED",
@@ -58,6 +59,7 @@ T = {
     "menu.title": "Menu",
     "menu.none": "No recent payment to refund",
     "menu.sale": "Last payment: %s at %s",
+    "menu.sale_with": "Last payment: %s at %s with %s",
     "pin.title": "Supervisor PIN",
     "pin.enter": "Enter the PIN",
     "pin.retry": "Wrong PIN, try again",

@@ -14,6 +14,14 @@ from firmware.sale import money
 _GREY = 0x4AAC  # the checking screen's grey (RGB565 of 75, 85, 99)
 
 
+def _customer(d):
+    """"PHP 712.50": what the customer paid in their wallet's currency, when it is another one."""
+    minor, code = d.get("customer_amount"), d.get("customer_currency")
+    if isinstance(minor, int) and code and code != d.get("currency"):
+        return money.format(minor, code, code=True)
+    return None
+
+
 class UI:
     def __init__(self, screens, clock, currency, log=None, utc_offset_min=0):
         self.screens = screens
@@ -78,6 +86,10 @@ class UI:
         s = self.screens
         t = self.tx.t
         self._qr_expires = None
+        # amounts in the view's currency (a terminal may sell in several), else the default
+        sale = d.get("sale") or d.get("refundable") or d
+        cur = sale.get("currency") if isinstance(sale, dict) else None
+        s.currency = cur if isinstance(cur, str) and cur else self.currency
         if name == "idle":
             s.idle()
         elif name == "offline":
@@ -105,7 +117,7 @@ class UI:
         elif name == "result":
             st = d["state"]
             if st == "PAID":
-                s.paid(d["amount"])
+                s.paid(d["amount"], d.get("wallet"), _customer(d))
             elif st == "FAILED":
                 s.failed(self._code("result", d.get("reason"), self.tx.why))
             elif st == "EXPIRED":
@@ -123,8 +135,11 @@ class UI:
             if sale is None:
                 s.menu(None)
             else:
-                s.menu(t("menu.sale", money.format(sale["amount"], sale.get("currency") or self.currency),
-                         self.when(sale.get("at"))))
+                if sale.get("wallet"):
+                    s.menu(t("menu.sale_with", money.format(sale["amount"], s.currency), self.when(sale.get("at")),
+                             sale["wallet"]))
+                else:
+                    s.menu(t("menu.sale", money.format(sale["amount"], s.currency), self.when(sale.get("at"))))
         elif name == "pin":
             s.pin(d["entered"], status=self._pin_status(d))
         elif name == "refunding":

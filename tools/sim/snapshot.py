@@ -44,6 +44,7 @@ SCREENS = {
     "checking": lambda s, o: s.checking(o.amount),
     "cancelling": lambda s, o: s.cancelling(o.amount),
     "paid": lambda s, o: s.paid(o.amount),
+    "paid-wallet": lambda s, o: s.paid(o.amount, "Rabbit LINE Pay", "IDR 197,500.00"),  # the longest
     "failed": lambda s, o: s.failed(o.reason or s.tx.why("ORDER_IS_CLOSED")[0]),
     "expired": lambda s, o: s.expired(o.amount),
     "cancelled": lambda s, o: s.cancelled(o.amount),
