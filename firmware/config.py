@@ -156,8 +156,9 @@ def validate(raw):
     merchant = c.section("merchant")
     cfg.merchant_name = c.text(merchant, "name", "merchant.name", max_len=40)
 
-    cfg.currency = c.text(raw, "currency", "currency", max_len=3)
-    if cfg.currency is not None and (len(cfg.currency) != 3 or not cfg.currency.isupper()):
+    several = raw.get("currencies") is not None
+    cfg.currency = c.text(raw, "currency", "currency", max_len=3, required=not several)
+    if cfg.currency is not None and not _is_code(cfg.currency):
         c.bad("currency", "must be a 3-letter ISO 4217 code such as USD")
         cfg.currency = None
     # ISO 4217's exponent (firmware/sale/money.py) unless the config overrides it; the override is
@@ -177,6 +178,16 @@ def validate(raw):
     cfg.amount_max = c.integer(amount, "max", "amount.max", 1, MAX_AMOUNT_LIMIT, default=1000000)
     if cfg.amount_min and cfg.amount_max and cfg.amount_min > cfg.amount_max:
         c.bad("amount", "min is larger than max")
+    # The currencies a sale can be in: `currencies` (the first is the default), else the one above.
+    if several:
+        cfg.currencies = _currencies(c, raw["currencies"], cfg.amount_min or 1, cfg.amount_max or 1000000)
+        if cfg.currencies:
+            first = cfg.currencies[0]
+            cfg.currency, cfg.currency_exponent = first["code"], first["exponent"]
+            cfg.amount_min, cfg.amount_max = first["min"], first["max"]
+    else:
+        cfg.currencies = [{"code": cfg.currency, "exponent": exp, "min": cfg.amount_min,
+                           "max": cfg.amount_max}] if cfg.currency else []
 
     cfg.display = c.section("display", required=False)
 
@@ -223,6 +234,59 @@ def validate(raw):
     if c.problems:
         raise ConfigError(c.problems)
     return cfg
+
+
+def _is_code(v):
+    return isinstance(v, str) and len(v) == 3 and v.isalpha() and v.isupper()
+
+
+def _currencies(c, value, lo, hi):
+    """`currencies`: a list of "USD" or {"code", "exponent", "symbol", "min", "max"}; each is
+    registered with money (exponent, and the symbol, or false/"" to show the code)."""
+    if not isinstance(value, list) or not 1 <= len(value) <= 8:
+        c.bad("currencies", "must be a list of 1 to 8 currencies")
+        return []
+    out = []
+    for i, item in enumerate(value):
+        field = "currencies[%d]" % i
+        if isinstance(item, str):
+            item = {"code": item}
+        if not isinstance(item, dict) or not _is_code(item.get("code")):
+            c.bad(field, "must be a 3-letter ISO 4217 code or an object with one in \"code\"")
+            continue
+        code = item["code"]
+        if [e for e in out if e["code"] == code]:
+            c.bad(field, "%s is listed twice" % code)
+            continue
+        exp = item.get("exponent", money.exponent(code))
+        if not _is_int(exp) or not 0 <= exp <= 4:
+            c.bad(field + ".exponent", "must be 0 to 4")
+            continue
+        symbol = item.get("symbol")
+        if symbol is not None and symbol is not False and not (
+                isinstance(symbol, str) and len(symbol) <= 3 and _symbol_ok(symbol)):
+            c.bad(field + ".symbol", "must be up to 3 characters the fonts carry, or false to show the code")
+            continue
+        low = c.integer(item, "min", field + ".min", 1, MAX_AMOUNT_LIMIT, default=lo)
+        high = c.integer(item, "max", field + ".max", 1, MAX_AMOUNT_LIMIT, default=hi)
+        if low is None or high is None:
+            continue
+        if low > high:
+            c.bad(field, "min is larger than max")
+            continue
+        money.define(code, exp)
+        if symbol is not None:
+            money.symbol(code, symbol or None)
+        out.append({"code": code, "exponent": exp, "min": low, "max": high})
+    return out
+
+
+def _symbol_ok(text):
+    """ASCII, or a currency sign the terminal's fonts carry (those of money.SYMBOLS)."""
+    for ch in text:
+        if not (" " < ch <= "~" or ch in money.FONT_SIGNS):
+            return False
+    return True
 
 
 def _pins(c, obj, key, default):

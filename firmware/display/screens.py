@@ -426,9 +426,16 @@ class Screens:
         boxes += self._stack(top, rows, bottom, WHITE) + foot
         return self._show("checking", boxes)
 
-    def paid(self, minor):
+    def paid(self, minor, wallet=None, customer=None):
+        """PAID with the amount; "Paid with GCash" and the customer's own amount ("PHP 712.50")
+        when the gateway named them."""
         rows = self._amount_rows("amount", minor, fg=GREEN)
-        rows += self._lines("note", "Payment received", self._body, INK)
+        if wallet:
+            rows += self._lines("wallet", "Paid with " + wallet, self._body, INK)
+            if customer:
+                rows += self._lines("customer", customer, font_small, MUTED)
+        else:
+            rows += self._lines("note", "Payment received", self._body, INK)
         return self._result("paid", "PAID", GREEN, rows, "%s: next sale" % self.keys[0])
 
     def failed(self, reason=""):
