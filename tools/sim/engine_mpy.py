@@ -21,6 +21,7 @@ import struct
 import subprocess
 import sys
 import threading
+import time
 
 from tools.sim import ROOT
 from tools.sim.engines import micropython_binary
