@@ -36,6 +36,7 @@ redraw next time (e.g. after the panel was reset). Readable on 135x240 up to 320
 """
 from collections import namedtuple
 
+import late
 import qrdraw
 import textdraw
 from fonts import large as font_large
@@ -413,6 +414,7 @@ class Screens:
         else:
             encoded = code
         self._qr = (code, qrdraw.packed(encoded))
+        late.drop("uqr")  # the encoder leaves the heap until the next code (lib/late.py)
         return self._qr
 
     def checking(self, minor=None):
