@@ -205,7 +205,7 @@ def test_supervisor_refund(system, term):
     _settle(system, term, term.wait_result(), "PAID")
     term.keys("menu")
     term.wait_screen("menu")
-    term.keys("ok", "1234", "ok")
+    term.keys("ok", "123456", "ok")
     ev = term.wait(lambda e: e.get("event") == "refund", timeout=20)
     assert ev["order_id"] == qr["order_id"] and ev["outcome"] in ("REFUNDED", "PENDING")
     term.keys("ok")

@@ -58,7 +58,7 @@ class TerminalAPI:
         secret = None
         try:
             body = await read_body(scope, receive, headers, validation.MAX_BODY)
-            handler, args = self.dispatch(scope["path"], method)
+            handler, args = self.dispatch(scope["path"], method, scope.get("raw_path"))
             try:
                 caller = self.gw.auth.check(method, target, headers, body, skip_window=handler == self.time)
             except AuthError as e:
@@ -70,6 +70,7 @@ class TerminalAPI:
             status, payload = await handler(caller, body, scope, *args)
         except AuthError as e:
             status, payload = 401, error_body(e.code, e.message, **e.extra)
+            self.gw.auth_failed(e, scope, headers.get("x-terminal-id"), target)
         except ServiceError as e:
             status, payload = e.status, error_body(e.code, e.message)
             if secret is None:  # refused before authentication (e.g. too large): sign if we can
@@ -79,7 +80,11 @@ class TerminalAPI:
             status, payload = 500, error_body("INTERNAL_ERROR", "the gateway failed; retry later")
         await send_signed(send, status, payload, secret, target, nonce, self.gw.clock)
 
-    def dispatch(self, path, method):
+    def dispatch(self, path, method, raw_path=None):
+        if raw_path is not None and b"%" in raw_path:
+            # the signature covers the raw path and routing would see the decoded one (%2F is '/'):
+            # ids never need escaping, so an escaped path is refused rather than decoded
+            return None, ServiceError(400, "INVALID_PATH", "percent-encoded paths are not accepted")
         for pattern, methods in self.routes:
             m = pattern.match(path)
             if m:
@@ -117,7 +122,8 @@ class TerminalAPI:
         pin = validation.pin(data)
         self.gw.service.get(caller.terminal_id, order_id)
         await self.gw.check_pin(caller.terminal_id, pin)
-        return 200, await self.gw.service.refund(caller.terminal_id, order_id, refund_id, amount)
+        return 200, await self.gw.service.refund(caller.terminal_id, order_id, refund_id, amount,
+                                                 requested_by="terminal %s (supervisor PIN)" % caller.terminal_id)
 
     async def time(self, caller, body, scope):
         return 200, {"time": int(self.gw.clock())}

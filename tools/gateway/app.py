@@ -69,7 +69,7 @@ class Gateway:
                                  timeout=a["timeout"], key_version=a["key_version"], clock=clock, transport=transport)
         self.accepted_currencies = frozenset(cfg["gateway"]["currencies"])
         self.auth = TerminalAuth(self.store, cfg["gateway"]["timestamp_window"], cfg["gateway"]["nonce_ttl"],
-                                 clock=clock)
+                                 clock=clock, time_window=cfg["gateway"]["time_window"])
         self.service = PaymentService(cfg, self.store, self.antom, self.notify_url, clock=clock)
         self.reconciler = None
         self.api = TerminalAPI(self)
@@ -80,6 +80,13 @@ class Gateway:
         log.error("unexpected error at %s", where, exc_info=exc)
         with contextlib.suppress(Exception):
             self.store.event("internal_error", where=where[:200], error=repr(exc)[:500])
+
+    def auth_failed(self, error, scope, claimed_id, target):
+        """Every refused authentication goes to the log with where it came from (12.12); the
+        answer itself says nothing about which check failed."""
+        client = scope.get("client") or ("?", 0)
+        log.warning("auth failure %s (%s) from %s:%s terminal=%r %s", error.code, error.reason, client[0], client[1],
+                    (claimed_id or "")[:32], target[:80])
 
     async def check_pin(self, terminal_id, pin):
         g = self.cfg["gateway"]

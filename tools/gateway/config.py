@@ -36,6 +36,8 @@ DEFAULTS = {
         "max_wait": 25,            # long-poll cap, seconds
         "timestamp_window": 300,   # request timestamps within +/- this many seconds
         "nonce_ttl": 900,          # nonces remembered this long (> 2 x window)
+        "notify_time_tolerance": 600,  # a notification's request-time within this many s of the clock
+        "time_window": 86400,      # GET /v1/time accepts timestamps this far off (its nonces kept 2x)
         "cancel_inquiry_timeout": 3.0,
         "pin_lock_after": 5,
         "pin_lock_seconds": 300,

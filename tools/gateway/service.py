@@ -403,7 +403,9 @@ class PaymentService:
         self.store.event("alert", row["terminal_id"], row["order_id"], alert_kind=kind, message=message)
 
     # --- refunds ---------------------------------------------------------------------------------
-    async def refund(self, terminal_id, order_id, refund_id, amount):
+    async def refund(self, terminal_id, order_id, refund_id, amount, requested_by="unknown"):
+        """`requested_by` goes into the refund row and the event log: "terminal T1 (supervisor PIN)"
+        for the terminal API, "operator CLI (user@host)" for `python -m tools.gateway refund`."""
         row = self.get(terminal_id, order_id)
         async with self.lock(("refund", row["id"])):
             row = self.store.payment_by_rowid(row["id"])
@@ -429,8 +431,10 @@ class PaymentService:
                     rowid = self.store.insert_refund(
                         payment=row["id"], refund_id=refund_id,
                         refund_request_id=antom_mod.refund_request_id(row["payment_request_id"], refund_id),
-                        amount=amount, currency=row["currency"], status="PENDING", kind="SUPERVISOR")
-                    self.store.event("refund_requested", terminal_id, order_id, refund_id=refund_id, amount=amount)
+                        amount=amount, currency=row["currency"], status="PENDING", kind="SUPERVISOR",
+                        requested_by=requested_by)
+                    self.store.event("refund_requested", terminal_id, order_id, refund_id=refund_id, amount=amount,
+                                     by=requested_by)
             if rowid is None:  # its sender (or the reconciler) sends it; answer with it as it stands
                 ref = self.store.refund(row["id"], refund_id)
                 if ref["amount"] != amount:

@@ -7,6 +7,7 @@ Antom notification ack), so SIGKILL at any moment loses no acknowledged state. P
 OS crash could forget the last few, re-opening a replay window of at most the 5-minute timestamp
 window for requests that were already answered.
 """
+import hashlib
 import json
 import os
 import sqlite3
@@ -100,7 +101,36 @@ MIGRATIONS = [
     CREATE TRIGGER events_no_delete BEFORE DELETE ON events
         BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
     """,
+    # 2: the event log becomes a hash chain (tamper-evident); refunds say who asked for them
+    """
+    ALTER TABLE events ADD COLUMN prev_hash TEXT;
+    ALTER TABLE events ADD COLUMN hash TEXT;
+    ALTER TABLE refunds ADD COLUMN requested_by TEXT;
+    """,
+    lambda conn: _chain_existing_events(conn),
 ]
+# Append new migrations at the end (never edit or reorder a landed one): a database records the
+# number of the last one it ran in `PRAGMA user_version`. An entry is SQL or a function(conn).
+
+GENESIS = "0" * 64
+
+
+def event_hash(prev_hash, event_id, at, kind, terminal_id, order_id, detail):
+    """SHA-256 over the previous entry's hash and this entry's every field."""
+    text = "\n".join((prev_hash, str(event_id), repr(float(at)), kind, terminal_id or "", order_id or "", detail))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _chain_existing_events(conn):
+    """Hash the entries written before the chain existed (the append-only triggers step aside)."""
+    conn.execute("DROP TRIGGER events_no_update")
+    prev = GENESIS
+    for row in conn.execute("SELECT * FROM events ORDER BY id").fetchall():
+        digest = event_hash(prev, row["id"], row["at"], row["kind"], row["terminal_id"], row["order_id"], row["detail"])
+        conn.execute("UPDATE events SET prev_hash=?, hash=? WHERE id=?", (prev, digest, row["id"]))
+        prev = digest
+    conn.execute("CREATE TRIGGER events_no_update BEFORE UPDATE ON events "
+                 "BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END")
 
 # The nonce log lives in its own file: it is written on every request, and keeping its WAL apart
 # keeps its checkpoints from syncing the payment database (and the other way round).
@@ -112,6 +142,8 @@ NONCE_SCHEMA = [
         PRIMARY KEY (terminal_id, nonce)
     ) WITHOUT ROWID""",
     "CREATE INDEX IF NOT EXISTS nonces_age ON nonces(seen_at)",
+    # when this nonce log began: requests signed before it cannot be checked for replay
+    "CREATE TABLE IF NOT EXISTS nonce_log (began_at REAL NOT NULL)",
 ]
 
 FINAL = ("PAID", "FAILED", "CANCELLED", "EXPIRED")
@@ -140,8 +172,11 @@ def migrate(conn):
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         for number, script in enumerate(MIGRATIONS, start=1):
             if number > version:
-                for statement in _statements(script):
-                    conn.execute(statement)
+                if callable(script):
+                    script(conn)
+                else:
+                    for statement in _statements(script):
+                        conn.execute(statement)
                 conn.execute("PRAGMA user_version=%d" % number)
         conn.execute("COMMIT")
     except BaseException:
@@ -170,11 +205,17 @@ class Store:
         self.path = path
         self.clock = clock
         self.db = connect(path)
+        existed = self.db.execute("PRAGMA user_version").fetchone()[0] > 0
         migrate(self.db)
         self.nonce_path = nonce_path(path)
         self.nonce_db = connect(self.nonce_path, synchronous="OFF")
         for statement in NONCE_SCHEMA:
             self.nonce_db.execute(statement)
+        # A nonce log that starts next to a database that already answered requests (a restore, or
+        # a lost .nonces file) cannot prove that older requests are not replays: it begins now. A new
+        # installation has answered nothing yet: its log is complete from the start.
+        self.nonce_db.execute("INSERT INTO nonce_log(began_at) SELECT ? WHERE NOT EXISTS (SELECT 1 FROM nonce_log)",
+                              (self.clock() if existed else 0,))
 
     def close(self):
         self.db.close()
@@ -185,9 +226,29 @@ class Store:
         return _Transaction(self.db)
 
     def event(self, kind, terminal_id=None, order_id=None, **detail):
-        """Append to the event log (inside the caller's transaction when there is one)."""
-        self.db.execute("INSERT INTO events(at, kind, terminal_id, order_id, detail) VALUES (?,?,?,?,?)",
-                        (self.clock(), kind, terminal_id, order_id, json.dumps(detail, sort_keys=True)))
+        """Append to the event log (inside the caller's transaction when there is one). Each entry
+        carries the hash of the one before it; reading the last hash and appending happen in one
+        write transaction, so two processes never fork the chain."""
+        with self.transaction():
+            last = self.db.execute("SELECT id, hash FROM events ORDER BY id DESC LIMIT 1").fetchone()
+            event_id = (last["id"] + 1) if last else 1
+            prev = last["hash"] if last else GENESIS
+            at, text = self.clock(), json.dumps(detail, sort_keys=True)
+            self.db.execute("INSERT INTO events(id, at, kind, terminal_id, order_id, detail, prev_hash, hash) "
+                            "VALUES (?,?,?,?,?,?,?,?)",
+                            (event_id, at, kind, terminal_id, order_id, text, prev,
+                             event_hash(prev, event_id, at, kind, terminal_id, order_id, text)))
+
+    def verify_events(self):
+        """Walk the chain: {"ok", "events", "head", "first_bad"} (first_bad: the id where it breaks)."""
+        prev, expected_id, count = GENESIS, 1, 0
+        for row in self.db.execute("SELECT * FROM events ORDER BY id"):
+            digest = event_hash(prev, row["id"], row["at"], row["kind"], row["terminal_id"], row["order_id"],
+                                row["detail"])
+            if row["id"] != expected_id or row["prev_hash"] != prev or row["hash"] != digest:
+                return {"ok": False, "events": count, "head": prev, "first_bad": row["id"]}
+            prev, expected_id, count = digest, row["id"] + 1, count + 1
+        return {"ok": True, "events": count, "head": prev, "first_bad": None}
 
     # --- terminals ------------------------------------------------------------------------
     def add_terminal(self, terminal_id, secret, pin_hash):
@@ -208,6 +269,16 @@ class Store:
                                   (int(self.clock()), terminal_id))
             if cur.rowcount:
                 self.event("terminal_revoked", terminal_id)
+            return cur.rowcount == 1
+
+    def rotate_secret(self, terminal_id, secret):
+        """A new secret for an active terminal (a running gateway refuses the old one within its
+        1 s cache)."""
+        with self.transaction():
+            cur = self.db.execute("UPDATE terminals SET secret=? WHERE id=? AND revoked_at IS NULL",
+                                  (secret, terminal_id))
+            if cur.rowcount:
+                self.event("terminal_secret_rotated", terminal_id)
             return cur.rowcount == 1
 
     def set_pin_hash(self, terminal_id, pin_hash):
@@ -244,6 +315,10 @@ class Store:
             return True
         except sqlite3.IntegrityError:
             return False
+
+    def nonces_since(self):
+        """Unix time since which the nonce log is complete (a new or restored log: now)."""
+        return int(self.nonce_db.execute("SELECT began_at FROM nonce_log").fetchone()[0])
 
     def recent_nonces(self, since):
         return self.nonce_db.execute("SELECT terminal_id, nonce, seen_at FROM nonces WHERE seen_at>=?",

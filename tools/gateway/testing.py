@@ -2,7 +2,7 @@
 
     cfg_path = write_config(tmp, sandbox, reconciler={"tick": 0.05})
     with running_gateway(cfg_path) as gw:          # uvicorn in a thread of this process
-        secret = gw.add_terminal("T1", pin="1234")
+        secret = gw.add_terminal("T1", pin="123456")
         c = gw.client("T1")                          # TerminalClient, signs and verifies
     gp = GatewayProcess(cfg_path); gp.start(); gp.kill(); gp.start()   # a subprocess (SIGKILL tests)
 """
@@ -90,7 +90,7 @@ class _Base:
             self._store = Store(self.cfg["gateway"]["db"])
         return self._store
 
-    def add_terminal(self, terminal_id, pin="1234"):
+    def add_terminal(self, terminal_id, pin="123456"):
         secret = credentials.new_secret()
         # a cheap scrypt cost keeps tests fast; the format and check are the real ones
         self.store.add_terminal(terminal_id, secret, credentials.hash_pin(pin, n=2 ** 4))
