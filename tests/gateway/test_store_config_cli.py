@@ -9,6 +9,7 @@ import pytest
 
 from tools.gateway import config as config_mod
 from tools.gateway import credentials
+from tools.gateway.secretbox import SecretBox
 from tools.gateway.store import Store, connect, migrate
 from tools.gateway.testing import running_gateway
 
@@ -41,7 +42,7 @@ def test_event_log_is_append_only(tmp_path):
 
 
 def test_transactions_roll_back_together(tmp_path):
-    store = Store(str(tmp_path / "g.sqlite3"))
+    store = Store(str(tmp_path / "g.sqlite3"), box=SecretBox(b"k" * 32))
     store.add_terminal("T1", "s" * 64, None)
     with pytest.raises(RuntimeError):
         with store.transaction():

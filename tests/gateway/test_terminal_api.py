@@ -132,7 +132,7 @@ def test_partial_then_full_refund_with_pin(gateway, t1, sandbox):
 def test_refund_needs_the_right_pin_and_locks_after_five_wrong(gateway, t1, sandbox):
     paid(gateway, t1, sandbox, "T1-000021", 1000)
     for _ in range(5):
-        r = t1.refund("T1-000021", "R1", 100, "9999")
+        r = t1.refund("T1-000021", "R1", 100, "999999")
         assert (r.status, r.code, r.verified) == (403, "BAD_PIN", True)
     r = t1.refund("T1-000021", "R1", 100, "123456")
     assert (r.status, r.code) == (403, "PIN_LOCKED")

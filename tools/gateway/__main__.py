@@ -108,9 +108,10 @@ def main(argv=None):
         return 2
     handler = {"serve": cmd_serve, "terminal": cmd_terminal, "payments": cmd_payments, "refund": cmd_refund,
                "events": cmd_events, "alerts": cmd_alerts, "keys": cmd_keys}[args.command]
+    from tools.gateway.secretbox import SecretBoxError
     try:
         return handler(cfg, args) or 0
-    except config_mod.ConfigError as e:
+    except (config_mod.ConfigError, SecretBoxError) as e:
         print("config error:", e, file=sys.stderr)
         return 2
 
@@ -141,8 +142,9 @@ def _pin_or_complain():
 
 
 def _store(cfg):
+    from tools.gateway.secretbox import box_for
     from tools.gateway.store import Store
-    return Store(cfg["gateway"]["db"])
+    return Store(cfg["gateway"]["db"], box=box_for(cfg))
 
 
 def cmd_serve(cfg, args):

@@ -120,7 +120,9 @@ class TerminalAPI:
         refund_id = validation.ident(data, "refund_id")
         amount = validation.amount(data, self.gw.cfg["gateway"]["max_amount"])
         pin = validation.pin(data)
-        self.gw.service.get(caller.terminal_id, order_id)
+        # what the order allows is answered before the PIN is looked at, so a right and a wrong PIN
+        # get the same answer on an order that cannot be refunded (no PIN oracle, 12.9)
+        self.gw.service.check_refundable(caller.terminal_id, order_id, refund_id, amount)
         await self.gw.check_pin(caller.terminal_id, pin)
         return 200, await self.gw.service.refund(caller.terminal_id, order_id, refund_id, amount,
                                                  requested_by="terminal %s (supervisor PIN)" % caller.terminal_id)
@@ -145,7 +147,7 @@ class TerminalAPI:
         return 200, {"ok": True, "time": int(self.gw.clock())}
 
     async def alerts(self, caller, body, scope):
-        rows = self.gw.store.alerts(caller.terminal_id)
+        rows = self.gw.store.alerts(caller.terminal_id, payments_only=True)
         return 200, {"alerts": [{"id": r["id"], "order_id": r["order_id"], "amount": r["amount"],
                                  "currency": r["currency"], "kind": r["kind"], "message": r["message"],
                                  "created_at": r["created_at"]} for r in rows]}

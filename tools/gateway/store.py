@@ -9,9 +9,15 @@ window for requests that were already answered.
 """
 import hashlib
 import json
+import logging
 import os
 import sqlite3
 import time
+
+from tools.gateway.files import private_dir, private_file
+from tools.gateway.secretbox import SecretBoxError
+
+log = logging.getLogger("gateway")
 
 MIGRATIONS = [
     # 1: the initial schema
@@ -107,7 +113,34 @@ MIGRATIONS = [
     ALTER TABLE events ADD COLUMN hash TEXT;
     ALTER TABLE refunds ADD COLUMN requested_by TEXT;
     """,
+    # 3: chain the entries written before migration 2
     lambda conn: _chain_existing_events(conn),
+    # 4: work leases (one owner per Antom call across processes) and the inquiry count per payment
+    """
+    ALTER TABLE payments ADD COLUMN lease_owner TEXT;
+    ALTER TABLE payments ADD COLUMN lease_until REAL NOT NULL DEFAULT 0;
+    ALTER TABLE payments ADD COLUMN inquiries INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE refunds ADD COLUMN lease_owner TEXT;
+    ALTER TABLE refunds ADD COLUMN lease_until REAL NOT NULL DEFAULT 0;
+    """,
+    # 5: escalating PIN lockouts (a level that only an operator's set-pin resets), and alerts that
+    # concern a terminal rather than a payment (PIN lockouts)
+    """
+    ALTER TABLE terminals ADD COLUMN pin_lockouts INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE alerts_new (
+        id INTEGER PRIMARY KEY,
+        terminal_id TEXT NOT NULL,
+        payment INTEGER REFERENCES payments(id),
+        kind TEXT NOT NULL,
+        message TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        acked_at INTEGER
+    );
+    INSERT INTO alerts_new SELECT id, terminal_id, payment, kind, message, created_at, acked_at FROM alerts;
+    DROP TABLE alerts;
+    ALTER TABLE alerts_new RENAME TO alerts;
+    CREATE INDEX alerts_terminal ON alerts(terminal_id, acked_at);
+    """,
 ]
 # Append new migrations at the end (never edit or reorder a landed one): a database records the
 # number of the last one it ran in `PRAGMA user_version`. An entry is SQL or a function(conn).
@@ -156,7 +189,14 @@ def nonce_path(path):
 
 def connect(path, synchronous="FULL"):
     if path != ":memory:":
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        folder = os.path.dirname(os.path.abspath(path))
+        if not private_dir(folder):
+            log.warning("%s can be read by other users: keep the gateway's data in a 0700 folder", folder)
+        # 0600 before SQLite opens it; its -wal and -shm files take the database file's mode
+        private_file(path)
+        for suffix in ("-wal", "-shm"):
+            if os.path.exists(path + suffix):
+                os.chmod(path + suffix, 0o600)
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
     conn.row_factory = sqlite3.Row
     conn.execute("PRAGMA busy_timeout=10000")
@@ -201,9 +241,12 @@ def _statements(script):
 class Store:
     """One gateway database. Not shared between threads: the gateway uses it from its event loop."""
 
-    def __init__(self, path, clock=time.time):
+    def __init__(self, path, clock=time.time, box=None):
+        """`box` (tools/gateway/secretbox.py) seals and opens terminal secrets; without one, this
+        connection can do everything except read or write a secret."""
         self.path = path
         self.clock = clock
+        self.box = box
         self.db = connect(path)
         existed = self.db.execute("PRAGMA user_version").fetchone()[0] > 0
         migrate(self.db)
@@ -216,6 +259,33 @@ class Store:
         # installation has answered nothing yet: its log is complete from the start.
         self.nonce_db.execute("INSERT INTO nonce_log(began_at) SELECT ? WHERE NOT EXISTS (SELECT 1 FROM nonce_log)",
                               (self.clock() if existed else 0,))
+        if box is not None:
+            self._seal_plain_secrets()
+
+    def _seal_plain_secrets(self):
+        """Encrypt secrets stored in plain text by older versions, and prove the key opens the rest
+        (a wrong key-encryption key is a clear error at start, not 401s later)."""
+        with self.transaction():
+            rows = self.db.execute("SELECT id, secret FROM terminals").fetchall()
+            plain = [r for r in rows if not self.box.is_sealed(r["secret"])]
+            for r in plain:
+                self.db.execute("UPDATE terminals SET secret=? WHERE id=?", (self.box.seal(r["id"], r["secret"]), r["id"]))
+            if plain:
+                self.event("terminal_secrets_encrypted", count=len(plain))
+        sealed = [r for r in rows if self.box.is_sealed(r["secret"])]
+        if sealed:
+            self.box.open(sealed[0]["id"], sealed[0]["secret"])
+
+    def terminal_secret(self, row):
+        """The plain secret of a terminals row."""
+        if self.box is None:
+            raise SecretBoxError("this store was opened without the key-encryption key")
+        return self.box.open(row["id"], row["secret"])
+
+    def _sealed(self, terminal_id, secret):
+        if self.box is None:
+            raise SecretBoxError("this store was opened without the key-encryption key")
+        return self.box.seal(terminal_id, secret)
 
     def close(self):
         self.db.close()
@@ -254,7 +324,7 @@ class Store:
     def add_terminal(self, terminal_id, secret, pin_hash):
         with self.transaction():
             self.db.execute("INSERT INTO terminals(id, secret, pin_hash, created_at) VALUES (?,?,?,?)",
-                            (terminal_id, secret, pin_hash, int(self.clock())))
+                            (terminal_id, self._sealed(terminal_id, secret), pin_hash, int(self.clock())))
             self.event("terminal_added", terminal_id)
 
     def terminal(self, terminal_id):
@@ -276,30 +346,46 @@ class Store:
         1 s cache)."""
         with self.transaction():
             cur = self.db.execute("UPDATE terminals SET secret=? WHERE id=? AND revoked_at IS NULL",
-                                  (secret, terminal_id))
+                                  (self._sealed(terminal_id, secret), terminal_id))
             if cur.rowcount:
                 self.event("terminal_secret_rotated", terminal_id)
             return cur.rowcount == 1
 
     def set_pin_hash(self, terminal_id, pin_hash):
+        """A new PIN (an operator's act): the failure count and the lockout level start again."""
         with self.transaction():
-            cur = self.db.execute("UPDATE terminals SET pin_hash=?, pin_failures=0, pin_locked_until=0 WHERE id=?",
+            cur = self.db.execute("UPDATE terminals SET pin_hash=?, pin_failures=0, pin_locked_until=0, "
+                                  "pin_lockouts=0 WHERE id=?",
                                   (pin_hash, terminal_id))
             if cur.rowcount:
                 self.event("pin_set", terminal_id)
             return cur.rowcount == 1
 
-    def record_pin_result(self, terminal_id, ok, lock_after, lock_seconds):
+    def record_pin_result(self, terminal_id, ok, lock_after, lock_seconds, max_lock_seconds):
+        """Count a PIN check. Every `lock_after` wrong PINs in a row lock refunds, each lockout twice
+        as long as the one before (up to `max_lock_seconds`). The level never goes back down by
+        itself -- not with time, not with a right PIN -- only an operator's `set-pin` resets it.
+        Returns the lock's end when this check started one, else None."""
         with self.transaction():
             if ok:
                 self.db.execute("UPDATE terminals SET pin_failures=0 WHERE id=?", (terminal_id,))
-                return
+                return None
             row = self.terminal(terminal_id)
             failures = row["pin_failures"] + 1
-            locked_until = int(self.clock()) + lock_seconds if failures >= lock_after else 0
-            self.db.execute("UPDATE terminals SET pin_failures=?, pin_locked_until=? WHERE id=?",
-                            (0 if locked_until else failures, locked_until, terminal_id))
-            self.event("pin_rejected", terminal_id, failures=failures, locked=bool(locked_until))
+            locked_until = None
+            if failures >= lock_after:
+                level = row["pin_lockouts"] + 1
+                locked_until = int(self.clock() + min(lock_seconds * 2 ** (level - 1), max_lock_seconds))
+                self.db.execute("UPDATE terminals SET pin_failures=0, pin_locked_until=?, pin_lockouts=? WHERE id=?",
+                                (locked_until, level, terminal_id))
+                self.add_alert(terminal_id, None, "PIN_LOCKED",
+                               "%d wrong supervisor PINs in a row (lockout %d): refunds refused until %s"
+                               % (failures, level, time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(locked_until))))
+            else:
+                self.db.execute("UPDATE terminals SET pin_failures=? WHERE id=?", (failures, terminal_id))
+            self.event("pin_rejected", terminal_id, failures=failures, locked=locked_until is not None,
+                       locked_until=locked_until)
+            return locked_until
 
     def heartbeat(self, terminal_id, data):
         with self.transaction():
@@ -376,13 +462,44 @@ class Store:
 
     def due_open_payments(self, now):
         return self.db.execute(
-            "SELECT * FROM payments WHERE status IN ('CREATING','PENDING') AND next_check_at<=? ORDER BY next_check_at",
-            (now,)).fetchall()
+            "SELECT * FROM payments WHERE status IN ('CREATING','PENDING') AND next_check_at<=? AND lease_until<=? "
+            "ORDER BY next_check_at", (now, now)).fetchall()
 
     def due_cancels(self, now):
         return self.db.execute(
-            "SELECT * FROM payments WHERE cancel_state IN ('PENDING','REFUND') AND next_check_at<=? ORDER BY next_check_at",
-            (now,)).fetchall()
+            "SELECT * FROM payments WHERE cancel_state IN ('PENDING','REFUND') AND next_check_at<=? AND lease_until<=? "
+            "ORDER BY next_check_at", (now, now)).fetchall()
+
+    # --- work leases ------------------------------------------------------------------------
+    # One owner at a time per payment (its inquiries and cancels) and per refund (its sends), across
+    # every process on the database: a lease is (owner, until) in the row itself. SQLite takes it with
+    # one conditional UPDATE in a write transaction; PostgreSQL will take the same lease with
+    # SELECT ... FOR UPDATE SKIP LOCKED behind this same interface.
+    LEASED = {"payment": "payments", "refund": "refunds"}
+
+    def claim(self, kind, rowid, owner, seconds):
+        """True when `owner` now holds the row's lease for `seconds` (free or expired before)."""
+        now = self.clock()
+        with self.transaction():
+            cur = self.db.execute("UPDATE %s SET lease_owner=?, lease_until=? WHERE id=? AND lease_until<=?"
+                                  % self.LEASED[kind], (owner, now + seconds, rowid, now))
+            return cur.rowcount == 1
+
+    def release(self, kind, rowid, owner):
+        with self.transaction():
+            self.db.execute("UPDATE %s SET lease_owner=NULL, lease_until=0 WHERE id=? AND lease_owner=?"
+                            % self.LEASED[kind], (rowid, owner))
+
+    def lease_owners(self):
+        """Owners of leases still running (to free those of processes that died)."""
+        now = self.clock()
+        return {row[0] for kind in self.LEASED.values() for row in self.db.execute(
+            "SELECT DISTINCT lease_owner FROM %s WHERE lease_until>? AND lease_owner IS NOT NULL" % kind, (now,))}
+
+    def release_owner(self, owner):
+        with self.transaction():
+            for table in self.LEASED.values():
+                self.db.execute("UPDATE %s SET lease_owner=NULL, lease_until=0 WHERE lease_owner=?" % table, (owner,))
 
     # --- refunds --------------------------------------------------------------------------
     def refund(self, payment_rowid, refund_id):
@@ -409,8 +526,8 @@ class Store:
         return self.db.execute("SELECT * FROM refunds WHERE id=?", (rowid,)).fetchone()
 
     def due_refunds(self, now):
-        return self.db.execute("SELECT * FROM refunds WHERE status='PENDING' AND next_check_at<=? ORDER BY id",
-                               (now,)).fetchall()
+        return self.db.execute("SELECT * FROM refunds WHERE status='PENDING' AND next_check_at<=? AND lease_until<=? "
+                               "ORDER BY id", (now, now)).fetchall()
 
     def refunded_total(self, payment_rowid, include_pending=False):
         statuses = ("SUCCEEDED", "PENDING") if include_pending else ("SUCCEEDED",)
@@ -424,10 +541,14 @@ class Store:
         return self.db.execute("INSERT INTO alerts(terminal_id, payment, kind, message, created_at) VALUES (?,?,?,?,?)",
                                (terminal_id, payment_rowid, kind, message, int(self.clock()))).lastrowid
 
-    def alerts(self, terminal_id=None, include_acked=False):
+    def alerts(self, terminal_id=None, include_acked=False, payments_only=False):
+        """Alerts with their payment's order, amount and currency (None for a terminal's own, such as
+        PIN_LOCKED; `payments_only` leaves those out, as the terminal API does)."""
         sql = ("SELECT alerts.*, payments.order_id, payments.amount, payments.currency FROM alerts "
-               "JOIN payments ON payments.id = alerts.payment WHERE 1=1")
+               "LEFT JOIN payments ON payments.id = alerts.payment WHERE 1=1")
         args = []
+        if payments_only:
+            sql += " AND alerts.payment IS NOT NULL"
         if terminal_id:
             sql += " AND alerts.terminal_id=?"
             args.append(terminal_id)

@@ -79,7 +79,7 @@ class TerminalAuth:
         if hit is not None and hit[0] > now:
             return hit[1]
         row = self.store.terminal(terminal_id)
-        value = None if row is None else (row["secret"], row["revoked_at"] is not None)
+        value = None if row is None else (self.store.terminal_secret(row), row["revoked_at"] is not None)
         self._cache[terminal_id] = (now + self.cache_ttl, value)
         if len(self._cache) > 10000:
             self._cache.clear()
