@@ -20,7 +20,7 @@ def test_an_unknown_pay_is_inquired_then_cancelled(make_config, sandbox):
         assert t1.create("UNK-1", 1801, "USD", "[fault:pay-lost]").code == "UPSTREAM_UNAVAILABLE"
         eventually(lambda: gw.store.payment("T1", "UNK-1")["status"] == "CANCELLED")
         row = gw.store.payment("T1", "UNK-1")
-        assert row["reason"] == "PAY_UNKNOWN" and row["inquiries"] == 4
+        assert row["reason"] == "PAY_UNKNOWN" and row["inquiries"] == 4 == row["unknown_inquiries"]
         assert len(sandbox.calls(operation="inquiryPayment", key="T1.UNK-1")) == 4
         eventually(lambda: sandbox.payments(reference_order_id="T1.UNK-1")[0]["status"] == "CANCELLED")
         eventually(lambda: gw.store.payment("T1", "UNK-1")["cancel_state"] == "DONE")
@@ -50,3 +50,21 @@ def test_inquiries_of_a_shown_code_are_capped_then_back_off(make_config, sandbox
         # after the cap the gaps are 0.2, 0.4, 0.8, 1.6 s...: a few more, not another twenty
         assert len(sandbox.calls(operation="inquiryPayment", key="T1.CAP-1")) <= 5 + 4
         assert gw.store.payment("T1", "CAP-1")["status"] == "PENDING"
+
+
+def test_a_pay_antom_never_saw_is_not_given_up_while_the_terminal_retries(make_config, sandbox):
+    # traffic-limit: Antom refused to process the pay (signed): nothing exists there, so the
+    # inquiries say ORDER_NOT_EXIST and the gateway does not cancel what the terminal may yet create
+    cfg = make_config(reconciler={"unknown_pay_inquiries": 2, "first_inquiry_after": 0.1, "inquiry_interval": 0.1})
+    with running_gateway(cfg) as gw:
+        gw.add_terminal("T1")
+        t1 = gw.client("T1")
+        sandbox.set_faults(["traffic-limit=1"], amount="1804")
+        try:
+            assert t1.create("UNK-4", 1804, "USD", "").status == 503
+        finally:
+            sandbox.clear_faults()
+        gw.store.db.execute("UPDATE payments SET next_check_at=0 WHERE order_id='UNK-4'")  # inquire now
+        eventually(lambda: gw.store.payment("T1", "UNK-4")["inquiries"] >= 3)
+        assert gw.store.payment("T1", "UNK-4")["status"] == "CREATING"
+        assert t1.create("UNK-4", 1804, "USD", "").body["status"] == "PENDING"

@@ -234,10 +234,11 @@ class PaymentService:
             self.waiters.wake(row["id"])
             return self.store.payment_by_rowid(row["id"])
         with self.store.transaction():
-            # Antom's in-store guidance: inquire ~5 s after an unknown pay, then every 3 s (12.8)
+            # Antom's in-store guidance: inquire ~5 s after an unknown pay, then every 3 s (12.8).
+            # A signed refusal (traffic limit) is not unknown: nothing was created, the retry will.
             fresh = self.store.payment_by_rowid(row["id"])
             first = self.clock() + self.cfg["reconciler"]["first_inquiry_after"]
-            if fresh["status"] == "CREATING" and fresh["next_check_at"] > first:
+            if fresh["status"] == "CREATING" and fresh["next_check_at"] > first and not result.signed:
                 self.store.update_payment(row["id"], next_check_at=first)
             self.store.event("pay_unknown", tid, oid, status=result.status, code=result.code,
                              signed=result.signed, http=result.http_status, message=result.message[:200])
@@ -626,17 +627,26 @@ class PaymentService:
         if ps in ("SUCCESS", "FAIL", "CANCELLED"):
             self.apply_inquiry(row, result)
             return
-        if done >= rc["unknown_pay_inquiries"] or now >= row["expires_at"] + rc["expiry_grace"]:
+        # Antom does not know the payment: it never landed (or not yet), so there is nothing to
+        # cancel and the terminal's retry of the create will make it; only an answer that says it
+        # exists without us having its code (PROCESSING), or no answer, counts towards giving up.
+        not_landed = result.signed and result.status == "F" and result.code == "ORDER_NOT_EXIST"
+        with self.store.transaction():
+            unknown = self.store.payment_by_rowid(row["id"])["unknown_inquiries"] + (0 if not_landed else 1)
+            self.store.update_payment(row["id"], unknown_inquiries=unknown)
+        expired = now >= row["expires_at"] + rc["expiry_grace"]
+        if unknown >= rc["unknown_pay_inquiries"] or expired:
             with self.store.transaction():
                 self.store.event("pay_unknown_given_up", row["terminal_id"], row["order_id"], inquiries=done,
                                  last=result.code)
-            row = self.give_up(row, "CANCELLED", "PAY_UNKNOWN")
+            row = self.give_up(row, "EXPIRED", "EXPIRED") if expired else self.give_up(row, "CANCELLED", "PAY_UNKNOWN")
             await self._reconcile_cancel_held(row)
             return
         with self.store.transaction():
             fresh = self.store.payment_by_rowid(row["id"])
             if fresh["status"] == "CREATING":
-                self.store.update_payment(row["id"], next_check_at=now + rc["inquiry_interval"])
+                delay = self.inquiry_delay(done) if not_landed else rc["inquiry_interval"]
+                self.store.update_payment(row["id"], next_check_at=min(now + delay, row["expires_at"] + rc["expiry_grace"]))
 
     async def retry_refund(self, ref):
         row = self.store.payment_by_rowid(ref["payment"])

@@ -121,6 +121,7 @@ MIGRATIONS = [
     ALTER TABLE payments ADD COLUMN lease_owner TEXT;
     ALTER TABLE payments ADD COLUMN lease_until REAL NOT NULL DEFAULT 0;
     ALTER TABLE payments ADD COLUMN inquiries INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE payments ADD COLUMN unknown_inquiries INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE refunds ADD COLUMN lease_owner TEXT;
     ALTER TABLE refunds ADD COLUMN lease_until REAL NOT NULL DEFAULT 0;
     """,
