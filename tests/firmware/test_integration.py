@@ -223,7 +223,7 @@ def test_wrong_pin_refunds_nothing(system, term):
     qr = _sale(term, next(_amounts))
     system.sandbox.pay(qr["code"])
     _settle(system, term, term.wait_result(), "PAID")
-    term.keys("menu", "ok", "9999", "ok")
+    term.keys("menu", "ok", "999999", "ok")
     ev = term.wait(lambda e: e.get("event") == "refund", timeout=20)
     assert ev["outcome"] == "BAD_PIN"
     term.keys("ok")

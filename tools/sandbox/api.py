@@ -74,8 +74,10 @@ def log_call(store, operation: str, client_id: str, raw: bytes) -> None:
     try:
         body = json.loads(raw)
         key = body.get("refundRequestId") or body.get("paymentRequestId") or body.get("paymentId")
-        key = key if isinstance(key, str) else None
-    except (ValueError, AttributeError, RecursionError):
+        key = key[:128] if isinstance(key, str) else None
+        if key is not None:
+            key.encode("utf-8")   # a lone surrogate cannot be stored (the call itself is refused later)
+    except (ValueError, AttributeError, RecursionError, UnicodeEncodeError):
         key = None
     store.log_call(operation, client_id, key)
 
