@@ -3,14 +3,20 @@
 Starts, on 127.0.0.1 with free ports and a fresh data folder:
   1. the Antom sandbox (tools/sandbox: the wallet and Antom's Order Code API),
   2. the merchant gateway (tools/gateway), with a terminal provisioned by its CLI (`terminal add`),
-  3. one simulated terminal (tools/sim: the real firmware under CPython, emulated panel and keypad).
+  3. one simulated terminal (tools/sim: the unmodified firmware in the MicroPython unix port, with an
+     emulated panel and keypad; `--engine cpython` runs it under CPython with the shims instead).
 
 In a terminal (TTY) it is interactive: type an amount and Enter; the QR code and the wallet URL
 appear; pay in a browser (open the URL) or with `python -m tools.sandbox pay URL`.
 Without a TTY (CI, pipes) it runs scripted sales and prints one line per sale with its final state,
 then exits 0 if every sale ended as it should. Every process it started is stopped on the way out.
 
-    python -m tools.demo [--scripted | --interactive] [--keep DIR] [--frames DIR] [--public-host LAN-IP]
+    python -m tools.demo [--scripted | --interactive] [--engine micropython|cpython] [--keep DIR]
+                         [--frames DIR] [--public-host LAN-IP]
+
+It prints the engine the firmware runs on, in the interpreter's words: `engine: MicroPython 1.29.0-preview
+unix port`. Where the unix port is not installed (its wheel is for x86-64 Linux with CPython 3.11
+only), it says so in one line and runs the CPython engine.
 """
 import argparse
 import json
@@ -95,10 +101,10 @@ def _money(minor):
     return "%d.%02d USD" % (minor // 100, minor % 100)
 
 
-def scripted(system, frames=None):
+def scripted(system, frames=None, engine="micropython"):
     from tools.sim.control import SimProcess
 
-    term = SimProcess(system.flash, frames=frames)
+    term = SimProcess(system.flash, frames=frames, engine=engine)
     sb = system.sandbox
     results = []
 
@@ -119,6 +125,7 @@ def scripted(system, frames=None):
     try:
         term.start()
         term.wait_ready(timeout=30)
+        print("engine: %s" % term.engine, flush=True)
         log("terminal booted and online; running 5 scripted sales")
 
         qr = sale(1250)
@@ -157,7 +164,7 @@ def scripted(system, frames=None):
 
 
 # --- interactive (TTY) ---------------------------------------------------------------------------
-def interactive(system, frames=None):
+def interactive(system, frames=None, engine="micropython"):
     print()
     print("The terminal is about to start in this window.")
     print("  - type an amount in cents (1250 = $12.50) and press Enter: the QR code appears;")
@@ -167,7 +174,7 @@ def interactive(system, frames=None):
     print()
     input("Press Enter to start the terminal... ")
     # The TTGO T-Display in landscape: 120 x 34 characters of half-blocks fit a usual terminal.
-    cmd = [sys.executable, "-m", "tools.sim", "run", "--flash", system.flash, "--live",
+    cmd = [sys.executable, "-m", "tools.sim", "run", "--flash", system.flash, "--live", "--engine", engine,
            "--panel", "st7789-135x240", "--rotation", "1"]
     if frames:
         cmd += ["--frames", frames]
@@ -186,6 +193,8 @@ def main(argv=None):
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--scripted", action="store_true", help="scripted sales even in a TTY")
     mode.add_argument("--interactive", action="store_true")
+    parser.add_argument("--engine", choices=("micropython", "cpython"), default="micropython",
+                        help="what runs the firmware: the MicroPython unix port (default) or CPython with the shims")
     parser.add_argument("--keep", help="use (and keep) this data folder instead of a temporary one")
     parser.add_argument("--frames", help="save every screen of the terminal as a PNG here")
     parser.add_argument("--public-host", help="this machine's LAN address: the wallet page listens on every "
@@ -198,9 +207,15 @@ def main(argv=None):
     started = time.monotonic()
     system = None
     ok = False
+    from tools.sim import engines
+
+    engine = engines.choose(args.engine, notice=sys.stdout)
     try:
         system = System(data, code_lifetime=300 if is_interactive else 10, public_host=args.public_host)
-        ok = interactive(system, args.frames) if is_interactive else scripted(system, args.frames)
+        if is_interactive:
+            ok = interactive(system, args.frames, engine)
+        else:
+            ok = scripted(system, args.frames, engine)
     finally:
         if system is not None:
             system.close()

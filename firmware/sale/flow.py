@@ -13,6 +13,9 @@ Rules it keeps:
   customer paid meanwhile the gateway answers PAID and PAID is shown. Expiry cancels the same way.
 - After a reboot, an open sale in the journal is resolved before a new one can start.
 
+Supervisor refunds (firmware/sale/refunds.py) and late-payment alerts (firmware/sale/alerts.py)
+are their own modules; the flow hands them keys and answers and draws what they say.
+
 The flow never blocks and never touches hardware: `key(name)` takes a key, `tick()` (called every
 few ms by the loop) collects finished network jobs and starts the next ones; network calls go
 through `runner.start(job, fn, *args)` (firmware/link/worker.py). What the screen should show is
@@ -21,6 +24,8 @@ through `runner.start(job, fn, *args)` (firmware/link/worker.py). What the scree
 import time
 
 from firmware.link import gateway as gw
+from firmware.sale import refunds as R
+from firmware.sale.alerts import Alerts
 
 IDLE = "IDLE"
 AMOUNT = "AMOUNT"
@@ -31,16 +36,15 @@ PAID = "PAID"
 FAILED = "FAILED"
 EXPIRED = "EXPIRED"
 CANCELLED = "CANCELLED"
-MENU = "MENU"
-REFUND_PIN = "REFUND_PIN"
-REFUNDING = "REFUNDING"
-REFUND_DONE = "REFUND_DONE"
+MENU = R.MENU
+REFUND_PIN = R.REFUND_PIN
+REFUNDING = R.REFUNDING
+REFUND_DONE = R.REFUND_DONE
 ALERT = "ALERT"
 
 FINAL = (PAID, FAILED, EXPIRED, CANCELLED)
 _GATEWAY_FINAL = ("PAID", "FAILED", "CANCELLED", "EXPIRED")
 _BACKOFF_MS = (300, 600, 1200, 2500, 5000)
-_ALERT_EVERY_MS = 30000
 _MAX_DIGITS = 9  # amounts stay small ints on MicroPython (< 2**30)
 
 
@@ -67,15 +71,13 @@ class Flow:
         self.view_seq = 0
         self.online = online  # the app starts offline until the gateway has answered once
         self.digits = ""
-        self.pin = ""
         self.message = None
         self.result = None  # the last final result shown: {"state", "order_id", "amount", ...}
         self.result_at = 0
         self.retry_at = None
         self.attempt = 0
-        self.alerts = []
-        self.alert_at = None
-        self.refund = None
+        self.alerts = Alerts(client, self._start_free)
+        self.refunds = R.Refunds(cfg, journal, clock, client, self._start_free, self._emit)
         if journal.sale is not None:  # a sale survived a reboot: resolve it first
             self._checking("resuming after restart")
         else:
@@ -98,6 +100,13 @@ class Flow:
     def _start(self, kind, fn, *args):
         sale = self.journal.sale
         job = gw_job(kind, sale["order_id"] if sale else None)
+        self.jobs.append(job)
+        self.runner.start(job, fn, *args)
+        return job
+
+    def _start_free(self, kind, order_id, fn, *args):
+        """A call that is not a question about the open sale (alerts, acks, refunds)."""
+        job = gw_job(kind, order_id)
         self.jobs.append(job)
         self.runner.start(job, fn, *args)
         return job
@@ -138,9 +147,10 @@ class Flow:
     def _idle(self):
         self._set(IDLE)
         self.digits = ""
-        if self.alerts:
+        alert = self.alerts.current()
+        if alert is not None:
             self._set(ALERT)
-            self._show("alert", self.alerts[0])
+            self._show("alert", alert)
         elif not self.online:
             self._show("offline", {"why": self.client.last_error if self.client else None})
         else:
@@ -179,8 +189,7 @@ class Flow:
         self.result_at = _ticks()
         self.retry_at = None
         self.attempt = 0
-        # Money that lands after a sale ended shows up as an alert soon after: look again in 3 s.
-        self.alert_at = time.ticks_add(_ticks(), 3000 - _ALERT_EVERY_MS)
+        self.alerts.ask_soon()  # money that lands after a sale ended shows up as an alert soon after
         self._set(state)
         self._show("result", self.result)
         self._emit("result", self.result)
@@ -196,7 +205,8 @@ class Flow:
                 self._set(AMOUNT)
                 self._digit(name)
             elif name == "menu":
-                self._menu()
+                self.refunds.open()
+                self._refund_view()
         elif st == AMOUNT:
             self._amount_key(name)
         elif st in (CREATING, SHOW_QR, CHECKING):
@@ -207,9 +217,11 @@ class Flow:
                 self._idle()
         elif st == ALERT:
             if name in ("ok", "cancel"):
-                self._ack_alert()
-        elif st in (MENU, REFUND_PIN, REFUND_DONE):
-            self._refund_key(name)
+                self.alerts.acknowledge()
+                self._idle()
+        elif st in R.STATES:
+            if self.refunds.key(name):
+                self._refund_view()
 
     def _digit(self, d):
         candidate = (self.digits + d).lstrip("0")
@@ -289,10 +301,8 @@ class Flow:
             limit = self.cfg.result_timeout_s
             if limit and _since(self.result_at) >= limit * 1000:
                 self._idle()
-        elif st == IDLE and self.online and not self.jobs:
-            if self.alert_at is None or _since(self.alert_at) >= _ALERT_EVERY_MS:
-                self.alert_at = _ticks()
-                self._start("alerts", self.client.alerts)
+        elif st == IDLE and self.online and not self.jobs and self.alerts.due():
+            self.alerts.ask()
 
     def _resolve(self):
         """One step out of doubt: the question to ask depends on what the journal knows."""
@@ -311,12 +321,15 @@ class Flow:
     def _answer(self, job):
         ans = job.value
         if job.kind == "alerts":
-            self._alerts_answer(ans)
+            self._note_link(ans)
+            if self.alerts.answer(ans) and self.state == IDLE:
+                self._idle()
             return
         if job.kind in ("ack", "heartbeat"):
             return
         if job.kind == "refund":
-            self._refund_answer(ans)
+            if self.refunds.answer(ans):
+                self._refund_view()
             return
         sale = self.journal.sale
         if sale is None or sale["order_id"] != job.order_id:
@@ -417,86 +430,14 @@ class Flow:
         if not self._resolving():
             self._schedule_retry()
 
-    # --- alerts (late payments, reconciled by the gateway) -------------------------------
-    def _alerts_answer(self, ans):
-        self._note_link(ans)
-        if ans.kind != gw.OK:
-            return
-        alerts = ans.body.get("alerts")
-        if isinstance(alerts, list) and alerts:
-            self.alerts = [a for a in alerts if isinstance(a, dict) and "id" in a]
-            if self.alerts and self.state == IDLE:
-                self._idle()
-
-    def _ack_alert(self):
-        alert = self.alerts.pop(0)
-        job = gw_job("ack", None)
-        self.jobs.append(job)
-        self.runner.start(job, self.client.ack_alert, alert["id"])
-        self._idle()
-
-    # --- supervisor refund ---------------------------------------------------------------
-    def _menu(self):
-        window = self.cfg.refund_window_s
-        now = self.clock.now()
-        recent = [r for r in self.journal.recent if now - r.get("at", 0) <= window]
-        self.refund = {"sale": recent[0] if recent else None}
-        self.pin = ""
-        self._set(MENU)
-        self._show("menu", {"refundable": self.refund["sale"]})
-
-    def _refund_key(self, name):
-        st = self.state
-        if name == "cancel" or (st == REFUND_DONE and name == "ok"):
-            self.refund = None
+    def _refund_view(self):
+        """Draw the refund step the supervisor is at (firmware/sale/refunds.py), or leave to idle."""
+        r = self.refunds
+        if r.state is None:
             self._idle()
-        elif st == MENU and name == "ok" and self.refund["sale"] is not None:
-            self._set(REFUND_PIN)
-            self._show("pin", {"entered": 0, "sale": self.refund["sale"]})
-        elif st == REFUND_PIN:
-            if len(name) == 1 and name in "0123456789" and len(self.pin) < 12:
-                self.pin += name
-            elif name in ("back", "clear"):
-                self.pin = self.pin[:-1] if name == "back" else ""
-            elif name == "ok" and len(self.pin) >= self.cfg.pin_length:
-                self._start_refund()
-                return
-            self._show("pin", {"entered": len(self.pin), "sale": self.refund["sale"]})
-        elif st == REFUND_DONE and name == "ok":
-            self._idle()
-
-    def _start_refund(self):
-        sale = self.refund["sale"]
-        # One full refund per payment: the id is derived from the order, so a retry (or a second
-        # try after a doubtful answer) can never refund twice.
-        refund_id = sale["order_id"] + "-R"
-        self._set(REFUNDING)
-        self._show("refunding", {"sale": sale})
-        job = gw_job("refund", sale["order_id"])
-        self.jobs.append(job)
-        self.runner.start(job, self.client.refund, sale["order_id"], refund_id, sale["amount"], self.pin)
-        self.pin = ""
-
-    def _refund_answer(self, ans):
-        sale = self.refund["sale"] if self.refund else None
-        if sale is None:
-            return
-        if ans.kind == gw.OK:
-            status = ans.body.get("status")
-            if status == "SUCCEEDED":
-                self.journal.forget_recent(sale["order_id"])
-                outcome = "REFUNDED"
-            elif status == "FAILED":
-                outcome = "FAILED"
-            else:
-                outcome = "PENDING"  # the gateway is still asking Antom: the same request later shows it
-        elif ans.kind == gw.ERROR:
-            outcome = ans.code or "REFUSED"
         else:
-            outcome = "UNKNOWN"  # no signed answer: try again later, the refund id stays the same
-        self._set(REFUND_DONE)
-        self._show("refund_result", {"sale": sale, "outcome": outcome})
-        self._emit("refund", {"order_id": sale["order_id"], "outcome": outcome})
+            self._set(r.state)
+            self._show(r.view[0], r.view[1])
 
     # --- from the loop's network task ----------------------------------------------------
     def set_online(self, online):

@@ -16,3 +16,5 @@ def test_scripted_demo():
     finals = [line.rsplit("-> ", 1)[1] for line in out.stdout.splitlines() if line.startswith("sale ")]
     assert finals == ["PAID", "FAILED", "CANCELLED", "EXPIRED", "PAID"], out.stdout
     assert "every process stopped" in out.stdout
+    engine = [line for line in out.stdout.splitlines() if line.startswith("engine: ")]
+    assert engine and engine[0].startswith("engine: MicroPython 1.") and engine[0].endswith(" unix port"), out.stdout

@@ -203,6 +203,7 @@ def raw_request(gateway, method, target, headers, body=b""):
 
 
 def test_each_auth_failure_has_its_code_and_only_verified_requests_get_signed_errors(gateway, t1):
+    secret = gateway.secrets["T1"]
     # missing everything: unsigned, can never carry a result
     r = raw_request(gateway, "GET", "/v1/time", {})
     assert (r.status_code, r.json()["error"]["code"]) == (401, "MISSING_AUTH") and "x-signature" not in r.headers
@@ -211,9 +212,11 @@ def test_each_auth_failure_has_its_code_and_only_verified_requests_get_signed_er
     r = stranger.time()
     assert (r.status, r.code, r.verified) == (401, "UNAUTHORIZED", False) and "x-signature" not in r.headers
     stranger.close()
+    # bad signature (wrong secret): the same unsigned answer, nothing signed for a request it cannot verify
     forger = TerminalClient(gateway.base_url, "T1", "f" * 64)
     r = forger.time()
     assert (r.status, r.code) == (401, "UNAUTHORIZED") and "x-signature" not in r.headers
+    assert not auth.check_response(secret, 401, "/v1/time", r.nonce, dict(r.headers), r.raw)
     forger.close()
     # stale timestamp: signed, and tells the gateway's time
     r = t1.request("GET", "/v1/health", timestamp=int(time.time()) - 301)
@@ -269,7 +272,7 @@ def test_revoked_terminal_is_refused(gateway, t1):
     assert gateway.store.revoke_terminal("T1")
     time.sleep(1.1)  # the gateway caches terminal secrets for one second
     r = t1.time()
-    assert (r.status, r.code, r.verified) == (401, "UNAUTHORIZED", False)
+    assert (r.status, r.code, r.verified) == (401, "UNAUTHORIZED", False) and "x-signature" not in r.headers
 
 
 # --- bad input -----------------------------------------------------------------------------------
@@ -301,7 +304,8 @@ BAD_CREATES = [
 @pytest.mark.parametrize("body,status,code", BAD_CREATES, ids=[c for _b, _s, c in BAD_CREATES])
 def test_bad_create_bodies_get_stable_4xx_codes(gateway, t1, body, status, code):
     r = t1.request("POST", "/v1/payments", body)
-    assert (r.status, r.code, r.verified) == (status, code, True), r
+    # a body too large is refused before its signature can be checked: that answer is unsigned
+    assert (r.status, r.code, r.verified) == (status, code, status != 413), r
 
 
 def test_other_bad_requests(gateway, t1):
@@ -318,7 +322,7 @@ def test_other_bad_requests(gateway, t1):
     assert r.code == "INVALID_FIELD"
     # a body larger than the limit, announced by Content-Length, is refused without reading it
     r = t1.request("POST", "/v1/heartbeat", b"{" + b" " * 10000 + b"}")
-    assert (r.status, r.code, r.verified) == (413, "BODY_TOO_LARGE", True)
+    assert (r.status, r.code, r.verified) == (413, "BODY_TOO_LARGE", False) and "x-signature" not in r.headers
 
 
 def test_openapi_description_is_served(gateway):

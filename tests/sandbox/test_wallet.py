@@ -26,7 +26,10 @@ def test_page_shows_merchant_description_and_amount_escaped(sandbox, receiver):
     assert page.status_code == 200 and "width=device-width" in page.text
     assert "Corner Cafe" in page.text and "USD 1234.56" in page.text
     assert "Tea &lt;b&gt;&amp;&lt;/b&gt; cake" in page.text and "<b>&</b>" not in page.text
-    assert 'id=pay' in page.text and 'id=decline' in page.text
+    assert "id='wallet-GCASH'" in page.text and 'id=decline' in page.text  # step 1: pick a wallet
+    assert 'id=pay' not in page.text
+    offer = sandbox.http.get(text_code(answer), params={"wallet": "GCASH"})
+    assert "PHP 70369.92" in offer.text and "id=pay" in offer.text  # step 2: the customer's amount
     assert sandbox.http.get(sandbox.base_url + "/c/NoSuchToken").status_code == 404
     png = sandbox.http.get(text_code(answer) + "/qr.png")
     assert png.headers["content-type"] == "image/png" and png.content.startswith(b"\x89PNG")
@@ -82,14 +85,23 @@ def test_wallet_page_pays_an_order_in_headless_chromium(sandbox, receiver, tmp_p
             assert page.inner_text("#merchant") == "Corner Cafe"
             assert page.inner_text("#amount") == "USD 8.80"
             assert page.inner_text("#description") == "Two flat whites"
+            page.click("#wallet-GCASH")  # as scanning with GCash's app
+            page.wait_for_selector("#pay")
+            assert page.inner_text("#amount") == "USD 8.80"  # the order, in the merchant's currency
+            assert page.inner_text("#wallet-name") == "GCash"
+            assert page.inner_text("#customer-amount") == "PHP 501.60"  # 8.80 x 57
+            assert page.inner_text("#rate") == "1 USD = 57 PHP"
             box = page.locator("#pay").bounding_box()
             assert box["x"] >= 0 and box["x"] + box["width"] <= 390  # fits a phone screen
             page.click("#pay")
             page.wait_for_selector("#state")
             assert page.inner_text("#state") == "Paid"
+            assert page.inner_text("#paid-with") == "Paid with GCash: PHP 501.60"
         finally:
             context.close()
     status = sandbox.call("inquiryPayment", {"paymentId": answer["paymentId"]}).json()
     assert status["paymentStatus"] == "SUCCESS"
+    assert status["pspCustomerInfo"]["pspName"] == "GCASH"
+    assert status["actualPaymentAmount"] == {"currency": "PHP", "value": "50160"}
     [note] = wait_until(lambda: receiver.for_payment(answer["paymentId"]))
     assert note["valid"] and json.loads(note["body"])["result"]["resultStatus"] == "S"

@@ -160,3 +160,22 @@ def test_filesystem_filling_up_during_a_write_removes_the_partial_file(make_vter
         assert e.value.code == 5
     files = device_files(vt.root)
     assert files == {"/small.bin": b"s" * 1000}
+
+
+def test_deploy_after_verify_found_a_damaged_file_ends_complete(deployed, checkout):
+    """The technician's path: `status --verify` names a damaged file, `deploy` recopies it. The
+    manifest must end `complete: true` (the final write was once skipped because the new manifest
+    equalled the one read before the incomplete marker), and `status --verify` must then pass."""
+    vterm = deployed
+    with open(os.path.join(vterm.root, "firmware", "sale", "flow.mpy"), "ab") as f:
+        f.write(b"\0")
+    r = cli("status", "--port", vterm.port, "--verify")
+    assert r.returncode != 0 and "/firmware/sale/flow.mpy" in r.stdout, r.stdout + r.stderr
+    r = cli("deploy", "--checkout", checkout, "--port", vterm.port, "--no-mip")
+    assert r.returncode == 0, r.stderr
+    assert "copied 1," in r.stdout and "deploy complete" in r.stdout
+    files = device_files(vterm.root)
+    assert json.loads(files["/manifest.json"])["complete"] is True
+    assert_matches_build(files, built(checkout))
+    r = cli("status", "--port", vterm.port, "--verify")
+    assert r.returncode == 0 and "deploy complete" in r.stdout and "files match the manifest" in r.stdout, r.stdout

@@ -50,7 +50,9 @@ def test_status_names_a_tampered_file_and_an_invalid_config(ready):
     with open(cfg_path, "w") as f:
         json.dump(cfg, f)
     r = cli("status", "--port", ready.port, "--verify")
+    assert r.returncode == 1, "status --verify must fail when a file differs"
     assert "1 files differ or are missing: /firmware/sale/flow.mpy (run deploy)" in r.stdout
+    assert "status --verify: FAILED" in r.stdout
     assert "config:    INVALID: currency: must be a 3-letter ISO 4217 code" in r.stdout
 
 
@@ -58,6 +60,43 @@ def test_status_of_an_empty_device(vterm):
     r = cli("status", "--port", vterm.port)
     assert r.returncode == 0, r.stderr
     assert "firmware:  not deployed" in r.stdout and "config:    /config.json missing: run provision" in r.stdout
+
+
+def test_status_json_and_verify_of_an_incomplete_deploy(ready):
+    r = cli("status", "--port", ready.port, "--json")
+    assert r.returncode == 0, r.stderr
+    report = json.loads(r.stdout)
+    assert report["firmware"]["complete"] is True and report["config"]["valid"] is True
+    assert SECRET not in r.stdout
+    manifest_path = os.path.join(ready.root, "manifest.json")
+    with open(manifest_path) as f:
+        manifest = json.load(f)
+    manifest["complete"] = False  # a deploy that was cut off
+    with open(manifest_path, "w") as f:
+        json.dump(manifest, f)
+    r = cli("status", "--port", ready.port, "--verify", "--json")
+    assert r.returncode == 1 and json.loads(r.stdout)["verified"] is False
+
+
+def test_logs_print_times_people_read(vterm):
+    """The firmware stamps lines with Unix seconds (or t+N before its clock is set): logs shows
+    ISO 8601 local time instead of epoch seconds."""
+    import datetime
+    with open(os.path.join(vterm.root, "log.txt"), "w") as f:
+        f.write("t+3 boot firmware 0.2.0\n1764612345 state PAID T1-42\n")
+    r = cli("logs", "--port", vterm.port, env={"TZ": "Asia/Shanghai"})
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0] == "boot+3s (clock not set yet) boot firmware 0.2.0"
+    assert lines[1] == "2025-12-02T02:05:45+08:00 state PAID T1-42"
+    assert "1764612345" not in r.stdout
+    stamp = lines[1].split()[0]
+    assert datetime.datetime.fromisoformat(stamp).timestamp() == 1764612345
+    r = cli("logs", "--port", vterm.port, "--json", env={"TZ": "UTC"})
+    entries = json.loads(r.stdout)
+    assert entries[1] == {"time": "2025-12-01T18:05:45+00:00", "unix": 1764612345, "since_boot_s": None,
+                          "text": "state PAID T1-42"}
+    assert entries[0]["since_boot_s"] == 3 and entries[0]["time"] is None
 
 
 def test_logs_prints_the_ring_buffer_oldest_first(vterm):

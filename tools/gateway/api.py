@@ -1,7 +1,11 @@
-"""The terminal API (docs/protocol.md): authenticated routes under /v1, every response signed.
+"""The terminal API (docs/protocol.md): authenticated routes under /v1.
 
-Routing is done here rather than by Starlette's router so that unknown paths and wrong methods
-under /v1 are answered like everything else: JSON error, stable code, signed for a known terminal.
+Every answer given after the request's signature verified is signed with the terminal's secret and
+bound to its nonce; answers given before that (a body too large, missing or bad auth headers, an
+unknown terminal, a bad signature) are unsigned, so nobody can make the gateway sign a refusal for
+a request the terminal did not send. Refusals of one order carry its `order_id`: only those may end
+a sale on the terminal. Routing is done here rather than by Starlette's router so that unknown
+paths and wrong methods under /v1 are answered like everything else: JSON error, stable code.
 """
 import json
 import re
@@ -72,9 +76,11 @@ class TerminalAPI:
             status, payload = 401, error_body(e.code, e.message, **e.extra)
             self.gw.auth_failed(e, scope, headers.get("x-terminal-id"), target)
         except ServiceError as e:
+            # Refused before the request's signature verified (too large, bad Content-Length): `secret`
+            # is still None, so the answer goes unsigned and the terminal takes it as no answer.
             status, payload = e.status, error_body(e.code, e.message)
-            if secret is None:  # refused before authentication (e.g. too large): sign if we can
-                secret = self.gw.auth.secret_for(headers.get("x-terminal-id"))
+            if e.order_id is not None:
+                payload["order_id"] = e.order_id  # a refusal of this order, after authentication
         except Exception as e:  # a bug: answer cleanly, log it, never leak a trace to the terminal
             self.gw.log_exception(e, target)
             status, payload = 500, error_body("INTERNAL_ERROR", "the gateway failed; retry later")
@@ -99,10 +105,15 @@ class TerminalAPI:
         data = validation.parse_json(body)
         g = self.gw.cfg["gateway"]
         order_id = validation.ident(data, "order_id")
-        amount = validation.amount(data, g["max_amount"])
-        currency = validation.currency(data, self.gw.accepted_currencies)
-        description = validation.text(data, "description", 128)
-        return 200, await self.gw.service.create(caller.terminal_id, order_id, amount, currency, description)
+        try:
+            amount = validation.amount(data, g["max_amount"])
+            currency = validation.currency(data, self.gw.accepted_currencies)
+            description = validation.text(data, "description", 128)
+            return 200, await self.gw.service.create(caller.terminal_id, order_id, amount, currency, description)
+        except ServiceError as e:
+            if e.order_id is None:  # every refusal of an authenticated create names its order
+                e.order_id = order_id
+            raise
 
     async def status(self, caller, body, scope, order_id):
         order_id = validation.path_ident(order_id, "payment")

@@ -68,7 +68,8 @@ def spec(currencies, max_amount, max_wait):
     error = {
         "type": "object", "required": ["error"],
         "properties": {"error": {"type": "object", "required": ["code", "message"],
-                                 "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}},
+                                 "properties": {"code": {"type": "string"}, "message": {"type": "string"}}},
+                       "order_id": ID},
     }
     return {
         "openapi": "3.1.0",
@@ -152,7 +153,7 @@ def spec(currencies, max_amount, max_wait):
                                          "kind": {"enum": ["LATE_PAYMENT", "LATE_PAYMENT_UNRESOLVED"]},
                                          "message": {"type": "string"}, "created_at": {"type": "integer"}}},
             },
-            "responses": {"Error": {"description": "error (signed when the terminal is known)",
+            "responses": {"Error": {"description": "error (signed once the request's signature verified; `order_id` names a refused order)",
                                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}},
         },
     }

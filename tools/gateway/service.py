@@ -17,13 +17,15 @@ from tools.gateway.store import FINAL, OPEN
 
 
 class ServiceError(Exception):
-    """An answer for the terminal: HTTP status + stable code + message."""
+    """An answer for the terminal: HTTP status + stable code + message. `order_id` makes it a
+    refusal of that order (the answer names it), which the terminal may take as final."""
 
-    def __init__(self, status, code, message):
+    def __init__(self, status, code, message, order_id=None):
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.order_id = order_id
 
 
 def payment_view(row, refunded=0):
@@ -176,7 +178,7 @@ class PaymentService:
     def get(self, terminal_id, order_id):
         row = self.store.payment(terminal_id, order_id)
         if row is None:
-            raise ServiceError(404, "NOT_FOUND", "no payment %s for this terminal" % order_id)
+            raise ServiceError(404, "NOT_FOUND", "no payment %s for this terminal" % order_id, order_id)
         return row
 
     # --- create ------------------------------------------------------------------------------
@@ -189,14 +191,23 @@ class PaymentService:
                 body = self.antom.pay_body(prid, order_id, amount, currency, description, self.notify_url,
                                            self.cfg["merchant"], terminal_id, expires_at)
                 with self.store.transaction():
-                    rowid = self.store.insert_payment(
-                        terminal_id=terminal_id, order_id=order_id, payment_request_id=prid, amount=amount,
-                        currency=currency, description=description, status="CREATING",
-                        pay_body=body.decode("utf-8"), expires_at=expires_at,
-                        next_check_at=self.clock() + self.cfg["antom"]["timeout"]
-                        + self.cfg["reconciler"]["first_inquiry_after"])
-                    self.store.event("payment_requested", terminal_id, order_id, amount=amount,
-                                     currency=currency, payment_request_id=prid)
+                    # A cancel that overtook this create left a tombstone: the order stays cancelled.
+                    cancelled = self.store.cancelled_order(terminal_id, order_id) is not None
+                    if cancelled:
+                        self.store.event("create_after_cancel_refused", terminal_id, order_id, amount=amount,
+                                         currency=currency)
+                    else:
+                        rowid = self.store.insert_payment(
+                            terminal_id=terminal_id, order_id=order_id, payment_request_id=prid, amount=amount,
+                            currency=currency, description=description, status="CREATING",
+                            pay_body=body.decode("utf-8"), expires_at=expires_at,
+                            next_check_at=self.clock() + self.cfg["antom"]["timeout"]
+                            + self.cfg["reconciler"]["first_inquiry_after"])
+                        self.store.event("payment_requested", terminal_id, order_id, amount=amount,
+                                         currency=currency, payment_request_id=prid)
+                if cancelled:
+                    raise ServiceError(409, "ORDER_CANCELLED",
+                                       "order %s was cancelled before it was created" % order_id, order_id)
                 row = self.store.payment_by_rowid(rowid)
             elif (row["amount"], row["currency"], row["description"]) != (amount, currency, description):
                 raise ServiceError(409, "ORDER_MISMATCH",
@@ -302,7 +313,10 @@ class PaymentService:
 
     # --- cancel ----------------------------------------------------------------------------------
     async def cancel(self, terminal_id, order_id, reason="CASHIER"):
-        row = self.get(terminal_id, order_id)
+        row = self.remember_cancel(terminal_id, order_id, reason)
+        if row is None:
+            raise ServiceError(404, "NOT_FOUND", "no payment %s: cancelled before it was created, and a "
+                               "later create of it will be refused" % order_id, order_id)
         if row["status"] in FINAL:
             return self.view(row)
         limit = self.cfg["gateway"]["cancel_inquiry_timeout"]
@@ -328,6 +342,15 @@ class PaymentService:
         task.add_done_callback(self._background.discard)
         await asyncio.wait({task}, timeout=self.cfg["gateway"]["cancel_inquiry_timeout"])
         return self.view(self.store.payment_by_rowid(row["id"]))
+
+    def remember_cancel(self, terminal_id, order_id, reason):
+        """The payment row, or None after storing a tombstone: a cancel for an order not seen yet
+        (its create may still be on its way) is remembered, so that create is refused later."""
+        with self.store.transaction():
+            row = self.store.payment(terminal_id, order_id)
+            if row is None and self.store.add_cancelled_order(terminal_id, order_id, reason):
+                self.store.event("cancelled_before_create", terminal_id, order_id, reason=reason)
+        return row
 
     def give_up(self, row, status, reason):
         """Final status for the terminal now; the cancel at Antom follows (and is retried)."""

@@ -108,15 +108,25 @@ MIGRATIONS = [
     CREATE TRIGGER events_no_delete BEFORE DELETE ON events
         BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
     """,
-    # 2: the event log becomes a hash chain (tamper-evident); refunds say who asked for them
+    # 2: tombstones, cancels of orders the gateway had not seen (their create may come later)
+    """
+    CREATE TABLE cancelled_orders (
+        terminal_id TEXT NOT NULL,
+        order_id TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        cancelled_at INTEGER NOT NULL,
+        PRIMARY KEY (terminal_id, order_id)
+    );
+    """,
+    # 3: the event log becomes a hash chain (tamper-evident); refunds say who asked for them
     """
     ALTER TABLE events ADD COLUMN prev_hash TEXT;
     ALTER TABLE events ADD COLUMN hash TEXT;
     ALTER TABLE refunds ADD COLUMN requested_by TEXT;
     """,
-    # 3: chain the entries written before migration 2
+    # 4: chain the entries written before migration 3
     lambda conn: _chain_existing_events(conn),
-    # 4: work leases (one owner per Antom call across processes) and the inquiry count per payment
+    # 5: work leases (one owner per Antom call across processes) and the inquiry count per payment
     """
     ALTER TABLE payments ADD COLUMN lease_owner TEXT;
     ALTER TABLE payments ADD COLUMN lease_until REAL NOT NULL DEFAULT 0;
@@ -125,7 +135,7 @@ MIGRATIONS = [
     ALTER TABLE refunds ADD COLUMN lease_owner TEXT;
     ALTER TABLE refunds ADD COLUMN lease_until REAL NOT NULL DEFAULT 0;
     """,
-    # 5: escalating PIN lockouts (a level that only an operator's set-pin resets), and alerts that
+    # 6: escalating PIN lockouts (a level that only an operator's set-pin resets), and alerts that
     # concern a terminal rather than a payment (PIN lockouts)
     """
     ALTER TABLE terminals ADD COLUMN pin_lockouts INTEGER NOT NULL DEFAULT 0;
@@ -517,6 +527,17 @@ class Store:
         with self.transaction():
             for table in self.LEASED.values():
                 self.db.execute("UPDATE %s SET lease_owner=NULL, lease_until=0 WHERE lease_owner=?" % table, (owner,))
+
+    # --- tombstones -----------------------------------------------------------------------
+    def add_cancelled_order(self, terminal_id, order_id, reason):
+        """Remember a cancel for an order with no payment; False when it was already remembered."""
+        cur = self.db.execute("INSERT OR IGNORE INTO cancelled_orders(terminal_id, order_id, reason, cancelled_at) "
+                              "VALUES (?,?,?,?)", (terminal_id, order_id, reason, int(self.clock())))
+        return cur.rowcount == 1
+
+    def cancelled_order(self, terminal_id, order_id):
+        return self.db.execute("SELECT * FROM cancelled_orders WHERE terminal_id=? AND order_id=?",
+                               (terminal_id, order_id)).fetchone()
 
     # --- refunds --------------------------------------------------------------------------
     def refund(self, payment_rowid, refund_id):

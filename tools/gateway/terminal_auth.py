@@ -45,7 +45,8 @@ class AuthError(Exception):
         self.code = code
         self.message = message
         self.reason = reason or code  # for the gateway's log only, never the answer
-        self.secret = secret   # sign the error with it when the terminal is known
+        # sign the error with it: only once the request's signature verified (stale, replayed)
+        self.secret = secret
         self.extra = extra or {}
 
 
@@ -118,6 +119,7 @@ class TerminalAuth:
             raise AuthError("UNAUTHORIZED", UNAUTHORIZED_MESSAGE,
                             reason="unknown terminal" if known is None else
                             "revoked terminal" if revoked else "bad signature")
+        # From here on the request is the terminal's own (perhaps replayed): errors are signed.
         now = self.clock()
         window = self.time_window if skip_window else self.window
         if abs(int(timestamp) - now) > window:

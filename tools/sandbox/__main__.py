@@ -46,14 +46,30 @@ def cmd_register(args) -> int:
 
 def cmd_pay(args) -> int:
     action = "decline" if args.decline else "pay"
+    url = args.url.rstrip("/")
     try:
-        response = httpx.post(args.url.rstrip("/") + "/" + action, timeout=10, trust_env=False)
+        if args.wallet and not args.decline:  # as the page: see the quote first, then pay
+            offer = httpx.get(url + "/quote", params={"wallet": args.wallet}, timeout=10, trust_env=False)
+            if offer.status_code == 200:
+                print(json.dumps({"offer": offer.json()}))
+        body = {"wallet": args.wallet} if args.wallet and not args.decline else None
+        response = httpx.post(url + "/" + action, json=body, timeout=10, trust_env=False)
         answer = response.json()
     except (httpx.HTTPError, httpx.InvalidURL, ValueError) as problem:  # InvalidURL is no HTTPError
         print("error: %s" % problem, file=sys.stderr)
         return 2
     print(json.dumps(answer))
     return 0 if response.status_code == 200 else 1
+
+
+def cmd_wallets(args) -> int:
+    from tools.sandbox import rates, wallets
+
+    print(json.dumps({"wallets": [{"pspName": w.psp_name, "displayName": w.display_name,
+                                   "currency": w.currency, "region": w.region,
+                                   "customerId": w.customer_id} for w in wallets.WALLETS],
+                      "ratesPerUSD": rates.RATES}, indent=2))
+    return 0
 
 
 def cmd_payments(args) -> int:
@@ -74,6 +90,7 @@ def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m tools.sandbox",
                                   description="Local Antom (Alipay Order Code) sandbox")
     sub = top.add_subparsers(dest="command", required=True)
+    sub.add_parser("wallets", help="list the wallets and the rate table (JSON)").set_defaults(func=cmd_wallets)
 
     serve = sub.add_parser("serve", help="run the sandbox server")
     serve.add_argument("--host", default="127.0.0.1")
@@ -103,6 +120,8 @@ def parser() -> argparse.ArgumentParser:
     pay = sub.add_parser("pay", help="play the customer: pay (or decline) an order code URL")
     pay.add_argument("url")
     pay.add_argument("--decline", action="store_true")
+    pay.add_argument("--wallet", help="pay with this wallet (pspName, e.g. GCASH; docs/sandbox.md); "
+                                      "default Alipay")
     pay.set_defaults(func=cmd_pay)
 
     payments = sub.add_parser("payments", help="list payments as JSON")

@@ -4,7 +4,7 @@ from starlette.responses import JSONResponse
 
 from tools.sandbox import faults as fault_rules
 from tools.sandbox import rules
-from tools.sandbox.ledger import amount_json, iso
+from tools.sandbox.ledger import Ledger, amount_json, iso
 
 
 def payment_view(payment: dict) -> dict:
@@ -18,6 +18,9 @@ def payment_view(payment: dict) -> dict:
         "expireTime": iso(payment["expire_time"]),
         "paymentTime": iso(payment["payment_time"]) if payment["payment_time"] else None,
         "faults": payment["faults"],
+        "settlementCurrency": payment["settlement_currency"],
+        "wallet": payment["wallet"],
+        **Ledger.wallet_fields(payment),
     }
 
 

@@ -32,7 +32,7 @@ def build(data_dir: str, config: Config):
     ledger = Ledger(store, config)
     notifier = Notifier(ledger, private_key, config.time_scale)
     endpoint = api.make_endpoint(ledger, private_key)
-    show, act, qr_png = wallet.make_routes(ledger)
+    show, quote, act, qr_png = wallet.make_routes(ledger)
     payments, notifications, set_faults, clear_faults, expire, calls = admin.make_routes(ledger)
 
     async def not_found(request, exc):
@@ -54,6 +54,7 @@ def build(data_dir: str, config: Config):
         Route("/ams/sandbox/api/v1/payments/{operation}", endpoint, methods=["POST"]),
         Route("/c/{token}", show, methods=["GET"]),
         Route("/c/{token}/qr.png", qr_png, methods=["GET"]),
+        Route("/c/{token}/quote", quote, methods=["GET"]),
         Route("/c/{token}/{action:str}", act, methods=["POST"]),
         Route("/_sandbox/payments", payments, methods=["GET"]),
         Route("/_sandbox/notifications", notifications, methods=["GET"]),

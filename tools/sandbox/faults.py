@@ -13,7 +13,8 @@ COUNTED = {"pay-lost", "pay-500", "pay-unknown", "traffic-limit", "http-500", "i
            "inquiry-unknown", "cancel-unknown", "notify-bad-signature"}
 FLAGS = {"cancel-window", "pay-on-cancel", "notify-lost", "notify-duplicate"}
 SECONDS = {"slow", "notify-late", "skew"}
-KNOWN = COUNTED | FLAGS | SECONDS
+PERCENT = {"rate-move"}  # a signed percentage
+KNOWN = COUNTED | FLAGS | SECONDS | PERCENT
 MAX_SECONDS = 10 ** 7  # ~4 months: any sane delay, late notification or clock skew
 
 
@@ -29,6 +30,14 @@ def parse_one(name: str, arg: str | None) -> tuple[str, float]:
         if not abs(seconds) <= MAX_SECONDS:
             raise param("fault %s needs seconds between -%d and %d" % (name, MAX_SECONDS, MAX_SECONDS))
         return name, seconds
+    if name in PERCENT:
+        try:
+            percent = float(arg)
+        except (TypeError, ValueError):
+            raise param("fault %s needs a percentage" % name)
+        if not abs(percent) <= 50:
+            raise param("fault %s needs a percentage between -50 and 50" % name)
+        return name, percent
     if name in FLAGS:
         if arg is not None:
             raise param("fault %s takes no argument" % name)

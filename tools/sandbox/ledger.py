@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from tools.sandbox import faults as fault_rules
-from tools.sandbox import rules
+from tools.sandbox import rates, rules, wallets
 from tools.sandbox.rules import Invalid
 
 MAX_EXPIRY_AHEAD = 30 * 60  # paymentExpiryTime at most 30 minutes ahead (ALIPAY.md)
@@ -128,7 +128,8 @@ class Ledger:
             reference_order_id=request.reference_order_id, description=request.description,
             merchant_name=request.merchant_name, store_name=request.store_name,
             currency=request.amount.currency, value=request.amount.value,
-            notify_url=request.notify_url, status="PROCESSING",
+            notify_url=request.notify_url, settlement_currency=request.settlement_currency,
+            status="PROCESSING",
             result_code=PAYMENT_IN_PROCESS[0], result_message=PAYMENT_IN_PROCESS[2],
             create_time=now, expire_time=expire_at, token=token, code_value=code_value,
             faults=chosen, pay_response=json.dumps(response))
@@ -193,7 +194,30 @@ class Ledger:
         }
         if payment["status"] == "SUCCESS":
             body["paymentTime"] = iso(payment["payment_time"])
+        body.update(Ledger.wallet_fields(payment))
         return body
+
+    @staticmethod
+    def wallet_fields(payment: dict) -> dict:
+        """What Antom adds once a wallet paid: pspCustomerInfo, actualPaymentAmount (always, equal
+        to paymentAmount when the wallet pays in the order's currency), paymentQuote (only when it
+        does not), and with a settlementCurrency in the pay: grossSettlementAmount, plus
+        settlementQuote when that currency differs from the order's."""
+        wallet = wallets.BY_NAME.get(payment["wallet"] or "")
+        if wallet is None:
+            return {}
+        fields = {"pspCustomerInfo": wallets.customer_info(wallet),
+                  "actualPaymentAmount": amount_json(payment["customer_currency"], payment["customer_value"])}
+        quote = rates.Quote.from_store(payment["payment_quote"])
+        if quote is not None:
+            fields["paymentQuote"] = quote.as_json(iso)
+        if payment["settlement_currency"]:
+            fields["grossSettlementAmount"] = amount_json(payment["settlement_currency"],
+                                                          payment["settlement_value"])
+            quote = rates.Quote.from_store(payment["settlement_quote"])
+            if quote is not None:
+                fields["settlementQuote"] = quote.as_json(iso)
+        return fields
 
     # --- cancel ----------------------------------------------------------------------------------
     def cancel(self, client_id: str, body: dict) -> Reply:
@@ -283,23 +307,85 @@ class Ledger:
             "refundTime": iso(refund["create_time"])}))
 
     # --- the customer and the clock ---------------------------------------------------------------
-    def customer(self, token: str, decline: bool) -> tuple[int, dict | None]:
-        """The wallet's Pay/Decline: (HTTP status, payment). 404 unknown, 409 no longer payable."""
+    def customer(self, token: str, decline: bool, wallet_name: str | None = None) -> tuple[int, dict | None]:
+        """The wallet's Pay/Decline: (HTTP status, payment). 404 unknown, 409 no longer payable.
+        Raises Invalid for a wallet the sandbox does not know or that cannot pay this currency."""
         payment = self.store.payment_by_token(token)
         if payment is None:
             return 404, None
+        wallet = None if decline else self.wallet_for(payment, wallet_name)
         payment = self.refresh(payment)
         if payment["status"] == "PROCESSING":
-            payment = self.close(payment, "declined by the customer") if decline else self.mark_paid(payment)
+            payment = self.close(payment, "declined by the customer") if decline else self.mark_paid(payment, wallet)
             return 200, payment
         wanted = "FAIL" if decline else "SUCCESS"
         return (200 if payment["status"] == wanted else 409), payment
 
-    def mark_paid(self, payment: dict) -> dict:
+    @staticmethod
+    def wallet_for(payment: dict, wallet_name: str | None) -> "wallets.Wallet | None":
+        """The named wallet; without a name the default one (Alipay), else one in the order's
+        currency, else None: an anonymous wallet in the order's currency, as before wallets."""
+        if not wallet_name:
+            for wallet in (wallets.BY_NAME[wallets.DEFAULT],) + wallets.WALLETS:
+                if Ledger.can_pay(payment, wallet):
+                    return wallet
+            return None
+        wallet = wallets.find(wallet_name)
+        if wallet is None:
+            raise rules.param("unknown wallet %r (docs/sandbox.md lists them)" % (wallet_name,))
+        if not Ledger.can_pay(payment, wallet):
+            raise rules.Invalid("CURRENCY_NOT_SUPPORT", "%s cannot pay in %s" % (
+                wallet.display_name, payment["currency"]))
+        return wallet
+
+    @staticmethod
+    def can_pay(payment: dict, wallet) -> bool:
+        return wallet.currency == payment["currency"] or (
+            rates.supported(wallet.currency) and rates.supported(payment["currency"]))
+
+    def offer(self, payment: dict, wallet) -> tuple[dict, int, "rates.Quote | None"]:
+        """What the page shows once the customer picked a wallet: (payment, customer minor units,
+        quote). The quote is kept (for QUOTE_LIFETIME) and used by the payment, unless the
+        rate-move fault moves the rate in between."""
+        if wallet.currency == payment["currency"]:
+            return payment, payment["value"], None
+        shown = payment["shown_quote"] or {}
+        quote = rates.Quote.from_store(shown.get("quote")) if shown.get("wallet") == wallet.psp_name else None
+        if quote is None or quote.expiry <= time.time():
+            quote = rates.quote(payment["currency"], wallet.currency)
+            payment = self.store.update_payment(payment["payment_id"], shown_quote={
+                "wallet": wallet.psp_name, "quote": quote.to_store()})
+        return payment, rates.convert(payment["value"], quote.source, quote.target, quote.price), quote
+
+    def charge(self, payment: dict, wallet) -> dict:
+        """The figures of a payment by `wallet`: customer amount, quote, settlement."""
+        fields = {"wallet": wallet.psp_name, "customer_currency": wallet.currency,
+                  "customer_value": payment["value"], "payment_quote": None}
+        if wallet.currency != payment["currency"]:
+            shown = payment["shown_quote"] or {}
+            quote = rates.Quote.from_store(shown.get("quote")) if shown.get("wallet") == wallet.psp_name else None
+            move = payment["faults"].get("rate-move", 0)
+            if quote is None or quote.expiry <= time.time() or move:
+                quote = rates.quote(payment["currency"], wallet.currency, move)
+            fields["customer_value"] = rates.convert(payment["value"], quote.source, quote.target, quote.price)
+            fields["payment_quote"] = quote.to_store()
+        target = payment["settlement_currency"]
+        if target:
+            fields["settlement_value"], fields["settlement_quote"] = payment["value"], None
+            if target != payment["currency"]:
+                quote = rates.quote(payment["currency"], target)
+                fields["settlement_value"] = rates.convert(payment["value"], quote.source, target, quote.price)
+                fields["settlement_quote"] = quote.to_store()
+        return fields
+
+    def mark_paid(self, payment: dict, wallet=None) -> dict:
         now = time.time()
+        wallet = wallet or self.wallet_for(payment, None)
+        figures = self.charge(payment, wallet) if wallet is not None else {}
         with self.store.transaction():
             payment = self.store.update_payment(payment["payment_id"], status="SUCCESS", payment_time=now,
-                                                result_code="SUCCESS", result_message="success")
+                                                result_code="SUCCESS", result_message="success",
+                                                **figures)
             self.queue_notification(payment, result(*SUCCESS))
         return payment
 
@@ -323,6 +409,7 @@ class Ledger:
                 "paymentCreateTime": iso(payment["create_time"])}
         if payment["status"] == "SUCCESS":
             body["paymentTime"] = iso(payment["payment_time"])
+            body.update(self.wallet_fields(payment))
         chosen = payment["faults"]
         self.store.add_notification(
             payment["payment_id"], payment["client_id"], payment["notify_url"],

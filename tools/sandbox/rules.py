@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from tools.sandbox import currencies
+from tools.sandbox import currencies, rates
 
 _DIGITS = re.compile(r"(0|[1-9][0-9]{0,15})\Z")
 _CURRENCY = re.compile(r"[A-Z]{3}\Z")
@@ -49,11 +49,12 @@ class PayRequest:
     store_name: str
     notify_url: str
     expiry: datetime | None
+    settlement_currency: str | None = None
 
     def key_fields(self) -> str:
         """What must match for a repeated pay to count as the same request."""
         return json.dumps([self.amount.currency, self.amount.value, self.reference_order_id,
-                           self.merchant_id, self.store_id, self.notify_url])
+                           self.merchant_id, self.store_id, self.notify_url, self.settlement_currency])
 
 
 def parse_json_object(raw: bytes) -> dict:
@@ -179,11 +180,19 @@ def pay(body: dict) -> PayRequest:
     expiry_text = text(body, "paymentExpiryTime", 64, required=False)
     expiry = iso_time(expiry_text, "paymentExpiryTime") if expiry_text else None
     settlement = obj(body, "settlementStrategy", required=False)
+    settlement_currency = None
     if settlement is not None:
-        text(settlement, "settlementCurrency", 3, required=False)
+        settlement_currency = text(settlement, "settlementCurrency", 3, required=False)
+        if settlement_currency is not None:
+            if not _CURRENCY.match(settlement_currency):
+                raise param("settlementStrategy.settlementCurrency must be an ISO 4217 code")
+            if settlement_currency != paid.currency and not (
+                    rates.supported(settlement_currency) and rates.supported(paid.currency)):
+                raise Invalid("CURRENCY_NOT_SUPPORT",
+                              "no settlement from %s to %s" % (paid.currency, settlement_currency))
     text(body, "merchantRegion", 2, required=False)
     return PayRequest(request_id, paid, reference, description, merchant_id, merchant_name,
-                      store_id, store_name, notify_url, expiry)
+                      store_id, store_name, notify_url, expiry, settlement_currency)
 
 
 def payment_ref(body: dict) -> tuple[str | None, str | None]:

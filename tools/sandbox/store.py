@@ -44,6 +44,14 @@ CREATE TABLE IF NOT EXISTS fault_counters (
 
 FILENAME = "sandbox.sqlite3"
 
+# Columns added after the first schema: a data dir made by an older sandbox gets them on start.
+ADDED_COLUMNS = {
+    "payments": (("settlement_currency", "TEXT"), ("wallet", "TEXT"), ("customer_currency", "TEXT"),
+                 ("customer_value", "INTEGER"), ("payment_quote", "TEXT"), ("shown_quote", "TEXT"),
+                 ("settlement_value", "INTEGER"), ("settlement_quote", "TEXT")),
+}
+JSON_COLUMNS = ("faults", "payment_quote", "shown_quote", "settlement_quote")
+
 
 class Store:
     def __init__(self, data_dir: str):
@@ -53,6 +61,11 @@ class Store:
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.executescript(SCHEMA)
+        for table, columns in ADDED_COLUMNS.items():
+            have = {row["name"] for row in self.db.execute("PRAGMA table_info(%s)" % table)}
+            for name, kind in columns:
+                if name not in have:
+                    self.db.execute("ALTER TABLE %s ADD COLUMN %s %s" % (table, name, kind))
 
     def close(self):
         self.db.close()
@@ -79,7 +92,9 @@ class Store:
         if row is None:
             return None
         payment = dict(row)
-        payment["faults"] = json.loads(payment["faults"])
+        for name in JSON_COLUMNS:
+            payment[name] = json.loads(payment[name]) if payment[name] else (
+                {} if name == "faults" else None)
         return payment
 
     def payment(self, payment_id: str) -> dict | None:
@@ -96,6 +111,9 @@ class Store:
                                              (token,)).fetchone())
 
     def update_payment(self, payment_id: str, **fields) -> dict:
+        for name in JSON_COLUMNS:
+            if name in fields and fields[name] is not None:
+                fields[name] = json.dumps(fields[name])
         sets = ", ".join("%s = ?" % name for name in fields)
         self.db.execute("UPDATE payments SET %s WHERE payment_id = ?" % sets,
                         tuple(fields.values()) + (payment_id,))

@@ -9,7 +9,8 @@
         sb.public_key_pem       # the sandbox's public key, PEM bytes (verify replies/notifications)
         sb.call("pay", body)    # a correctly signed POST to /ams/api/v1/payments/pay -> httpx.Response
         sb.verify(response)     # True if a reply from sb.call carries a valid sandbox signature
-        sb.pay(code_value)      # the customer pays -> {"status": ..., "paymentId": ...}
+        sb.pay(code_value, wallet=None)  # the customer pays -> {"status": ..., "paymentId": ...}
+        sb.quote(code_value, "GCASH")    # the wallet page's offer: customerAmount and quote
         sb.decline(code_value)
         sb.payments(reference_order_id=None)   # list of dicts (docs/sandbox.md, inspection)
         sb.notifications()                     # list of dicts
@@ -141,8 +142,14 @@ class Sandbox:
                                         response.content, headers.get("signature"))
 
     # --- customer and inspection -----------------------------------------------------------------
-    def pay(self, code_value: str) -> dict:
-        return self.http.post(code_value.rstrip("/") + "/pay").json()
+    def pay(self, code_value: str, wallet: str | None = None) -> dict:
+        """The customer pays, with `wallet` (pspName, docs/sandbox.md) or the default one."""
+        body = {"wallet": wallet} if wallet else None
+        return self.http.post(code_value.rstrip("/") + "/pay", json=body).json()
+
+    def quote(self, code_value: str, wallet: str) -> dict:
+        """What the wallet page shows once `wallet` is picked (the quote the payment will use)."""
+        return self.http.get(code_value.rstrip("/") + "/quote", params={"wallet": wallet}).json()
 
     def decline(self, code_value: str) -> dict:
         return self.http.post(code_value.rstrip("/") + "/decline").json()

@@ -1,16 +1,22 @@
 """The customer's side: the page an order code opens (sized for a phone), and Pay/Decline.
 
-Plain HTML forms and no script, so it works in any browser; `POST /c/<token>/pay|decline` without
-`Accept: text/html` answers JSON for scripts (`python -m tools.sandbox pay URL`).
+Two steps, as with a real wallet app: the customer first picks the wallet they pay with, then sees
+the order in the merchant's currency and, for a wallet in another currency, what they pay in theirs
+at the sandbox's quoted rate. Plain HTML forms and no script, so it works in any browser;
+`GET /c/<token>/quote?wallet=NAME` and `POST /c/<token>/pay|decline` (field or parameter `wallet`)
+without `Accept: text/html` answer JSON for scripts (`python -m tools.sandbox pay URL --wallet NAME`).
 """
 import html
 import io
+import json
+from urllib.parse import parse_qs
 
 import segno
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
-from tools.sandbox import currencies
+from tools.sandbox import currencies, rates, rules, wallets
+from tools.sandbox.ledger import amount_json, iso
 
 STYLE = """
 body{font-family:system-ui,sans-serif;margin:0;background:#f3f5f9;color:#1b2330}
@@ -21,6 +27,10 @@ main{max-width:420px;margin:0 auto;padding:24px 16px}
 form{margin:0}button{width:100%;font-size:1.15rem;padding:14px;border:0;border-radius:10px;margin-top:14px}
 .pay{background:#1677ff;color:#fff}.decline{background:#e8ebf0;color:#1b2330}
 .state{font-size:1.3rem;font-weight:600;margin-top:16px}
+.pick{font-weight:600;margin-top:18px}.wallet{background:#eef4ff;color:#1b2330;text-align:left}
+.wallet small{float:right;color:#5b6577}.walletname{font-weight:600;margin-top:14px}
+.customer{font-size:1.6rem;font-weight:700;margin-top:6px}.rate,.back{color:#5b6577;font-size:.9rem}
+.back{display:block;margin-top:12px}.paidwith{margin-top:8px}
 """
 
 MESSAGES = {"SUCCESS": "Paid", "FAIL": "Closed", "CANCELLED": "Cancelled by the merchant",
@@ -43,39 +53,138 @@ def order_card(payment: dict) -> str:
                                                    amount, payment["description"])))
 
 
+def wallet_list(token: str, payment: dict, ledger) -> str:
+    """Step 1: the customer picks the wallet they scan with (as opening the code in its app)."""
+    items = []
+    for wallet in wallets.WALLETS:
+        if ledger.can_pay(payment, wallet):
+            items.append("<form method=get action='/c/%s'><input type=hidden name=wallet value=%s>"
+                         "<button class=wallet id='wallet-%s'>%s<small>%s, %s</small></button></form>"
+                         % (token, wallet.psp_name, wallet.psp_name, html.escape(wallet.display_name),
+                            wallet.currency, wallet.region))
+    return "<div class=pick>Pay with</div>" + "".join(items) + decline_form(token)
+
+
+def decline_form(token: str) -> str:
+    return ("<form method=post action='/c/%s/decline'><button class=decline id=decline>Decline</button>"
+            "</form>" % token)
+
+
+def offer_card(token: str, wallet, customer_minor: int, quote, payment: dict) -> str:
+    """Step 2: what this wallet's customer pays, in their currency at the quoted rate."""
+    inner = "<div class=walletname id=wallet-name>%s</div>" % html.escape(wallet.display_name)
+    if quote is not None:
+        inner += ("<div class=customer id=customer-amount>%s</div><div class=rate id=rate>"
+                  "1 %s = %s %s</div>" % (currencies.display(wallet.currency, customer_minor),
+                                          quote.source, rates.price_text(quote.price), quote.target))
+    return inner + ("<form method=post action='/c/%s/pay'><input type=hidden name=wallet value=%s>"
+                    "<button class=pay id=pay>Pay</button></form>%s<a class=back id=back href='/c/%s'>"
+                    "Choose another wallet</a>" % (token, wallet.psp_name, decline_form(token), token))
+
+
+def paid_line(payment: dict) -> str:
+    wallet = wallets.BY_NAME.get(payment.get("wallet") or "")
+    if wallet is None or payment["status"] != "SUCCESS":
+        return ""
+    line = "Paid with " + wallet.display_name
+    if payment["customer_currency"] != payment["currency"]:
+        line += ": " + currencies.display(payment["customer_currency"], payment["customer_value"])
+    return "<div class=paidwith id=paid-with>%s</div>" % html.escape(line)
+
+
+async def chosen_wallet(request: Request) -> str | None:
+    """The wallet of a pay: form field, JSON field or query parameter `wallet`."""
+    name = request.query_params.get("wallet")
+    raw = await request.body()
+    kind = request.headers.get("content-type", "")
+    if raw and "application/x-www-form-urlencoded" in kind:
+        name = (parse_qs(raw.decode("utf-8", "replace")).get("wallet") or [name])[0]
+    elif raw and "json" in kind:
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            data = None
+        if isinstance(data, dict) and isinstance(data.get("wallet"), str):
+            name = data["wallet"]
+    return name
+
+
 def make_routes(ledger):
+    def unknown() -> HTMLResponse:
+        return page("Unknown code", "<div class=card>This code is not known.</div>", 404)
+
     async def show(request: Request) -> Response:
         token = request.path_params["token"]
         payment = ledger.store.payment_by_token(token)
         if payment is None:
-            return page("Unknown code", "<div class=card>This code is not known.</div>", 404)
+            return unknown()
         payment = ledger.refresh(payment)
-        inner = order_card(payment)
+        inner = ""
+        status = 200
         if payment["status"] == "PROCESSING":
-            inner += ("<form method=post action='/c/%s/pay'><button class=pay id=pay>Pay</button></form>"
-                      "<form method=post action='/c/%s/decline'><button class=decline id=decline>"
-                      "Decline</button></form>" % (token, token))
+            name = request.query_params.get("wallet")
+            if not name:
+                inner = wallet_list(token, payment, ledger)
+            else:
+                try:
+                    wallet = ledger.wallet_for(payment, name)
+                except rules.Invalid as problem:
+                    status = 400
+                    inner = "<div class=state id=state>%s</div>%s" % (
+                        html.escape(problem.message), wallet_list(token, payment, ledger))
+                else:
+                    payment, customer_minor, quote = ledger.offer(payment, wallet)
+                    inner = offer_card(token, wallet, customer_minor, quote, payment)
         else:
-            inner += "<div class=state id=state>%s</div>" % MESSAGES[payment["status"]]
-        return page("Pay " + payment["merchant_name"], inner + "</div>")
+            inner = "<div class=state id=state>%s</div>%s" % (MESSAGES[payment["status"]], paid_line(payment))
+        return page("Pay " + payment["merchant_name"], order_card(payment) + inner + "</div>", status)
+
+    async def quote(request: Request) -> Response:
+        """JSON of step 2 for scripts (`python -m tools.sandbox pay URL --wallet NAME`)."""
+        payment = ledger.store.payment_by_token(request.path_params["token"])
+        if payment is None:
+            return JSONResponse({"error": "unknown code"}, status_code=404)
+        payment = ledger.refresh(payment)
+        try:
+            wallet = ledger.wallet_for(payment, request.query_params.get("wallet") or wallets.DEFAULT)
+        except rules.Invalid as problem:
+            return JSONResponse({"error": problem.message}, status_code=400)
+        if payment["status"] != "PROCESSING":
+            return JSONResponse({"error": "not payable", "status": payment["status"]}, status_code=409)
+        payment, customer_minor, shown = ledger.offer(payment, wallet)
+        return JSONResponse({
+            "wallet": wallet.psp_name, "displayName": wallet.display_name,
+            "amount": amount_json(payment["currency"], payment["value"]),
+            "customerAmount": amount_json(wallet.currency, customer_minor),
+            "quote": shown.as_json(iso) if shown else None})
 
     async def act(request: Request) -> Response:
         token = request.path_params["token"]
         if request.path_params["action"] not in ("pay", "decline"):
             return JSONResponse({"error": "not found"}, status_code=404)
         decline = request.path_params["action"] == "decline"
-        status, payment = ledger.customer(token, decline)
-        if "text/html" in request.headers.get("accept", ""):
+        as_html = "text/html" in request.headers.get("accept", "")
+        try:
+            status, payment = ledger.customer(token, decline, await chosen_wallet(request))
+        except rules.Invalid as problem:
+            if as_html:
+                return page("Not possible", "<div class=card><div class=state id=state>%s</div></div>"
+                            % html.escape(problem.message), 400)
+            return JSONResponse({"error": problem.message, "code": problem.code}, status_code=400)
+        if as_html:
             if payment is None:
-                return page("Unknown code", "<div class=card>This code is not known.</div>", 404)
+                return unknown()
             words = MESSAGES[payment["status"]] if status == 200 else (
                 "Not possible: " + MESSAGES[payment["status"]].lower())
-            return page(words, order_card(payment) + "<div class=state id=state>%s</div></div>"
-                        % html.escape(words), status)
+            return page(words, order_card(payment) + "<div class=state id=state>%s</div>%s</div>"
+                        % (html.escape(words), paid_line(payment)), status)
         if payment is None:
             return JSONResponse({"error": "unknown code"}, status_code=404)
-        return JSONResponse({"status": payment["status"], "paymentId": payment["payment_id"]},
-                            status_code=status)
+        answer = {"status": payment["status"], "paymentId": payment["payment_id"]}
+        if payment.get("wallet"):
+            answer["wallet"] = payment["wallet"]
+            answer["customerAmount"] = amount_json(payment["customer_currency"], payment["customer_value"])
+        return JSONResponse(answer, status_code=status)
 
     async def qr_png(request: Request) -> Response:
         payment = ledger.store.payment_by_token(request.path_params["token"])
@@ -85,4 +194,4 @@ def make_routes(ledger):
         segno.make(payment["code_value"], error="m").save(out, kind="png", scale=4)
         return Response(out.getvalue(), media_type="image/png")
 
-    return show, act, qr_png
+    return show, quote, act, qr_png

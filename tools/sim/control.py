@@ -8,7 +8,9 @@
     term.start(); term.wait_result()                # boots again from the same flash
 
 Used by `make demo`, the integration tests and bench/bench_sale.py. The terminal runs
-`python -m tools.sim run --events`, one JSON event per stdout line (tools/sim/terminal.py).
+`python -m tools.sim run --events`, one JSON event per stdout line (tools/sim/terminal.py), on the
+MicroPython engine unless `engine="cpython"` (or SIM_ENGINE=cpython) is asked for; `term.engine`
+is then the interpreter's own words ("MicroPython 1.29.0-preview unix port").
 """
 import json
 import os
@@ -41,8 +43,10 @@ def write_config(flash, gateway_url, terminal_id, secret, merchant="Demo Cafe", 
 
 
 class SimProcess:
-    def __init__(self, flash, describe=None, frames=None, panel=None, stderr_path=None):
+    def __init__(self, flash, describe=None, frames=None, panel=None, stderr_path=None, engine=None):
         self.flash = flash
+        self.engine_name = engine or os.environ.get("SIM_ENGINE") or "micropython"
+        self.engine = None  # what the terminal said it runs on (its first event)
         self.describe = describe
         self.frames = frames
         self.panel = panel
@@ -52,7 +56,8 @@ class SimProcess:
         self.history = []
 
     def start(self, env=None):
-        cmd = [sys.executable, "-m", "tools.sim", "run", "--flash", self.flash, "--events"]
+        cmd = [sys.executable, "-m", "tools.sim", "run", "--flash", self.flash, "--events",
+               "--engine", self.engine_name]
         if self.describe:
             cmd += ["--describe", self.describe]
         if self.frames:
@@ -61,7 +66,7 @@ class SimProcess:
             cmd += ["--panel", self.panel]
         self.proc = subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=open(self.stderr_path, "a"), text=True, bufsize=1,
-                                     env=dict(os.environ, PYTHONUNBUFFERED="1", **(env or {})))
+                                     start_new_session=True, env=dict(os.environ, PYTHONUNBUFFERED="1", **(env or {})))
         proc = self.proc
         threading.Thread(target=self._read, args=(proc,), daemon=True).start()
         return self
@@ -75,6 +80,8 @@ class SimProcess:
                 except ValueError:
                     continue
                 ev["host_t"] = time.monotonic()
+                if ev.get("event") == "engine":
+                    self.engine = ev.get("text")
                 self.history.append(ev)
                 self.events.put(ev)
 
@@ -126,9 +133,13 @@ class SimProcess:
         self.events = queue.Queue()
 
     def kill(self):
-        """A power cut: SIGKILL, nothing flushed, nothing cleaned up."""
+        """A power cut: SIGKILL, nothing flushed, nothing cleaned up (the simulator and, on the
+        MicroPython engine, the firmware's own process: the whole process group at once)."""
         if self.proc is not None:
-            self.proc.send_signal(signal.SIGKILL)
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
             self.proc.wait()
             self.proc = None
         self.events = queue.Queue()
@@ -140,6 +151,9 @@ class SimProcess:
             self.send("quit")
             self.proc.wait(timeout=5)
         except (OSError, subprocess.TimeoutExpired, ValueError):
-            self.proc.kill()
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
             self.proc.wait()
         self.proc = None

@@ -20,7 +20,10 @@ HOLD_SCANS = 5
 GAP_SCANS = 3
 
 
-class KeyMatrix:
+class KeyLayout:
+    """Where each key sits: the layout label, or the firmware action it produces ("7", "ok",
+    "cancel", ...), to its (row index, column index). Both engines' matrices press by position."""
+
     def __init__(self, rows, cols, layout, keys):
         self.rows = rows
         self.cols = cols
@@ -34,6 +37,20 @@ class KeyMatrix:
             self.label_for.setdefault(action, label)
         for d in "0123456789":
             self.label_for.setdefault(d, d)
+
+    def position(self, action):
+        label = self.label_for.get(action, action)
+        if label not in self.where:
+            raise ValueError("no key for %r" % action)
+        return self.where[label]
+
+
+class KeyMatrix:
+    def __init__(self, rows, cols, layout, keys):
+        self.rows = rows
+        self.cols = cols
+        self.layout = layout
+        self.keys = KeyLayout(rows, cols, layout, keys)
         self._queue = collections.deque()
         self._lock = threading.Lock()
         self._held = None  # (row, col) held now
@@ -46,11 +63,9 @@ class KeyMatrix:
 
     def press(self, action):
         """Queue a press of the key that produces `action` ("7", "ok", "cancel", ...)."""
-        label = self.label_for.get(action, action)
-        if label not in self.where:
-            raise ValueError("no key for %r" % action)
+        where = self.keys.position(action)
         with self._lock:
-            self._queue.append(self.where[label])
+            self._queue.append(where)
 
     def idle(self):
         with self._lock:

@@ -53,9 +53,10 @@ def plan(files, on_device, old_manifest):
 def deploy(device, log, root=build_mod.REPO, compiled=True, mip=True, mip_index=None, force=False, frozen=False):
     files = build_mod.build(root, compiled=compiled)
     if frozen:  # firmware/ and lib/ are in the image: a filesystem copy would shadow them
-        files = {p: d for p, d in files.items() if p.lstrip("/") in build_mod.ENTRY_FILES}
+        files = {p: d for p, d in files.items()
+                 if p.lstrip("/") in build_mod.ENTRY_FILES or p.endswith(build_mod.DATA_SUFFIXES)}
     version = build_mod.read_version(root)
-    log("built %d files (%s), version %s" % (len(files), "frozen image: entry files only" if frozen else
+    log("built %d files (%s), version %s" % (len(files), "frozen image: entry files and fonts" if frozen else
                                             "mpy-cross -O2" if compiled else "source", version))
 
     present = device.walk("/")
@@ -81,8 +82,12 @@ def deploy(device, log, root=build_mod.REPO, compiled=True, mip=True, mip_index=
                                 errors.FILESYSTEM_FULL)
 
     unchanged = len(files) - len(copy)
+    # What /manifest.json on the device says right now: the marker below changes it, so the final
+    # comparison must be against the marker, not against the manifest read at the start.
+    on_flash = old_manifest
     if copy or delete or not (old_manifest or {}).get("complete"):
-        write_manifest(device, dict(old_manifest or {}, version=version, complete=False))
+        on_flash = dict(old_manifest or {}, version=version, complete=False)
+        write_manifest(device, on_flash)
     for i, path in enumerate(copy, 1):
         device.write_file(path, files[path])
         log("[%d/%d] %s (%d bytes)" % (i, len(copy), path, len(files[path])))
@@ -100,11 +105,15 @@ def deploy(device, log, root=build_mod.REPO, compiled=True, mip=True, mip_index=
         "files": {p: hashlib.sha256(d).hexdigest() for p, d in sorted(files.items())},
         "packages": packages,
     }
-    if manifest != old_manifest:  # an unchanged deploy writes nothing to flash
+    if manifest != on_flash:  # an unchanged deploy writes nothing to flash
         write_manifest(device, manifest)
         log("manifest written: %s (version %s, %d files)" % (MANIFEST_PATH, version, len(files)))
     else:
         log("manifest unchanged: %s (version %s, %d files)" % (MANIFEST_PATH, version, len(files)))
+    # "deploy complete" is said only once the device itself says so.
+    if read_manifest(device) != manifest:
+        raise TerminalError("%s on the terminal does not read back as a complete deploy: run deploy again."
+                            % MANIFEST_PATH, errors.GENERAL)
     return {"copied": copy, "deleted": delete, "unchanged": unchanged, "manifest": manifest}
 
 
@@ -147,7 +156,8 @@ def mip_install(device, name, index=None):
     out = io.StringIO()
     try:
         with contextlib.redirect_stdout(out):
-            mpremote_mip._install_package(_AtomicWrites(device), name, index, "/lib", None, True)
+            mpremote_mip._install_package(_AtomicWrites(device), name, index, "/lib",
+                                          build_mod.MIP_PACKAGES.get(name), True)
     except CommandError as e:
         raise TerminalError("Cannot install %s with mip from %s (%s): connect this computer to the "
                             "internet, or pass --no-mip to deploy without it." % (name, index, e), errors.TOOL)

@@ -17,13 +17,13 @@ from tools.terminal import errors
 from tools.terminal.errors import TerminalError
 
 PACKAGE_JSON = os.path.join(build_mod.REPO, "package.json")
-MIP_DEPS = [[name, "latest"] for name in build_mod.MIP_PACKAGES]
+MIP_DEPS = [[name, version] for name, version in sorted(build_mod.MIP_PACKAGES.items())]
 
 
 def mip_fields(root=build_mod.REPO):
     return {
         "version": build_mod.read_version(root),
-        "urls": [[rel, rel] for rel in build_mod.source_files(root)],
+        "urls": [[rel, rel] for rel in build_mod.device_files(root)],
         "deps": MIP_DEPS,
     }
 
