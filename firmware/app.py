@@ -8,16 +8,16 @@ panel, and hooks that print what happens.
 """
 import asyncio
 
-from firmware import config
+import late
+
 from firmware import log
 from firmware import loop
 from firmware.link.clock import WallClock
 from firmware.sale.flow import Flow
-from firmware.link.gateway import Gateway
 from firmware.sale.journal import Journal
 from firmware.board.signals import Signals
 from firmware.display.ui import UI
-from firmware.link.worker import default_runner
+from firmware.link.owner import Link
 
 VERSION = "0.2.0"
 
@@ -70,20 +70,12 @@ class Application:
             self.lcd = hw.make_lcd(self._machine(), display)
         return Screens(self.lcd, merchant=merchant, currency=currency)
 
-    def _transport(self, cfg):
-        if self.transport is not None:
-            return self.transport
-        from firmware.link import http
-        if cfg.gateway_url.startswith("https://"):
-            return http.Transport(http.tls_context(cfg.ca_cert))
-        try:
-            import requests  # micropython-lib, frozen into stock ESP32 builds
-            return requests
-        except ImportError:
-            return http.Transport()
-
     def setup(self):
-        """Load the config and build every piece; raises ConfigError (after showing it)."""
+        """Load the config and build every piece; raises ConfigError (after showing it).
+
+        The config checker (firmware/config.py) and the hardware builders (firmware/board/hw.py)
+        are needed only here: once the pieces are built they are dropped (lib/late.py)."""
+        from firmware import config
         try:
             cfg = config.load(self.path("config.json"))
             self.cfg = cfg
@@ -104,6 +96,8 @@ class Application:
             if self.on_config_error is not None:
                 self.on_config_error(e.problems)
             raise
+        late.drop("firmware.config")
+        late.drop("firmware.board.hw")
         return self
 
     def _build(self, cfg):
@@ -111,28 +105,38 @@ class Application:
         self.ui = UI(self.screens, self.clock, cfg.currency)
         wired = cfg.buzzer_pin is not None or cfg.led_pin is not None
         self.signals = Signals(self._machine() if wired else None, cfg.buzzer_pin, cfg.led_pin)
-        self.gateway = Gateway(cfg.gateway_url, cfg.terminal_id, cfg.secret, self._transport(cfg), self.clock,
-                               cfg.timeout_s)
-        if self.runner is None:
-            self.runner = default_runner()
         if self.keypad is None:
             from firmware.board import hw
             self.keypad = hw.make_keypad(self._machine(), cfg)
-        self.wifi = None
         net = self.network
         if net is None:
             try:
                 import network as net
             except ImportError:
                 net = None
-        if net is not None:
-            from firmware.link.net import Wifi
-            self.wifi = Wifi(net, cfg.wifi_ssid, cfg.wifi_password)
+        self._attach_rtc()
+        # The one owner of the network: Wi-Fi, time, the two lanes and their connections.
+        self.link = Link(cfg, self.clock, network=net, transport=self.transport, runner=self.runner)
+        self.link.heartbeat_source = self.heartbeat_info
+        self.gateway = self.link.gateway
+        self.runner = self.link.runner
+        self.wifi = self.link.wifi
         self.journal = Journal(self.path("journal.json"))
         self.flow = Flow(cfg, self.journal, self.gateway, self.runner, self.clock, describe=self.describe,
                          events=self.event, online=False)
         if cfg.watchdog_ms:
             self.wdt = self._machine().WDT(timeout=cfg.watchdog_ms)
+
+    def _attach_rtc(self):
+        # The RTC is what mbedTLS reads: the clock sets it before the first https call.
+        if self.clock.rtc is not None or not hasattr(self.clock, "attach"):
+            return
+        try:
+            rtc = getattr(self._machine(), "RTC", None)
+            if rtc is not None:
+                self.clock.attach(rtc())
+        except Exception:  # no RTC on this board or stand-in: the clock keeps an offset
+            pass
 
     # --- hooks the loop calls ----------------------------------------------------------------
     def start(self, job, fn, *args):
@@ -164,11 +168,17 @@ class Application:
     def run(self):
         """Run the terminal; returns False at once when the config is missing or broken."""
         self.log.write("boot firmware %s" % VERSION)
+        if not self._started():
+            return False  # the error screen stays up; the REPL is the technician's
+        asyncio.run(loop.run(self))
+        return True
+
+    def _started(self):
+        from firmware import config  # only while setting up: setup() drops it when it succeeds
         try:
             self.setup()
         except config.ConfigError:
-            return False  # the error screen stays up; the REPL is the technician's
-        asyncio.run(loop.run(self))
+            return False
         return True
 
 

@@ -11,6 +11,7 @@
     python -m tools.gateway events [list] [--terminal ID] [--order ORDER] [--limit N] [--json] | verify
     python -m tools.gateway alerts [--all] [--json]
     python -m tools.gateway keys                            show (create) the merchant key pair
+    python -m tools.gateway report --from D1 --to D2 [--terminal T] [--csv | --json]
 
 Every command takes --config FILE (TOML; or GATEWAY_CONFIG) and --db PATH.
 """
@@ -21,7 +22,7 @@ import os
 import sys
 
 from tools.gateway import config as config_mod
-from tools.gateway import credentials
+from tools.gateway import credentials, wallet_figures
 from tools.gateway.currencies import format_amount
 from tools.gateway.validation import visible
 
@@ -90,6 +91,14 @@ def main(argv=None):
 
     sub.add_parser("keys", help="print the merchant public key (creating the key pair if needed)")
 
+    rep = sub.add_parser("report", help="sales, refunds and net per day, wallet and currency; settlement")
+    rep.add_argument("--from", dest="date_from", required=True, metavar="YYYY-MM-DD", help="first UTC day")
+    rep.add_argument("--to", dest="date_to", required=True, metavar="YYYY-MM-DD", help="last UTC day (inclusive)")
+    rep.add_argument("--terminal", help="only this terminal's payments")
+    form = rep.add_mutually_exclusive_group()
+    form.add_argument("--csv", action="store_true", help="CSV (amounts in major units)")
+    form.add_argument("--json", action="store_true", help="JSON (amounts in minor units)")
+
     args = parser.parse_args(argv)
     if getattr(args, "pin", None) is not None:
         print(NO_SECRETS_ON_THE_COMMAND_LINE, file=sys.stderr)
@@ -107,7 +116,7 @@ def main(argv=None):
         print("config error:", e, file=sys.stderr)
         return 2
     handler = {"serve": cmd_serve, "terminal": cmd_terminal, "payments": cmd_payments, "refund": cmd_refund,
-               "events": cmd_events, "alerts": cmd_alerts, "keys": cmd_keys}[args.command]
+               "events": cmd_events, "alerts": cmd_alerts, "keys": cmd_keys, "report": cmd_report}[args.command]
     from tools.gateway.secretbox import SecretBoxError
     try:
         return handler(cfg, args) or 0
@@ -229,6 +238,7 @@ def payment_record(store, row, full=False):
         "code_value": row["code_value"], "created_at": row["created_at"], "expires_at": row["expires_at"],
         "paid_at": row["paid_at"], "reason": row["reason"], "late": bool(row["late"]),
         "cancel_state": row["cancel_state"], "refunded_amount": store.refunded_total(row["id"]),
+        **wallet_figures.record(row),
         "refunds": [{"refund_id": r["refund_id"], "amount": r["amount"], "currency": r["currency"],
                      "status": r["status"], "reason": r["reason"], "kind": r["kind"],
                      "requested_by": r["requested_by"], "created_at": r["created_at"],
@@ -335,6 +345,20 @@ def cmd_alerts(cfg, args):
         print("%d %-16s %-24s %s %s %s%s" % (a["id"], a["terminal_id"], a["order_id"] or "-",
                                               format_amount(a["amount"], a["currency"]) if a["currency"] else "-",
                                               a["kind"], visible(a["message"]), " (acked)" if a["acked_at"] else ""))
+    return 0
+
+
+def cmd_report(cfg, args):
+    from tools.gateway import report
+    try:
+        data = report.build(_store(cfg), args.date_from, args.date_to, args.terminal)
+    except report.ReportError as e:
+        print("report:", e, file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(data, indent=1))
+    else:
+        sys.stdout.write(report.as_csv(data) if args.csv else report.as_text(data))
     return 0
 
 
