@@ -165,14 +165,21 @@ def test_an_edited_event_breaks_the_hash_chain_and_verify_says_where(gateway, t1
     assert gateway.store.verify_events()["ok"]
     assert cli(gateway.config_path, "events", "verify").returncode == 0
     victim = [e for e in gateway.store.events("T1", "CHAIN-1")][1]["id"]
-    db = sqlite3.connect(gateway.cfg["gateway"]["db"])
-    db.execute("DROP TRIGGER events_no_update")   # what someone with the file could do
+    # someone with a copy of the file edits an entry (the append-only triggers dropped first)
+    copy = os.path.join(os.path.dirname(gateway.cfg["gateway"]["db"]), "edited.sqlite3")
+    src = sqlite3.connect(gateway.cfg["gateway"]["db"])
+    db = sqlite3.connect(copy)
+    src.backup(db)
+    src.close()
+    db.execute("DROP TRIGGER events_no_update")
     db.execute("UPDATE events SET detail='{}' WHERE id=?", (victim,))
     db.commit()
     db.close()
-    result = gateway.store.verify_events()
+    edited = Store(copy)
+    result = edited.verify_events()
+    edited.close()
     assert not result["ok"] and result["first_bad"] == victim
-    r = cli(gateway.config_path, "events", "verify", "--json")
+    r = cli(gateway.config_path, "--db", copy, "events", "verify", "--json")
     assert r.returncode == 1 and json.loads(r.stdout)["first_bad"] == victim
 
 

@@ -27,7 +27,7 @@ def test_migrations_are_idempotent_and_wal(tmp_path):
     tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"terminals", "payments", "refunds", "events", "alerts", "notifications"} <= tables
     nonce_db = connect(path + ".nonces")
-    assert {r[0] for r in nonce_db.execute("SELECT name FROM sqlite_master WHERE type='table'")} == {"nonces"}
+    assert {r[0] for r in nonce_db.execute("SELECT name FROM sqlite_master WHERE type='table'")} == {"nonces", "nonce_log"}
     assert nonce_db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
