@@ -181,9 +181,9 @@ def scripted_run(run):
     run.clock.t += 1000
     run.step()
     run.keys("ok")
-    run.keys("menu", "ok", "9999", "ok")  # the supervisor: a wrong PIN first
+    run.keys("menu", "ok", "999999", "ok")  # the supervisor: a wrong PIN first
     run.step()
-    run.keys("cancel", "menu", "ok", "1234", "ok")
+    run.keys("cancel", "menu", "ok", "123456", "ok")
     run.step()
     run.keys("ok")
     run.finish()

@@ -97,7 +97,7 @@ class FakeGateway:
             return s
         if self.pin_failures >= self.pin_lock_after:
             return Answer(ERROR, 403, {"error": {"code": "PIN_LOCKED"}}, code="PIN_LOCKED")
-        if pin != "1234":
+        if pin != "123456":
             self.pin_failures += 1
             left = self.pin_lock_after - self.pin_failures
             return Answer(ERROR, 403, {"error": {"code": "BAD_PIN"}, "tries_left": left}, code="BAD_PIN")

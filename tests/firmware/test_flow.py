@@ -404,24 +404,24 @@ def test_refund_behind_supervisor_pin(rig):
     order = _paid(rig)
     rig.keys("menu")
     assert rig.flow.state == F.MENU and rig.flow.view[1]["refundable"]["order_id"] == order
-    rig.keys("ok", "1", "2", "3")
-    rig.keys("ok")  # PIN too short: nothing sent
+    rig.keys("ok", "1", "2", "3", "4", "5")
+    rig.keys("ok")  # PIN too short (6 digits at least): nothing sent
     assert rig.flow.state == F.REFUND_PIN and rig.runner.pending == []
-    rig.keys("4", "ok")
+    rig.keys("6", "ok")
     rig.step()
     assert rig.flow.state == F.REFUND_DONE and rig.flow.view[1]["outcome"] == "REFUNDED"
-    assert rig.gw.calls[-1] == ("refund", order, order + "-R", 2500, "1234")
+    assert rig.gw.calls[-1] == ("refund", order, order + "-R", 2500, "123456")
     assert rig.on_disk()["recent"] == []
 
 
 def test_refund_wrong_pin_and_doubt_keep_the_sale_refundable(rig):
     order = _paid(rig)
-    rig.keys("menu", "ok", "9", "9", "9", "9", "ok")
+    rig.keys("menu", "ok", "9", "9", "9", "9", "9", "9", "ok")
     rig.step()
     assert rig.flow.state == F.REFUND_PIN and rig.flow.view[0] == "pin" and rig.flow.view[1]["wrong"]
     rig.keys("cancel")
     rig.gw.script["refund"] = [doubt()]
-    rig.keys("menu", "ok", "1", "2", "3", "4", "ok")
+    rig.keys("menu", "ok", "1", "2", "3", "4", "5", "6", "ok")
     rig.step()
     assert rig.flow.view[1]["outcome"] == "UNKNOWN"
     rig.keys("ok", "menu")
@@ -433,22 +433,22 @@ def test_refund_wrong_pin_and_doubt_keep_the_sale_refundable(rig):
 def test_wrong_pin_goes_back_to_the_prompt_with_the_tries_left_and_announces_the_lockout(rig):
     order = _paid(rig)
     rig.gw.pin_lock_after = 3
-    rig.keys("menu", "ok", "9", "9", "9", "9", "ok")
+    rig.keys("menu", "ok", "9", "9", "9", "9", "9", "9", "ok")
     rig.step()
     assert rig.flow.state == F.REFUND_PIN
     assert rig.flow.view == ("pin", {"entered": 0, "sale": rig.flow.view[1]["sale"], "wrong": True, "tries_left": 2})
     rig.keys("8")  # typing again keeps the warning on screen
     assert rig.flow.view[1]["entered"] == 1 and rig.flow.view[1]["tries_left"] == 2
-    rig.keys("8", "8", "8", "ok")
+    rig.keys("8", "8", "8", "8", "8", "ok")
     rig.step()
     assert rig.flow.view[1]["tries_left"] == 1  # the screen says the next wrong PIN locks refunds
-    rig.keys("7", "7", "7", "7", "ok")
+    rig.keys("7", "7", "7", "7", "7", "7", "ok")
     rig.step()
     assert rig.flow.view[1]["tries_left"] == 0
-    rig.keys("1", "2", "3", "4", "ok")  # even the right PIN: locked now
+    rig.keys("1", "2", "3", "4", "5", "6", "ok")  # even the right PIN: locked now
     rig.step()
     assert rig.flow.state == F.REFUND_DONE and rig.flow.view[1]["outcome"] == "PIN_LOCKED"
-    assert [c[4] for c in rig.gw.calls if c[0] == "refund"] == ["9999", "8888", "7777", "1234"]
+    assert [c[4] for c in rig.gw.calls if c[0] == "refund"] == ["999999", "888888", "777777", "123456"]
     assert rig.flow.journal.recent[0]["order_id"] == order  # nothing refunded
 
 
