@@ -50,7 +50,8 @@ WHY = {
     "never created": "why.never", "ORDER_NOT_EXIST": "why.never", "NOT_FOUND": "why.never",
     "UNKNOWN_TERMINAL": "why.terminal", "TERMINAL_REVOKED": "why.terminal", "BAD_SIGNATURE": "why.terminal",
     "MISSING_AUTH": "why.terminal", "STALE_TIMESTAMP": "why.terminal", "NONCE_REUSED": "why.terminal",
-    "METHOD_NOT_ALLOWED": "why.terminal", "BODY_TOO_LARGE": "why.terminal",
+    "METHOD_NOT_ALLOWED": "why.terminal", "BODY_TOO_LARGE": "why.terminal", "INVALID_PATH": "why.terminal",
+    "UNAUTHORIZED": "why.terminal",
 }
 # Why a refund did not happen (firmware/flow's refund outcome: the gateway's code, or FAILED,
 # PENDING, UNKNOWN, REFUSED of its own).
