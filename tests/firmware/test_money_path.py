@@ -8,7 +8,7 @@
 """
 import pytest
 
-from firmware.link.gateway import DOUBT, ERROR, OK, Answer
+from firmware.link.gateway import DOUBT, ERROR, Answer
 from firmware.sale import flow as F
 from firmware.sale.journal import Journal
 from tests.firmware.fakes import doubt
