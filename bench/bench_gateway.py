@@ -10,8 +10,7 @@
    just before the notification is sent to the arrival of that terminal's answer (PAID), while the
    other terminals send --notify-load status requests per second (0: idle).
 
-The gateway runs as `python -m tools.gateway serve` (one uvicorn process, h11, asyncio loop: no
-httptools/uvloop installed). The load generator is a single asyncio process with a minimal
+The gateway runs as `python -m tools.gateway serve` (one uvicorn process, httptools on uvloop). The load generator is a single asyncio process with a minimal
 HTTP/1.1 client (httpx would cost more CPU than the server on this 2-core machine). The reconciler's
 first inquiry is pushed past the measurement window so the figures are the terminal API's own.
 """

@@ -1,14 +1,14 @@
 """Text on an LCD without a frame buffer: one window per text box, rows streamed through the
 driver's shared buffer.
 
-A font is a module made by tools/fonts/make_fonts.py (font_small, font_medium, font_large):
-HEIGHT, CHARS, META (7 bytes per glyph), BITMAPS (1-bit ink rows, MSB first).
+A font is a lib/fonts.py `Font` (fonts.small, fonts.medium, fonts.large): metrics and advances
+in RAM, glyph bitmaps read from flash while a box is drawn.
 
-    textdraw.box(lcd, 0, 40, lcd.width, 50, "$12.50", font_large, fg, bg)
+    textdraw.box(lcd, 0, 40, lcd.width, 50, "$12.50", fonts.large, fg, bg)
 
 `box` paints every pixel of the box exactly once (background and text together), so a screen
 built from boxes sends each pixel once: no clear-then-draw overdraw on the bus.
-Characters a font lacks are drawn as "?".
+Characters a font lacks are drawn as "?" (`font.has(ch)` / `missing(font, text)` tell beforehand).
 """
 from micropython import const
 
@@ -16,29 +16,25 @@ LEFT = const(0)
 CENTER = const(1)
 RIGHT = const(2)
 
-
-def _glyph(font, ch):
-    i = font.CHARS.find(ch)
-    if i < 0:
-        i = font.CHARS.find("?")
-        if i < 0:
-            i = 0
-    return i * 7
+# Bitmap rows of one glyph within one band of rows are read into this buffer (grown if a glyph
+# band is larger: 8 rows of a 64-px-wide glyph fit).
+_scratch = bytearray(64)
 
 
 def width(font, text):
     """Width in pixels of text drawn in this font."""
-    meta = font.META
-    total = 0
-    for ch in text:
-        total += meta[_glyph(font, ch)]
-    return total
+    return font.width(text)
+
+
+def missing(font, text):
+    """The characters of text the font has no glyph for ("" when it has them all)."""
+    return font.missing(text)
 
 
 def fit(fonts, text, w):
     """The first font of `fonts` in which text fits w pixels (the last one if none does)."""
     for font in fonts:
-        if width(font, text) <= w:
+        if font.width(text) <= w:
             return font
     return fonts[-1]
 
@@ -75,13 +71,14 @@ def runs_width(runs):
     """Width of ((text, font), ...) drawn one after another."""
     total = 0
     for text, font in runs:
-        total += width(font, text)
+        total += font.width(text)
     return total
 
 
 def box_runs(lcd, x, y, w, h, runs, fg, bg, align=CENTER, margin=6):
     """Like box, for a line made of runs in different fonts, ((text, font), ...), on one baseline
     (e.g. a currency code in a small font before large digits). The tallest font is centred."""
+    global _scratch
     buf = lcd.begin(x, y, w, h)
     row_bytes = w * 2
     rows_per = len(buf) // row_bytes
@@ -100,62 +97,77 @@ def box_runs(lcd, x, y, w, h, runs, fg, bg, align=CENTER, margin=6):
         if font.HEIGHT > tallest.HEIGHT:
             tallest = font
     baseline = (h - tallest.HEIGHT) // 2 + tallest.BASELINE
-    # Per run, found once per box so that the row loop allocates nothing (iterating a str would
-    # make a one-character string per character per row): font, top row, first pen x, and the
-    # glyphs' offsets into META as 2-byte pairs.
-    fonts = []
-    tops = []
-    pens = []
-    glyphs = []
-    pen = pen0
+    # Once per box, so that the band loop allocates nothing (iterating a str would make a
+    # one-character string per character per band): per glyph its pen x, top row in the box, run
+    # number and its record from the font file (ink x, w, y, h, bitmap offset), 13 bytes each.
+    count = 0
     for text, font in runs:
-        g = bytearray(2 * len(text))
-        j = 0
+        count += len(text)
+    glyphs = bytearray(13 * count)
+    need = 0
+    j = 0
+    pen = pen0
+    for q in range(len(runs)):
+        text, font = runs[q]
+        top = baseline - font.BASELINE
         for ch in text:
-            m = _glyph(font, ch)
-            g[j] = m >> 8
-            g[j + 1] = m & 0xFF
-            j += 2
-        fonts.append(font)
-        tops.append(baseline - font.BASELINE)
-        pens.append(pen)
-        glyphs.append(g)
-        pen += width(font, text)
+            i = font.index(ch)
+            font.record(i, glyphs, j + 5)
+            p = pen + glyphs[j + 5]
+            t = top + glyphs[j + 7]
+            glyphs[j] = (p >> 8) & 0xFF
+            glyphs[j + 1] = p & 0xFF
+            glyphs[j + 2] = (t >> 8) & 0xFF
+            glyphs[j + 3] = t & 0xFF
+            glyphs[j + 4] = q
+            k = ((glyphs[j + 6] + 7) >> 3) * (rows_per if rows_per < glyphs[j + 8] else glyphs[j + 8])
+            if k > need:
+                need = k
+            pen += font.advance(i)
+            j += 13
+    if need > len(_scratch):
+        _scratch = bytearray(need)
+    scratch = _scratch
     fh = fg >> 8
     fl = fg & 0xFF
-    nruns = len(runs)
     r = 0
     while r < h:
         n = rows_per if h - r > rows_per else h - r
         lcd.fill(n * row_bytes, bg)
-        for k in range(n):
-            base_row = k * row_bytes
-            for q in range(nruns):
-                font = fonts[q]
-                fy = r + k - tops[q]
-                if fy < 0 or fy >= font.HEIGHT:
-                    continue
-                meta = font.META
-                bits = font.BITMAPS
-                g = glyphs[q]
-                pen = pens[q]
-                for j in range(0, len(g), 2):
-                    m = (g[j] << 8) | g[j + 1]
-                    gy = fy - meta[m + 3]
-                    ih = meta[m + 4]
-                    if 0 <= gy < ih:
-                        iw = meta[m + 2]
-                        bpr = (iw + 7) >> 3
-                        src = ((meta[m + 5] << 8) | meta[m + 6]) + gy * bpr
-                        left = pen + meta[m + 1]
-                        for c in range(iw):
-                            if bits[src + (c >> 3)] & (0x80 >> (c & 7)):
-                                p = left + c
-                                if 0 <= p < w:
-                                    i = base_row + p * 2
-                                    buf[i] = fh
-                                    buf[i + 1] = fl
-                    pen += meta[m]
+        for j in range(0, 13 * count, 13):
+            ih = glyphs[j + 8]
+            if ih == 0:
+                continue
+            gtop = (glyphs[j + 2] << 8) | glyphs[j + 3]
+            if gtop & 0x8000:
+                gtop -= 0x10000
+            g0 = r - gtop
+            if g0 < 0:
+                g0 = 0
+            g1 = r + n - gtop
+            if g1 > ih:
+                g1 = ih
+            if g0 >= g1:
+                continue
+            left = (glyphs[j] << 8) | glyphs[j + 1]
+            if left & 0x8000:
+                left -= 0x10000
+            iw = glyphs[j + 6]
+            bpr = (iw + 7) >> 3
+            off = (glyphs[j + 9] << 24) | (glyphs[j + 10] << 16) | (glyphs[j + 11] << 8) | glyphs[j + 12]
+            font = runs[glyphs[j + 4]][1]
+            src = font.rows(off + g0 * bpr, (g1 - g0) * bpr, scratch)
+            bits = scratch if font.data is None else font.data
+            for gy in range(g0, g1):
+                base_row = (gtop + gy - r) * row_bytes
+                for c in range(iw):
+                    if bits[src + (c >> 3)] & (0x80 >> (c & 7)):
+                        p = left + c
+                        if 0 <= p < w:
+                            k = base_row + p * 2
+                            buf[k] = fh
+                            buf[k + 1] = fl
+                src += bpr
         lcd.send(n * row_bytes)
         r += n
     lcd.end()

@@ -36,11 +36,11 @@ redraw next time (e.g. after the panel was reset). Readable on 135x240 up to 320
 """
 from collections import namedtuple
 
-import font_large
-import font_medium
-import font_small
 import qrdraw
 import textdraw
+from fonts import large as font_large
+from fonts import medium as font_medium
+from fonts import small as font_small
 from lcd import color565
 
 from firmware.sale import money

@@ -3,9 +3,9 @@ recording SPI stand-in: the build has no `machine`, so the pins and the bus are 
 
 Used by tests/display/test_micropython.py and bench/bench_display.py.
 """
-MODULES = ["lib/lcd.py", "lib/panels.py", "lib/qrdraw.py", "lib/textdraw.py", "lib/font_small.py",
-           "lib/font_medium.py", "lib/font_large.py", "firmware/__init__.py", "firmware/sale/money.py",
-           "firmware/display/screens.py"]
+MODULES = ["lib/lcd.py", "lib/panels.py", "lib/qrdraw.py", "lib/textdraw.py", "lib/fonts.py",
+           "lib/font_small.bfn", "lib/font_medium.bfn", "lib/font_large.bfn", "firmware/__init__.py",
+           "firmware/sale/money.py", "firmware/display/screens.py"]
 
 # Recording stand-ins: Pin keeps a level; SPI hashes every write with the DC level, so the whole
 # stream can be compared with the one CPython produces, and counts bytes and transactions.

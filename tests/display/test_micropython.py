@@ -31,7 +31,7 @@ def test_qr_screen_sends_the_same_bytes_as_under_cpython(micropython, rig_factor
 def test_no_allocation_per_row(micropython):
     """Drawing twice the rows allocates the same bytes: the row paths allocate nothing."""
     packed = segno_encode(URL_60)
-    base = setup("st7789-240x320", packed) + "import qrdraw, textdraw, font_large\n"
+    base = setup("st7789-240x320", packed) + "import qrdraw, textdraw\nfrom fonts import large as font_large\n"
     warm = "qrdraw.draw(lcd, PACKED, 0, 0, 240, 240)\nqrdraw.draw(lcd, PACKED, 0, 0, 240, 120)\n"
     qr_tall = micropython.alloc("qrdraw.draw(lcd, PACKED, 0, 0, 240, 240)", setup=base + warm, modules=MODULES)
     qr_short = micropython.alloc("qrdraw.draw(lcd, PACKED, 0, 0, 240, 120)", setup=base + warm, modules=MODULES)

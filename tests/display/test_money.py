@@ -39,10 +39,8 @@ def test_the_digits_read_back_to_the_same_integer(minor, currency):
 
 
 def test_every_symbol_is_in_the_fonts():
-    import font_large
-    import font_medium
-    import font_small
+    import fonts
 
     for symbol in money.SYMBOLS.values():
-        for font in (font_small, font_medium, font_large):
-            assert symbol in font.CHARS
+        for font in (fonts.small, fonts.medium, fonts.large):
+            assert font.has(symbol) and font.missing(symbol) == ""

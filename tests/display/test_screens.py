@@ -164,8 +164,6 @@ def test_long_words_and_reasons_wrap_inside_the_narrow_panel():
 @pytest.mark.parametrize("currency, amount", [("USD", 123456789), ("JPY", 150000), ("KWD", 12500),
                                               ("SGD", 4590), ("MYR", 1234567), ("KRW", 99999999)])
 def test_amounts_in_every_currency_fit_every_screen_that_shows_them(name, rotation, currency, amount):
-    import font_small
-
     for screen in ("amount", "qr", "paid", "refund-confirm", "late-payment"):
         rig = render(screen, name, Options(currency=currency, amount=amount, encoder="segno"), rotation=rotation)
         assert rig.panel.errors == [] and rig.screens.dropped == 0
@@ -183,7 +181,7 @@ def test_amounts_in_every_currency_fit_every_screen_that_shows_them(name, rotati
 
 
 def test_code_currencies_keep_large_digits_on_a_wide_panel():
-    import font_large
+    from fonts import large as font_large
 
     rig = render("qr", "st7789-240x320", Options(currency="KWD", amount=12500, encoder="segno"))
     box = rig.screens._boxes["amount"]

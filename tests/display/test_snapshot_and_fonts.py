@@ -5,9 +5,10 @@ import pytest
 from PIL import Image
 from pyzbar.pyzbar import decode
 
-import font_large
-import font_small
+import fonts
 import textdraw
+from fonts import large as font_large
+from fonts import small as font_small
 from tests.display.conftest import URL_120
 from tools.sim.__main__ import main as sim_main
 
@@ -42,22 +43,86 @@ def test_snapshot_unknown_screen_is_refused(tmp_path):
     assert exit_.value.code == 2
 
 
-@pytest.mark.skipif(not os.path.exists("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"),
-                    reason="DejaVu fonts (fonts-dejavu-core) not installed")
-def test_font_modules_are_what_the_generator_makes(tmp_path):
+def test_font_files_are_what_the_generator_makes(tmp_path):
+    """lib/font_*.bfn are exactly what tools/fonts makes from today's strings: a word added to the
+    firmware's texts without regenerating the fonts fails here."""
+    from tools.fonts.make_fonts import main as make_fonts
+
+    assert make_fonts(["--out", str(tmp_path)]) == 0
+    for name in ("font_small", "font_medium", "font_large"):
+        with open(os.path.join(ROOT, "lib", name + ".bfn"), "rb") as f:
+            committed = f.read()
+        assert (tmp_path / (name + ".bfn")).read_bytes() == committed, name
+    assert make_fonts(["--check"]) == 0
+
+
+def test_the_check_notices_a_stale_font_file(tmp_path, capsys):
     from tools.fonts.make_fonts import main as make_fonts
 
     make_fonts(["--out", str(tmp_path)])
-    for name in ("font_small", "font_medium", "font_large"):
-        with open(os.path.join(ROOT, "lib", name + ".py"), encoding="utf-8") as f:
-            committed = f.read()
-        assert (tmp_path / (name + ".py")).read_text(encoding="utf-8") == committed, name
+    data = bytearray((tmp_path / "font_small.bfn").read_bytes())
+    data[-1] ^= 0xFF
+    (tmp_path / "font_small.bfn").write_bytes(bytes(data))
+    assert make_fonts(["--check", "--out", str(tmp_path)]) == 1
+    assert "font_small.bfn" in capsys.readouterr().err
+
+
+def _record(font, ch):
+    rec = bytearray(8)
+    font.record(font.index(ch), rec, 0)
+    return rec
 
 
 def test_large_digits_are_at_least_32_px_tall():
     for digit in "0123456789":
-        m = font_large.CHARS.index(digit) * 7
-        assert font_large.META[m + 4] >= 32
+        assert _record(font_large, digit)[3] >= 32
+
+
+def test_every_character_the_device_shows_is_in_the_small_and_medium_fonts():
+    """What tools/fonts/subset.py finds in the device strings (Chinese included) has glyphs, and
+    the large font has lowercase letters (titles once read "C?????????")."""
+    from tools.fonts import subset
+
+    needed = subset.needed_chars()
+    assert set("\u652f\u4ed8\u5b9d\u9322") <= set(needed)  # zh-Hans and zh-Hant of tools/fonts/strings.py
+    for font in (fonts.small, fonts.medium):
+        assert font.missing(needed) == ""
+    assert font_large.missing("Cancelled Refund Menu 0123456789 $.,") == ""
+    assert font_large.has("\u652f") and not font_large.has("\u00e9")  # Chinese yes; accents too tall
+
+
+def test_chinese_sits_inside_the_latin_line_box():
+    """A Chinese glyph never makes a line taller: its ink lies within the font's HEIGHT."""
+    for font in (fonts.small, fonts.medium, fonts.large):
+        for ch in "\u652f\u4ed8\u5b9d\u9322":
+            rec = _record(font, ch)
+            assert font.has(ch) and rec[3] >= 0.75 * font.HEIGHT and rec[2] + rec[3] <= font.HEIGHT
+
+
+def test_a_missing_character_is_reported_and_drawn_as_a_question_mark():
+    assert not font_small.has("\u0416") and font_small.missing("a\u0416b\u0416") == "\u0416"
+    assert font_small.width("\u0416") == font_small.width("?")
+    assert font_small.index("\u0416") == font_small.index("?")
+
+
+def test_a_font_from_bytes_in_memory_draws_like_the_file(rig_factory):
+    """Font(data=...) (fonts frozen into flash as a bytes constant) gives the same pixels."""
+    with open(os.path.join(ROOT, "lib", "font_medium.bfn"), "rb") as f:
+        in_memory = fonts.Font(data=f.read(), name="medium-in-memory")
+    rig = rig_factory("st7789-240x320")
+    out = []
+    for font in (fonts.medium, in_memory):
+        mark = rig.mark()
+        textdraw.box(rig.lcd, 0, 0, 240, 40, "Pay \u652f\u4ed8 $9.99", font, 0, 0xFFFF)
+        out.append(rig.spi.writes[mark:])
+    assert out[0] == out[1]
+
+
+def test_not_a_font_file_is_a_clear_error(tmp_path):
+    bad = tmp_path / "x.bfn"
+    bad.write_bytes(b"hello world")
+    with pytest.raises(ValueError, match="not a font file"):
+        fonts.Font(str(bad))
 
 
 def test_text_width_fit_and_wrap():

@@ -95,13 +95,32 @@ def test_sigkill_at_random_moments_loses_no_acknowledged_state(gateway_process, 
     threads = [threading.Thread(target=terminal, args=(tid,)) for tid in secrets]
     for t in threads:
         t.start()
+    def settled(minimum, deadline_s=60):
+        # progress, not a fixed time: a loaded machine restarts the gateway slowly, and the kill must
+        # land while sales are in flight rather than before any could be acknowledged
+        deadline = time.monotonic() + deadline_s
+        while time.monotonic() < deadline:
+            with lock:
+                if len(acknowledged) >= minimum:
+                    return
+            time.sleep(0.05)
+
     try:
         for _ in range(3):
-            time.sleep(rng.uniform(0.3, 0.8))
+            with lock:
+                before = len(acknowledged)
+            settled(before + 2)
+            time.sleep(rng.uniform(0.0, 0.3))
             gp.kill()
             time.sleep(0.1)
             gp.start()
-        time.sleep(0.5)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # run on until both outcomes were acknowledged at least once
+            with lock:
+                seen_now = {b["status"] for b in acknowledged.values()}
+            if {"PAID", "CANCELLED"} <= seen_now and len(acknowledged) >= 10:
+                break
+            time.sleep(0.1)
     finally:
         stop.set()
         for t in threads:

@@ -10,6 +10,7 @@ device (`lib/x.py` -> `/lib/x.py`, `firmware/y.py` -> `/firmware/y.py`).
 
 A Python exception inside MicroPython raises `MicroPythonError` carrying MicroPython's traceback.
 """
+import base64
 import json
 import os
 import subprocess
@@ -36,15 +37,20 @@ def device_path(repo_path):
     return "/" + repo_path
 
 
+# Device data files that are not source: the fonts (lib/font_*.bfn, read from flash on demand).
+DATA_SUFFIXES = (".bfn",)
+
+
 def collect_files(modules):
-    """Map repository paths (files or folders) to {device path: text}."""
+    """Map repository paths (files or folders) to {device path: text, or {"b64": ...} for a data
+    file}. A folder brings its .py files and its data files."""
     files = {}
     for item in modules:
         full = os.path.join(ROOT, item)
         if os.path.isdir(full):
             for folder, _dirs, names in os.walk(full):
                 for name in sorted(names):
-                    if name.endswith(".py"):
+                    if name.endswith(".py") or name.endswith(DATA_SUFFIXES):
                         rel = os.path.relpath(os.path.join(folder, name), ROOT)
                         files[device_path(rel)] = _read(os.path.join(folder, name))
         else:
@@ -53,6 +59,9 @@ def collect_files(modules):
 
 
 def _read(path):
+    if path.endswith(DATA_SUFFIXES):
+        with open(path, "rb") as f:
+            return {"b64": base64.b64encode(f.read()).decode()}
     with open(path, encoding="utf-8") as f:
         return f.read()
 

@@ -15,7 +15,8 @@ export async function loadWithFiles(files, options) {
   try { mp.FS.mkdir("/lib"); } catch (e) { /* exists */ }
   for (const [path, text] of Object.entries(files || {})) {
     mkdirs(mp.FS, path);
-    mp.FS.writeFile(path, text);
+    // A data file (a font) comes base64-encoded as {"b64": ...}; source comes as text.
+    mp.FS.writeFile(path, typeof text === "string" ? text : Buffer.from(text.b64, "base64"));
   }
   return mp;
 }

@@ -45,7 +45,7 @@ def test_package_json_lists_every_device_file_and_keeps_npm_fields():
         package = json.load(f)
     assert package == packaging.updated(package), (
         "package.json is out of date with the device files: run `python -m tools.terminal package-json`")
-    assert [u[0] for u in package["urls"]] == build.source_files()
+    assert [u[0] for u in package["urls"]] == build.device_files()
     assert package["version"] == build.read_version()
     assert package["dependencies"] == {"@micropython/micropython-webassembly-pyscript": "1.27.0"}
     with open(os.path.join(ROOT, "package-lock.json")) as f:
@@ -108,12 +108,13 @@ def test_deploy_without_a_reachable_index_says_so(vterm, checkout):
     assert json.loads(device_files(vterm.root)["/manifest.json"])["complete"] is False
 
 
-def test_frozen_deploy_keeps_only_the_entry_files(deployed, checkout):
+def test_frozen_deploy_keeps_only_the_entry_files_and_fonts(deployed, checkout):
     vterm = deployed
     r = cli("deploy", "--checkout", checkout, "--port", vterm.port, "--no-mip", "--frozen")
     assert r.returncode == 0, r.stderr
     files = device_files(vterm.root)
-    assert not [p for p in files if p.startswith("/firmware/") or p.startswith("/lib/")]
+    modules = [p for p in files if p.startswith("/firmware/") or p.startswith("/lib/")]
+    assert sorted(modules) == ["/lib/font_large.bfn", "/lib/font_medium.bfn", "/lib/font_small.bfn"]
     assert "/boot.py" in files and "/main.py" in files
     assert json.loads(files["/manifest.json"])["frozen"] is True
 
@@ -124,10 +125,13 @@ def test_freeze_manifest_covers_every_device_module():
         "include": lambda path, **kw: calls.append(("include", path)),
         "package": lambda name, **kw: calls.append(("package", name, kw.get("base_path", "."))),
         "module": lambda name, **kw: calls.append(("module", name, kw.get("base_path", "."))),
+        "metadata": lambda **kw: calls.append(("metadata", kw.get("version"))),
+        "require": lambda name, **kw: calls.append(("require", name)),
     }
     with open(os.path.join(ROOT, "manifest.py")) as f:
         exec(compile(f.read(), "manifest.py", "exec"), env)
     assert ("include", "$(PORT_DIR)/boards/manifest.py") in calls
+    assert ("metadata", build.read_version()) in calls and ("require", "requests") in calls
     frozen = set()
     for call in calls:
         if call[0] == "package":

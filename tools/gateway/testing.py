@@ -124,7 +124,7 @@ class ThreadGateway(_Base):
         self.loop = None
 
     def start(self):
-        from tools.gateway.server import bind, make_server
+        from tools.gateway.server import bind, make_server, new_loop
         sock = bind("127.0.0.1", 0)
         self.port = sock.getsockname()[1]
         self.base_url = "http://127.0.0.1:%d" % self.port
@@ -132,7 +132,7 @@ class ThreadGateway(_Base):
         ready = threading.Event()
 
         def run():
-            self.loop = asyncio.new_event_loop()
+            self.loop = new_loop()
             asyncio.set_event_loop(self.loop)
             ready.set()
             self.loop.run_until_complete(self.server.serve(sockets=[sock]))

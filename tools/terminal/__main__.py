@@ -3,7 +3,7 @@
     python -m tools.terminal flash    --port P FIRMWARE.bin     write MicroPython (esptool)
     python -m tools.terminal deploy   --port P                  copy the firmware (only what changed)
     python -m tools.terminal provision --port P --config-file base.json --terminal-id T1 --secret ...
-    python -m tools.terminal selftest --port P                  display, keypad, Wi-Fi, time, gateway, QR, heap
+    python -m tools.terminal selftest --port P [--measure]      display, keypad, Wi-Fi, time, gateway, QR, heap
     python -m tools.terminal status   --port P                  version, config summary, journal
     python -m tools.terminal logs     --port P                  the device's log ring buffer
     python -m tools.terminal package-json [--check]             refresh package.json's mip file list
@@ -76,6 +76,9 @@ def build_parser():
     _port_arg(st)
     st.add_argument("--keys", type=float, default=20.0, help="seconds allowed for the press-each-key test")
     st.add_argument("--skip-keypad", action="store_true")
+    st.add_argument("--measure", action="store_true",
+                    help="also measure: heap after boot and its largest free block, one TLS handshake, QR encode "
+                         "and a full QR screen, the loop's worst stall during a handshake")
 
     ss = sub.add_parser("status", help="version, config summary, journal")
     _port_arg(ss)
@@ -137,7 +140,8 @@ def run(args):
             return status.logs(device, say, lines=args.lines, as_json=args.json)
         elif args.command == "selftest":
             from tools.terminal import selftest
-            return selftest.selftest(device, say, key_seconds=0 if args.skip_keypad else args.keys)
+            return selftest.selftest(device, say, key_seconds=0 if args.skip_keypad else args.keys,
+                                     measure=args.measure)
     return 0
 
 

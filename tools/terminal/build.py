@@ -4,6 +4,7 @@ Device layout (what MicroPython's sys.path expects on the ESP32):
     boot.py, main.py        stay source: MicroPython runs them by name at boot
     firmware/*.py  ->  /firmware/*.mpy     compiled with mpy-cross -O2 (less RAM, faster import)
     lib/*.py       ->  /lib/*.mpy          device libraries, imported as top-level modules
+    lib/*.bfn      ->  /lib/*.bfn          fonts, read from flash on demand (lib/fonts.py), as they are
 
 `build(root)` returns {device path: bytes}. Compiling is cached by source hash in .make/mpy so a
 second deploy compiles nothing.
@@ -20,6 +21,8 @@ from tools.terminal.errors import TerminalError
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ENTRY_FILES = ("boot.py", "main.py")
 PACKAGE_DIRS = ("firmware", "lib")
+# Data files the device reads at run time (never compiled, never frozen: also on a frozen image).
+DATA_SUFFIXES = (".bfn",)
 # micropython-lib packages the firmware imports when the device has them (stock ESP32 builds
 # freeze `requests`; firmware/app.py falls back to its own HTTP client without it), each pinned
 # to the version the simulator's MicroPython unix port freezes (`requests.__version__` there).
@@ -35,9 +38,23 @@ def source_files(root=REPO):
     return files
 
 
+def data_files(root=REPO):
+    """Repository-relative paths of the device's data files (the fonts), sorted."""
+    found = []
+    for folder in PACKAGE_DIRS:
+        for suffix in DATA_SUFFIXES:
+            found += glob.glob(os.path.join(root, folder, "**", "*" + suffix), recursive=True)
+    return sorted(os.path.relpath(p, root).replace(os.sep, "/") for p in found)
+
+
+def device_files(root=REPO):
+    """Every file that goes on the device: the sources, then the data files."""
+    return source_files(root) + data_files(root)
+
+
 def device_path(rel, compiled=True):
     """Where a repository file lives on the device (`firmware/app.py` -> `/firmware/app.mpy`)."""
-    if rel in ENTRY_FILES or not compiled:
+    if rel in ENTRY_FILES or not compiled or not rel.endswith(".py"):
         return "/" + rel
     return "/" + rel[:-3] + ".mpy"
 
@@ -64,14 +81,15 @@ def mpy_cross(source, target):
 
 
 def build(root=REPO, compiled=True, cache=None):
-    """{device path: file bytes} for every device file, compiled to .mpy except boot.py/main.py."""
+    """{device path: file bytes} for every device file, compiled to .mpy except boot.py/main.py
+    and the data files."""
     cache = cache or os.path.join(root, ".make", "mpy")
     out = {}
-    for rel in source_files(root):
+    for rel in device_files(root):
         source = os.path.join(root, rel)
         with open(source, "rb") as f:
             text = f.read()
-        if rel in ENTRY_FILES or not compiled:
+        if rel in ENTRY_FILES or not compiled or not rel.endswith(".py"):
             out[device_path(rel, compiled)] = text
             continue
         os.makedirs(cache, exist_ok=True)

@@ -53,9 +53,10 @@ def plan(files, on_device, old_manifest):
 def deploy(device, log, root=build_mod.REPO, compiled=True, mip=True, mip_index=None, force=False, frozen=False):
     files = build_mod.build(root, compiled=compiled)
     if frozen:  # firmware/ and lib/ are in the image: a filesystem copy would shadow them
-        files = {p: d for p, d in files.items() if p.lstrip("/") in build_mod.ENTRY_FILES}
+        files = {p: d for p, d in files.items()
+                 if p.lstrip("/") in build_mod.ENTRY_FILES or p.endswith(build_mod.DATA_SUFFIXES)}
     version = build_mod.read_version(root)
-    log("built %d files (%s), version %s" % (len(files), "frozen image: entry files only" if frozen else
+    log("built %d files (%s), version %s" % (len(files), "frozen image: entry files and fonts" if frozen else
                                             "mpy-cross -O2" if compiled else "source", version))
 
     present = device.walk("/")

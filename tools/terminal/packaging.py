@@ -23,7 +23,7 @@ MIP_DEPS = [[name, version] for name, version in sorted(build_mod.MIP_PACKAGES.i
 def mip_fields(root=build_mod.REPO):
     return {
         "version": build_mod.read_version(root),
-        "urls": [[rel, rel] for rel in build_mod.source_files(root)],
+        "urls": [[rel, rel] for rel in build_mod.device_files(root)],
         "deps": MIP_DEPS,
     }
 
