@@ -33,7 +33,7 @@ def random_hex(nbytes):
     """2 * nbytes lowercase hex digits from the system's random source."""
     try:
         raw = os.urandom(nbytes)
-    except (AttributeError, NotImplementedError):
+    except (AttributeError, NotImplementedError, OSError):
         import random  # builds without os.urandom (the WebAssembly port)
         raw = bytes([random.getrandbits(8) for _ in range(nbytes)])
     out = ""
