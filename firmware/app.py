@@ -13,11 +13,10 @@ from firmware import log
 from firmware import loop
 from firmware.link.clock import WallClock
 from firmware.sale.flow import Flow
-from firmware.link.gateway import Gateway
 from firmware.sale.journal import Journal
 from firmware.board.signals import Signals
 from firmware.display.ui import UI
-from firmware.link.worker import default_runner
+from firmware.link.owner import Link
 
 VERSION = "0.2.0"
 
@@ -70,18 +69,6 @@ class Application:
             self.lcd = hw.make_lcd(self._machine(), display)
         return Screens(self.lcd, merchant=merchant, currency=currency)
 
-    def _transport(self, cfg):
-        if self.transport is not None:
-            return self.transport
-        from firmware.link import http
-        if cfg.gateway_url.startswith("https://"):
-            return http.Transport(http.tls_context(cfg.ca_cert))
-        try:
-            import requests  # micropython-lib, frozen into stock ESP32 builds
-            return requests
-        except ImportError:
-            return http.Transport()
-
     def setup(self):
         """Load the config and build every piece; raises ConfigError (after showing it)."""
         try:
@@ -111,28 +98,38 @@ class Application:
         self.ui = UI(self.screens, self.clock, cfg.currency)
         wired = cfg.buzzer_pin is not None or cfg.led_pin is not None
         self.signals = Signals(self._machine() if wired else None, cfg.buzzer_pin, cfg.led_pin)
-        self.gateway = Gateway(cfg.gateway_url, cfg.terminal_id, cfg.secret, self._transport(cfg), self.clock,
-                               cfg.timeout_s)
-        if self.runner is None:
-            self.runner = default_runner()
         if self.keypad is None:
             from firmware.board import hw
             self.keypad = hw.make_keypad(self._machine(), cfg)
-        self.wifi = None
         net = self.network
         if net is None:
             try:
                 import network as net
             except ImportError:
                 net = None
-        if net is not None:
-            from firmware.link.net import Wifi
-            self.wifi = Wifi(net, cfg.wifi_ssid, cfg.wifi_password)
+        self._attach_rtc()
+        # The one owner of the network: Wi-Fi, time, the two lanes and their connections.
+        self.link = Link(cfg, self.clock, network=net, transport=self.transport, runner=self.runner)
+        self.link.heartbeat_source = self.heartbeat_info
+        self.gateway = self.link.gateway
+        self.runner = self.link.runner
+        self.wifi = self.link.wifi
         self.journal = Journal(self.path("journal.json"))
         self.flow = Flow(cfg, self.journal, self.gateway, self.runner, self.clock, describe=self.describe,
                          events=self.event, online=False)
         if cfg.watchdog_ms:
             self.wdt = self._machine().WDT(timeout=cfg.watchdog_ms)
+
+    def _attach_rtc(self):
+        # The RTC is what mbedTLS reads: the clock sets it before the first https call.
+        if self.clock.rtc is not None or not hasattr(self.clock, "attach"):
+            return
+        try:
+            rtc = getattr(self._machine(), "RTC", None)
+            if rtc is not None:
+                self.clock.attach(rtc())
+        except Exception:  # no RTC on this board or stand-in: the clock keeps an offset
+            pass
 
     # --- hooks the loop calls ----------------------------------------------------------------
     def start(self, job, fn, *args):

@@ -3,24 +3,16 @@
     keypad   every 10 ms: scan, debounce, hand a press to the flow (and beep)
     flow     every 20 ms: finished network calls, retries, expiry, result timeout
     screen   every 20 ms: redraw when the flow's view changed; the countdown every 250 ms
-    network  every 250 ms: Wi-Fi up / back-off, clock, gateway health, heartbeat
+    network  every 250 ms: Wi-Fi up / back-off, gateway health, heartbeat (firmware/link/owner.py)
+    answers  when a lane sets the link's `answered` event: hand the answer to the flow at once
     watchdog every 500 ms: feed the hardware watchdog if every task above ran recently
 
-Network calls never run on this loop (firmware/link/worker.py puts them on threads), so no task waits
-for the gateway and the cancel key is handled within a scan or two.
+Network calls never run on this loop (the two lanes of firmware/link/owner.py are threads made at
+boot), so no task waits for the gateway and the cancel key is handled within a scan or two.
 """
 import asyncio
 import time
 
-from firmware.sale import flow as F
-from firmware.link import gateway as gw
-from firmware.link import net
-from firmware.link.worker import Job
-
-_HEALTH_OK_MS = 30000  # when the gateway answered last time
-_HEALTH_BAD_MS = 3000  # while offline: look again soon, so the offline screen clears by itself
-_HEARTBEAT_MS = 60000
-_QUIET = (F.IDLE, F.ALERT)
 
 
 def _since(t):
@@ -63,44 +55,18 @@ async def screen_task(app):
 
 
 async def network_task(app):
-    flow = app.flow
-    job = None
-    checked = None
-    beat = time.ticks_ms()
-    ntp_tried = False
+    # Wi-Fi, health (a signed answer of any call counts), heartbeat: firmware/link/owner.py
     while True:
         app.alive["network"] = time.ticks_ms()
-        up = app.wifi.step() if app.wifi is not None else True
-        if job is not None and job.done:
-            if job.kind == "ntp":  # Unix seconds or None; the gateway's signed time is the fallback
-                if job.value:
-                    app.clock.set(job.value)
-                    checked = None
-            else:
-                ans = job.value
-                flow.set_online(ans.kind != gw.DOUBT)
-                if job.kind == "time" and ans.kind == gw.OK:
-                    checked = None  # time known: check health right away
-            job = None
-        if not up:
-            flow.set_online(False)
-        elif job is None:
-            due = _HEALTH_OK_MS if flow.online else _HEALTH_BAD_MS
-            if not app.clock.synced and flow.state in _QUIET:
-                if app.cfg.ntp_host and not ntp_tried:
-                    # NTP needs the Wi-Fi link, so it is asked here, once the link is up (and on a
-                    # worker thread: ntptime blocks for up to a second).
-                    ntp_tried = True
-                    job = app.start(Job("ntp"), net.ntp_time, app.cfg.ntp_host)
-                else:
-                    job = app.start(Job("time"), app.gateway.call, "GET", "/v1/time")
-            elif (checked is None or _since(checked) >= due) and flow.state in _QUIET:
-                checked = time.ticks_ms()
-                job = app.start(Job("health"), app.gateway.health)
-            elif _since(beat) >= _HEARTBEAT_MS and flow.state in _QUIET:
-                beat = time.ticks_ms()
-                job = app.start(Job("heartbeat"), app.gateway.heartbeat, app.heartbeat_info())
+        app.link.step(app.flow)
         await asyncio.sleep_ms(250)
+
+
+async def answers_task(app):
+    # A lane finished a call: hand its answer to the flow now, not at the flow task's next tick.
+    while True:
+        await app.link.answered.wait()
+        app.flow.tick()
 
 
 async def watchdog_task(app):
@@ -121,6 +87,8 @@ async def run(app):
     tasks = [asyncio.create_task(keypad_task(app)), asyncio.create_task(flow_task(app)),
              asyncio.create_task(screen_task(app)), asyncio.create_task(network_task(app)),
              asyncio.create_task(watchdog_task(app))]
+    if getattr(app, "link", None) is not None:
+        tasks.append(asyncio.create_task(answers_task(app)))
     for extra in app.extra_tasks:
         tasks.append(asyncio.create_task(extra(app)))
     await asyncio.gather(*tasks)

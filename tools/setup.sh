@@ -10,8 +10,9 @@ say() { printf '[setup] %s\n' "$*"; }
 
 # Debian packages the tests need: openssl (examples/make-tls-certs.sh), zbar (QR decoder), chromium (wallet page tests), tesseract (OCR of
 # the emulated screen, English and Simplified Chinese), WenQuanYi Micro Hei (source of the CJK glyphs
-# that tools/fonts subsets), PostgreSQL (the fleet gateway's second store backend).
-APT_PACKAGES="openssl libzbar0 zbar-tools chromium tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-sim fonts-wqy-microhei postgresql"
+# that tools/fonts subsets), PostgreSQL (the fleet gateway's second store backend), faketime (a
+# MicroPython process whose clock, and so mbedTLS's, reads 2000-01-01 like an ESP32 after a power cut).
+APT_PACKAGES="openssl libzbar0 zbar-tools chromium tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-sim fonts-wqy-microhei postgresql faketime"
 missing=""
 for p in $APT_PACKAGES; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -13,9 +13,10 @@ Every method returns an `Answer`, never raises for network trouble:
 - kind "doubt": anything else (no connection, timeout, unsigned, forged or replayed answer, a 5xx,
   unparsable JSON). A doubtful answer is never evidence of anything: the flow asks again.
 Every response is closed, whatever happens. Each verified answer's signed X-Timestamp sets the
-wall clock (firmware/link/clock.py), which is how a terminal without NTP learns the time.
+wall clock (firmware/link/clock.py: the RTC), which is how a terminal without NTP learns the time.
 """
 import json
+import time
 
 from firmware.link import auth
 
@@ -60,6 +61,7 @@ class Gateway:
         self.clock = clock
         self.timeout_s = timeout_s
         self.last_error = None
+        self.answered_at = None  # ticks of the last verified answer (any call: the health signal)
 
     # --- one exchange --------------------------------------------------------------------
     def call(self, method, path, payload=None, timeout_s=None):
@@ -89,6 +91,7 @@ class Gateway:
         if not auth.check_response(self.secret, status, target, nonce, resp_headers, raw):
             self.last_error = "unsigned or forged answer (HTTP %d)" % status
             return Answer(DOUBT, status, why=self.last_error)
+        self.answered_at = time.ticks_ms()
         self._learn_time(auth.header(resp_headers, auth.H_TIMESTAMP))
         try:
             body = json.loads(raw) if raw else {}
@@ -110,8 +113,13 @@ class Gateway:
         return Answer(DOUBT, status, body, why=self.last_error)
 
     def _learn_time(self, stamp):
+        # A verified answer's time is trusted: it sets the RTC when the clock is unset or drifted.
+        learn = getattr(self.clock, "learn", None)
         try:
-            self.clock.set(int(stamp))
+            if learn is not None:
+                learn(int(stamp))
+            else:
+                self.clock.set(int(stamp))
         except (TypeError, ValueError):
             pass
 

@@ -1,4 +1,4 @@
-"""Wi-Fi: connect, notice a lost link, reconnect with back-off; NTP when configured.
+"""Wi-Fi: connect, notice a lost link, reconnect with back-off (NTP: firmware/link/clock.py).
 
 `step()` is called by the network task every ~250 ms and never blocks: `connect()` on the ESP32
 returns at once and the link comes up later. After a failed attempt the next waits longer
@@ -59,18 +59,3 @@ class Wifi:
             return self.wlan.status("rssi")
         except Exception:
             return None
-
-
-def ntp_time(host):
-    """Unix seconds from NTP, or None (the gateway's signed time is the fallback)."""
-    try:
-        import ntptime
-        ntptime.host = host
-        t = ntptime.time()
-        from firmware.link.auth import EPOCH_2000
-        import time as _t
-        if _t.gmtime(0)[0] == 2000:
-            t += EPOCH_2000
-        return t
-    except Exception:
-        return None

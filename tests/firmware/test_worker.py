@@ -1,28 +1,115 @@
-"""The thread runner: a call that cannot get a thread is a doubtful answer, never an exception
-escaping into the loop (on the ESP32 `start_new_thread` raises when the heap cannot hold a stack)."""
+"""The lanes: one thread each, made at boot; calls by priority; duplicates merged; every answer
+signalled; a call that raises is a doubtful answer, never an exception escaping the lane."""
+import os
+import threading
+import time
+
 from firmware.link.gateway import DOUBT
-from firmware.link.worker import Job, ThreadRunner
+from firmware.link.worker import InlineRunner, Job, Lane, Lanes
 
 
-class NoThreads:
-    def start_new_thread(self, fn, args):
-        raise OSError("can't create thread")
+def _wait(pred, timeout=10):
+    deadline = time.monotonic() + timeout
+    while not pred():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.002)
 
 
-def test_no_thread_for_a_call_is_doubt_not_a_crash():
-    runner = ThreadRunner()
-    runner._thread = NoThreads()
-    job = Job("create", "T1-a1")
-    assert runner.start(job, lambda: 1 / 0) is job
-    assert job.done and job.value.kind == DOUBT
+class Gate:
+    """A call that blocks until the test opens the gate (the lane is busy meanwhile)."""
+
+    def __init__(self):
+        self.event = threading.Event()
+        self.entered = threading.Event()
+
+    def __call__(self):
+        self.entered.set()
+        self.event.wait(10)
+        return "first"
 
 
-def test_a_call_runs_on_its_thread():
-    runner = ThreadRunner()
+def test_queued_calls_run_by_priority_cancel_first():
+    signals = []
+    lane = Lane("commands", signal=lambda: signals.append(1))
+    gate = Gate()
+    order = []
+    lane.start(Job("health"), gate)
+    gate.entered.wait(5)
+    jobs = [lane.start(Job(kind, "T1-a1"), lambda k=kind: order.append(k) or k)
+            for kind in ("heartbeat", "refund", "status", "alerts", "create", "cancel")]
+    assert lane.pending() == ["cancel", "create", "status", "refund", "heartbeat", "alerts"]
+    gate.event.set()
+    _wait(lambda: all(j.done for j in jobs))
+    assert order == ["cancel", "create", "status", "refund", "heartbeat", "alerts"]
+    assert [j.value for j in jobs] == ["heartbeat", "refund", "status", "alerts", "create", "cancel"]
+    assert len(signals) == 7  # one event per call that ended
+
+
+def test_the_same_call_asked_twice_is_sent_once():
+    lane = Lane("commands")
+    gate = Gate()
+    lane.start(Job("health"), gate)
+    gate.entered.wait(5)
+    sent = []
+    a = lane.start(Job("status", "T1-a1"), lambda: sent.append("a") or "old")
+    b = lane.start(Job("status", "T1-a1"), lambda: sent.append("b") or "new")
+    other = lane.start(Job("status", "T1-a2"), lambda: sent.append("c") or "other")
+    gate.event.set()
+    _wait(lambda: a.done and b.done and other.done)
+    assert sent == ["b", "c"] and a.value == b.value == "new" and other.value == "other"
+    assert lane.merged == 1
+
+
+def _threads():
+    return len(os.listdir("/proc/self/task"))  # every OS thread of this process (Linux)
+
+
+def test_no_thread_is_started_after_the_lanes_are_made():
+    before = _threads()
+    lanes = Lanes()
+    made = _threads()
+    assert made == before + 2
+    jobs = []
+    for i in range(20):
+        jobs.append(lanes.start(Job("poll", "T1-a%d" % i), lambda: "polled"))
+        jobs.append(lanes.start(Job("create", "T1-a%d" % i), lambda: "created"))
+    _wait(lambda: all(j.done for j in jobs))
+    assert _threads() == made
+    assert lanes.poll.calls + lanes.commands.calls == 40
+
+
+def test_the_long_poll_never_holds_up_a_cancel():
+    lanes = Lanes()
+    gate = Gate()
+    poll = lanes.start(Job("poll", "T1-a1"), gate)
+    gate.entered.wait(5)
+    cancel = lanes.start(Job("cancel", "T1-a1"), lambda: "cancelled")
+    _wait(lambda: cancel.done)
+    assert not poll.done  # the poll is still out on its own lane
+    gate.event.set()
+    _wait(lambda: poll.done)
+
+
+def test_a_call_that_raises_is_doubt_and_the_lane_lives_on():
+    lane = Lane("commands")
+    bad = lane.start(Job("create", "T1-a1"), lambda: 1 / 0)
+    good = lane.start(Job("status", "T1-a1"), lambda: "fine")
+    _wait(lambda: bad.done and good.done)
+    assert bad.value.kind == DOUBT and "ZeroDivisionError" in bad.value.why
+    assert good.value == "fine"
+
+
+def test_before_hook_can_answer_instead_of_the_call():
+    calls = []
+    lane = Lane("commands", before=lambda item: "no clock" if item.kind == "create" else None)
+    a = lane.start(Job("create", "T1-a1"), lambda: calls.append("create"))
+    b = lane.start(Job("health"), lambda: calls.append("health") or "ok")
+    _wait(lambda: a.done and b.done)
+    assert a.value == "no clock" and b.value == "ok" and calls == ["health"]
+
+
+def test_inline_runner_answers_at_once_and_signals():
+    signals = []
+    runner = InlineRunner(signal=lambda: signals.append(1))
     job = runner.start(Job("status", "T1-a1"), lambda x: x * 2, 21)
-    for _ in range(1000):
-        if job.done:
-            break
-        import time as _t
-        _t.sleep(0.005)
-    assert job.done and job.value == 42
+    assert job.done and job.value == 42 and signals == [1]

@@ -9,6 +9,7 @@
     python -m tools.gateway events [--terminal ID] [--order ORDER] [--limit N]
     python -m tools.gateway alerts [--all]
     python -m tools.gateway keys                            show (create) the merchant key pair
+    python -m tools.gateway report --from D1 --to D2 [--terminal T] [--csv | --json]
 
 Every command takes --config FILE (TOML; or GATEWAY_CONFIG) and --db PATH.
 """
@@ -18,7 +19,7 @@ import json
 import sys
 
 from tools.gateway import config as config_mod
-from tools.gateway import credentials
+from tools.gateway import credentials, wallet_figures
 from tools.gateway.currencies import format_amount
 
 
@@ -72,6 +73,14 @@ def main(argv=None):
 
     sub.add_parser("keys", help="print the merchant public key (creating the key pair if needed)")
 
+    rep = sub.add_parser("report", help="sales, refunds and net per day, wallet and currency; settlement")
+    rep.add_argument("--from", dest="date_from", required=True, metavar="YYYY-MM-DD", help="first UTC day")
+    rep.add_argument("--to", dest="date_to", required=True, metavar="YYYY-MM-DD", help="last UTC day (inclusive)")
+    rep.add_argument("--terminal", help="only this terminal's payments")
+    form = rep.add_mutually_exclusive_group()
+    form.add_argument("--csv", action="store_true", help="CSV (amounts in major units)")
+    form.add_argument("--json", action="store_true", help="JSON (amounts in minor units)")
+
     args = parser.parse_args(argv)
     overrides = {}
     if args.db:
@@ -86,7 +95,7 @@ def main(argv=None):
         print("config error:", e, file=sys.stderr)
         return 2
     handler = {"serve": cmd_serve, "terminal": cmd_terminal, "payments": cmd_payments, "refund": cmd_refund,
-               "events": cmd_events, "alerts": cmd_alerts, "keys": cmd_keys}[args.command]
+               "events": cmd_events, "alerts": cmd_alerts, "keys": cmd_keys, "report": cmd_report}[args.command]
     try:
         return handler(cfg, args) or 0
     except config_mod.ConfigError as e:
@@ -161,6 +170,7 @@ def cmd_payments(cfg, args):
         print("no such payment", file=sys.stderr)
         return 1
     out = {k: row[k] for k in row.keys() if k != "pay_body"}
+    out.update(wallet_figures.record(row))
     out["refunds"] = [dict(r) for r in store.refunds_of(row["id"])]
     out["events"] = [{"at": e["at"], "kind": e["kind"], "detail": json.loads(e["detail"])}
                      for e in store.events(args.terminal_id, args.order_id)]
@@ -205,6 +215,20 @@ def cmd_alerts(cfg, args):
         print("%d %-16s %-24s %s %s %s%s" % (a["id"], a["terminal_id"], a["order_id"],
                                               format_amount(a["amount"], a["currency"]), a["kind"], a["message"],
                                               " (acked)" if a["acked_at"] else ""))
+    return 0
+
+
+def cmd_report(cfg, args):
+    from tools.gateway import report
+    try:
+        data = report.build(_store(cfg), args.date_from, args.date_to, args.terminal)
+    except report.ReportError as e:
+        print("report:", e, file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(data, indent=1))
+    else:
+        sys.stdout.write(report.as_csv(data) if args.csv else report.as_text(data))
     return 0
 
 

@@ -185,6 +185,8 @@ class AntomClient:
             "paymentNotifyUrl": notify_url,
             "paymentExpiryTime": iso(expires_at),
         }
+        if merchant.get("settlement_currency"):  # the merchant's choice; Antom's contract default otherwise
+            payload["settlementStrategy"] = {"settlementCurrency": merchant["settlement_currency"]}
         return self.encode(payload)
 
     async def pay(self, body):

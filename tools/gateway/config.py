@@ -9,7 +9,7 @@ TOML layout (every key optional):
                   max_wait, timestamp_window, nonce_ttl
     [antom]       base_url, path_prefix, client_id, private_key_file, public_key_file, timeout,
                   key_version
-    [merchant]    id, name, mcc, store_id, store_name, store_mcc
+    [merchant]    id, name, mcc, store_id, store_name, store_mcc, settlement_currency
     [reconciler]  tick, first_inquiry_after, inquiry_interval, expiry_grace, retry_interval,
                   probe_interval
 
@@ -56,6 +56,7 @@ DEFAULTS = {
         "store_id": "S0001",
         "store_name": "Demo Cafe Main Street",
         "store_mcc": "5812",
+        "settlement_currency": "",  # ISO 4217 code asked for in settlementStrategy; "" = the contract's
     },
     "reconciler": {
         "tick": 0.5,                 # how often due work is looked for
@@ -128,6 +129,10 @@ def _check(cfg):
     for code in cfg["gateway"]["currencies"]:
         if code not in EXPONENTS:
             raise ConfigError("unknown currency %r (tools/antom/currencies.py lists the known ones)" % code)
+    settle = cfg["merchant"]["settlement_currency"]
+    if settle and settle not in EXPONENTS:
+        raise ConfigError("merchant.settlement_currency %r is not an ISO 4217 code "
+                          "(tools/antom/currencies.py lists the known ones)" % settle)
     prefix = cfg["antom"]["path_prefix"]
     if not prefix.startswith("/") or prefix.endswith("/"):
         raise ConfigError("antom.path_prefix must start with '/' and not end with one: %r" % prefix)

@@ -75,7 +75,7 @@ class NotifyEndpoint:
                 else:
                     self.gw.service.apply_outcome(
                         row, "SUCCESS" if status == "S" else "FAIL", result.get("resultCode"),
-                        parse_iso(note.get("paymentTime")), source="notification")
+                        parse_iso(note.get("paymentTime")), source="notification", answer=note)
         return 200, ACK_BODY
 
     @staticmethod

@@ -53,6 +53,12 @@ def spec(currencies, max_amount, max_wait):
             "reason": {"type": ["string", "null"]},
             "late": {"type": "boolean"},
             "refunded_amount": {"type": "integer"},
+            "wallet": {"type": "string", "description": "display name of the wallet that paid "
+                       "(Antom's pspCustomerInfo.pspName, e.g. GCash); only once it is known"},
+            "customer_amount": {"type": "integer", "description": "what the customer paid, minor units "
+                                "of customer_currency; only when that differs from currency"},
+            "customer_currency": {"type": "string", "description": "the wallet's currency (ISO 4217); "
+                                  "only when it differs from currency"},
         },
     }
     refund = {

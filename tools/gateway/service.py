@@ -8,6 +8,7 @@ import asyncio
 import time
 
 from tools.gateway import antom as antom_mod
+from tools.gateway import wallet_figures
 from tools.gateway.store import FINAL, OPEN
 
 
@@ -40,6 +41,7 @@ def payment_view(row, refunded=0):
         "reason": row["reason"],
         "late": bool(row["late"]),
         "refunded_amount": refunded,
+        **wallet_figures.for_terminal(row),
     }
 
 
@@ -209,14 +211,17 @@ class PaymentService:
         return self.view(row)
 
     # --- upstream outcomes (notification, inquiry) ----------------------------------------------
-    def apply_outcome(self, row, payment_status, code=None, paid_time=None, source="inquiry"):
-        """Apply Antom's paymentStatus (SUCCESS, FAIL, CANCELLED, PROCESSING) to a payment row."""
+    def apply_outcome(self, row, payment_status, code=None, paid_time=None, source="inquiry", answer=None):
+        """Apply Antom's paymentStatus (SUCCESS, FAIL, CANCELLED, PROCESSING) to a payment row;
+        `answer` is the verified body it came in (its wallet figures are kept on SUCCESS)."""
         tid, oid, rowid = row["terminal_id"], row["order_id"], row["id"]
         now = self.clock()
         changed = False
         with self.store.transaction():
             row = self.store.payment_by_rowid(rowid)
             status = row["status"]
+            if payment_status == "SUCCESS" and answer is not None:
+                self._keep_figures(row, answer, source)
             if status in OPEN:
                 if payment_status == "SUCCESS":
                     self.store.update_payment(rowid, status="PAID", paid_at=paid_time or int(now), reason=None)
@@ -247,6 +252,17 @@ class PaymentService:
         if changed:
             self.waiters.wake(rowid)
         return self.store.payment_by_rowid(rowid)
+
+    def _keep_figures(self, row, answer, source):
+        """The wallet figures of the first verified answer that names them (inside the caller's
+        transaction)."""
+        if row["wallet"] is not None:
+            return
+        figures = wallet_figures.from_answer(answer, row)
+        if figures:
+            self.store.update_payment(row["id"], **figures)
+            self.store.event("payment_wallet", row["terminal_id"], row["order_id"], source=source,
+                             **{k: v for k, v in figures.items() if k not in ("quote", "settlement_quote")})
 
     # --- cancel ----------------------------------------------------------------------------------
     async def cancel(self, terminal_id, order_id, reason="CASHIER"):
@@ -315,7 +331,8 @@ class PaymentService:
         if ps is not None:
             if ps in ("SUCCESS", "FAIL", "CANCELLED"):
                 return self.apply_outcome(row, ps, result.body.get("paymentResultCode"),
-                                          antom_mod.parse_iso(result.body.get("paymentTime")), "inquiry")
+                                          antom_mod.parse_iso(result.body.get("paymentTime")), "inquiry",
+                                          answer=result.body)
         return self.store.payment_by_rowid(row["id"])
 
     async def reconcile_cancel(self, row):

@@ -110,6 +110,17 @@ MIGRATIONS = [
         PRIMARY KEY (terminal_id, order_id)
     );
     """,
+    # 3: wallets: who paid, in what, at which rate, and the settlement (tools/gateway/wallet_figures.py)
+    """
+    ALTER TABLE payments ADD COLUMN wallet TEXT;
+    ALTER TABLE payments ADD COLUMN customer_amount INTEGER;
+    ALTER TABLE payments ADD COLUMN customer_currency TEXT;
+    ALTER TABLE payments ADD COLUMN quote TEXT;
+    ALTER TABLE payments ADD COLUMN settlement_amount INTEGER;
+    ALTER TABLE payments ADD COLUMN settlement_currency TEXT;
+    ALTER TABLE payments ADD COLUMN settlement_quote TEXT;
+    CREATE INDEX payments_paid ON payments(paid_at);
+    """,
 ]
 
 # The nonce log lives in its own file: it is written on every request, and keeping its WAL apart
@@ -308,6 +319,36 @@ class Store:
         sql += " ORDER BY id DESC LIMIT ?"
         args.append(limit)
         return self.db.execute(sql, args).fetchall()
+
+    # --- the report (tools/gateway/report.py) ----------------------------------------------------
+    def paid_between(self, start, end, terminal_id=None):
+        """PAID payments whose paid_at is in [start, end)."""
+        sql, args = "SELECT * FROM payments WHERE status='PAID' AND paid_at>=? AND paid_at<?", [start, end]
+        if terminal_id:
+            sql += " AND terminal_id=?"
+            args.append(terminal_id)
+        return self.db.execute(sql + " ORDER BY paid_at, id", args).fetchall()
+
+    def refunds_between(self, start, end, terminal_id=None):
+        """Succeeded refunds of PAID payments (not the returns of late payments) requested in
+        [start, end), with their payment's terminal, order and wallet."""
+        sql = ("SELECT refunds.*, payments.terminal_id, payments.order_id, payments.wallet FROM refunds "
+               "JOIN payments ON payments.id = refunds.payment WHERE refunds.status='SUCCEEDED' "
+               "AND refunds.kind != 'LATE' AND payments.status='PAID' "
+               "AND refunds.created_at>=? AND refunds.created_at<?")
+        args = [start, end]
+        if terminal_id:
+            sql += " AND payments.terminal_id=?"
+            args.append(terminal_id)
+        return self.db.execute(sql + " ORDER BY refunds.created_at, refunds.id", args).fetchall()
+
+    def late_between(self, start, end, terminal_id=None):
+        """Payments whose money arrived after the terminal gave up, created in [start, end)."""
+        sql, args = "SELECT * FROM payments WHERE late=1 AND created_at>=? AND created_at<?", [start, end]
+        if terminal_id:
+            sql += " AND terminal_id=?"
+            args.append(terminal_id)
+        return self.db.execute(sql + " ORDER BY created_at, id", args).fetchall()
 
     def due_open_payments(self, now):
         return self.db.execute(

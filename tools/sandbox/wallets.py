@@ -9,6 +9,8 @@ related information"; BPI does not, per the same Alipay+ table).
 import hashlib
 from dataclasses import dataclass
 
+from tools.antom.wallets import brand
+
 
 @dataclass(frozen=True)
 class Wallet:
@@ -20,16 +22,16 @@ class Wallet:
 
 
 WALLETS = (
-    Wallet("ALIPAY_CN", "Alipay", "CNY", "CN"),
-    Wallet("ALIPAY_HK", "AlipayHK", "HKD", "HK"),
-    Wallet("GCASH", "GCash", "PHP", "PH"),
-    Wallet("KAKAOPAY", "Kakao Pay", "KRW", "KR"),
-    Wallet("TNG", "TNG eWallet", "MYR", "MY"),
-    Wallet("DANA", "DANA", "IDR", "ID"),
-    Wallet("TRUEMONEY", "TrueMoney", "THB", "TH"),
-    Wallet("BOOST", "Boost", "MYR", "MY"),
-    Wallet("RABBIT_LINE_PAY", "Rabbit LINE Pay", "THB", "TH"),
-    Wallet("BPI", "BPI", "PHP", "PH", customer_id=False),
+    Wallet("ALIPAY_CN", brand("ALIPAY_CN"), "CNY", "CN"),
+    Wallet("ALIPAY_HK", brand("ALIPAY_HK"), "HKD", "HK"),
+    Wallet("GCASH", brand("GCASH"), "PHP", "PH"),
+    Wallet("KAKAOPAY", brand("KAKAOPAY"), "KRW", "KR"),
+    Wallet("TNG", brand("TNG"), "MYR", "MY"),
+    Wallet("DANA", brand("DANA"), "IDR", "ID"),
+    Wallet("TRUEMONEY", brand("TRUEMONEY"), "THB", "TH"),
+    Wallet("BOOST", brand("BOOST"), "MYR", "MY"),
+    Wallet("RABBIT_LINE_PAY", brand("RABBIT_LINE_PAY"), "THB", "TH"),
+    Wallet("BPI", brand("BPI"), "PHP", "PH", customer_id=False),
 )
 BY_NAME = {wallet.psp_name: wallet for wallet in WALLETS}
 DEFAULT = "ALIPAY_CN"  # a script's pay without --wallet, as before wallets existed

@@ -43,8 +43,9 @@ def write_config(flash, gateway_url, terminal_id, secret, merchant="Demo Cafe", 
 
 
 class SimProcess:
-    def __init__(self, flash, describe=None, frames=None, panel=None, stderr_path=None, engine=None):
+    def __init__(self, flash, describe=None, frames=None, panel=None, stderr_path=None, engine=None, heap=None):
         self.flash = flash
+        self.heap = heap  # MicroPython engine: cap the heap ("256K"), as a board's RAM would
         self.engine_name = engine or os.environ.get("SIM_ENGINE") or "micropython"
         self.engine = None  # what the terminal said it runs on (its first event)
         self.describe = describe
@@ -64,6 +65,8 @@ class SimProcess:
             cmd += ["--frames", self.frames]
         if self.panel:
             cmd += ["--panel", self.panel]
+        if self.heap:
+            cmd += ["--heap", str(self.heap)]
         self.proc = subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=open(self.stderr_path, "a"), text=True, bufsize=1,
                                      start_new_session=True, env=dict(os.environ, PYTHONUNBUFFERED="1", **(env or {})))

@@ -123,13 +123,17 @@ def check_wifi(cfg):
         return None
 
 
-def _gateway(cfg):
-    from firmware.app import Application
+def _link(cfg):
+    # The firmware's own network owner, without its lane threads: the same TLS, clock and RTC rules.
     from firmware.link.clock import WallClock
-    from firmware.link.gateway import Gateway
-    app = Application()
-    app.cfg = cfg
-    return Gateway(cfg.gateway_url, cfg.terminal_id, cfg.secret, app._transport(cfg), WallClock(), cfg.timeout_s)
+    from firmware.link.owner import Link
+    clock = WallClock()
+    try:
+        import machine
+        clock.attach(machine.RTC())
+    except Exception:
+        pass
+    return Link(cfg, clock, threads=False)
 
 
 def check_time_and_gateway(cfg, wlan):
@@ -138,26 +142,22 @@ def check_time_and_gateway(cfg, wlan):
         report("time", "SKIPPED", reason)
         report("gateway", "SKIPPED", reason)
         return
-    if cfg.ntp_host:
-        try:
-            import ntptime
-            ntptime.host = cfg.ntp_host
-            ntptime.settime()
-            report("time", "PASS", "set from NTP %s: %s UTC" % (cfg.ntp_host, time.gmtime()[:6]))
-        except Exception as e:
-            report("time", "FAIL", "NTP %s: %s" % (cfg.ntp_host, e))
     try:
-        gw = _gateway(cfg)
+        link = _link(cfg)
+        # The RTC first: mbedTLS checks the certificate's dates against it.
+        if link.sync_time():
+            how = {"ntp": "NTP %s" % cfg.ntp_host, "gateway": "the gateway's signed answer",
+                   "rtc": "the RTC, which kept its time"}.get(link.clock.source, link.clock.source)
+            report("time", "PASS", "RTC set from %s: %s UTC" % (how, time.gmtime()[:6]))
+        else:
+            report("time", "FAIL", "no time from NTP or the gateway: %s" % (link.gateway.last_error,))
+        gw = link.gateway
         t0 = time.ticks_ms()
         answer = gw.health()
         took = _ms(t0)
         if answer.kind == "ok":
-            if not cfg.ntp_host:
-                report("time", "PASS", "taken from the gateway's signed answer: %s UTC" % (time.gmtime()[:6],))
             report("gateway", "PASS", "signed round trip to %s verified in %d ms" % (cfg.gateway_url, took))
         else:
-            if not cfg.ntp_host:
-                report("time", "FAIL", "no signed answer from the gateway to take the time from")
             report("gateway", "FAIL", "%s %s %s" % (answer.kind, answer.code or "", answer.why or ""))
     except Exception as e:
         report("gateway", "FAIL", "%s: %s" % (type(e).__name__, e))

@@ -90,6 +90,11 @@ class _Board:
                 return v
         return 1 if self.pulls.get(pin_id) == Pin.PULL_UP else 0
 
+    def driven_low(self, pin_id):
+        """The chip pulls this line to ground: an output, push-pull or open drain, written 0. (A
+        released open-drain row floats: a held key then joins it to a pulled-up column, high.)"""
+        return self.modes.get(pin_id) in (Pin.OUT, Pin.OPEN_DRAIN) and self.output.get(pin_id) == 0
+
     def write(self, pin_id, level):
         before = self.line(pin_id)
         self.output[pin_id] = level
@@ -106,6 +111,7 @@ class _Board:
 
 
 board = _Board()
+board.tapped.update(simlink.setup.get("tap", ()))  # the display's lines the host listens to
 
 
 class Pin:

@@ -1,7 +1,8 @@
 """The keypad's switch matrix inside the MicroPython engine, pressed by the host (simulator only).
 
 The firmware scans it as it scans the real one: it drives one row low and reads the columns through
-their pull-ups; a column reads 0 only while a held key joins it to a row that is low right now.
+their pull-ups; a column reads 0 only while a held key joins it to a row the chip drives low right
+now (push-pull or open drain; a released open-drain row floats and pulls nothing down).
 The host sends `press I J` (row and column index); presses are queued and each is held, then
 released, long enough for the firmware's debounce, so typed keys arrive one by one in order. As
 in tools/sim/keymatrix.py (the CPython engine's matrix): a press lasts HOLD_MS and at least
@@ -53,13 +54,13 @@ class Matrix:
 
     def _reader(self, j):
         def level():
-            if j == 0 and machine.board.line(self.rows[0]) == 0:
+            if j == 0 and machine.board.driven_low(self.rows[0]):
                 self.scans += 1
             self._advance()
             held = self.held
             if held is None or held[1] != j:
                 return None
-            if machine.board.line(self.rows[held[0]]) == 0:
+            if machine.board.driven_low(self.rows[held[0]]):
                 return 0
             return None
         return level

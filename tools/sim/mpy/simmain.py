@@ -74,8 +74,6 @@ def _command(line, matrix):
 
 
 def main():
-    for pin in setup.get("tap", ()):
-        machine.board.tapped.add(pin)
     m = setup.get("matrix")
     matrix = simkeys.Matrix(m["rows"], m["cols"]) if m else None
     simlink.event(simevents.engine_event(sys))
