@@ -185,3 +185,30 @@ def test_resumed_sale_keeps_its_order_id(rig):
     rig.settle()
     assert rig.flow.state == F.SHOW_QR and rig.journal.sale["order_id"] == order
     assert {c[1] for c in rig.gw.calls if c[0] == "create"} == {order}
+
+
+# --- alerts (firmware/sale/alerts.py) ----------------------------------------------------------
+def test_two_alert_acks_waiting_in_the_lane_both_go_out():
+    # The command lane merges a call into the same one already waiting: acks of two alerts must
+    # not look the same, or only the last would reach the gateway and the first come back.
+    import _thread
+
+    from firmware.link.gateway import OK
+    from firmware.link.worker import Job, Lane
+    from firmware.sale.alerts import Alerts
+
+    class Parked:  # a lane whose thread never runs: what was queued stays visible
+        allocate_lock = staticmethod(_thread.allocate_lock)
+
+        @staticmethod
+        def start_new_thread(fn, args):
+            pass
+
+    lane = Lane("commands", thread=Parked)
+    sent = []
+    alerts = Alerts(type("C", (), {"ack_alert": lambda self, i: sent.append(i)})(),
+                    lambda kind, oid, fn, *args: lane.start(Job(kind, oid), fn, *args))
+    assert alerts.answer(Answer(OK, 200, {"alerts": [{"id": 7}, {"id": 8}]}))
+    alerts.acknowledge()
+    alerts.acknowledge()
+    assert lane.pending() == ["ack", "ack"] and alerts.current() is None
