@@ -25,5 +25,5 @@ require("requests")
 package("firmware", opt=3)
 
 # Device libraries, imported as top-level modules (`import uqr`), as from /lib.
-for _name in ("fonts", "lcd", "panels", "qrdraw", "textdraw", "uqr"):
+for _name in ("fonts", "late", "lcd", "panels", "qrdraw", "textdraw", "uqr"):
     module(_name + ".py", base_path="lib", opt=3)

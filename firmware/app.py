@@ -8,7 +8,8 @@ panel, and hooks that print what happens.
 """
 import asyncio
 
-from firmware import config
+import late
+
 from firmware import log
 from firmware import loop
 from firmware.link.clock import WallClock
@@ -70,7 +71,11 @@ class Application:
         return Screens(self.lcd, merchant=merchant, currency=currency)
 
     def setup(self):
-        """Load the config and build every piece; raises ConfigError (after showing it)."""
+        """Load the config and build every piece; raises ConfigError (after showing it).
+
+        The config checker (firmware/config.py) and the hardware builders (firmware/board/hw.py)
+        are needed only here: once the pieces are built they are dropped (lib/late.py)."""
+        from firmware import config
         try:
             cfg = config.load(self.path("config.json"))
             self.cfg = cfg
@@ -91,6 +96,8 @@ class Application:
             if self.on_config_error is not None:
                 self.on_config_error(e.problems)
             raise
+        late.drop("firmware.config")
+        late.drop("firmware.board.hw")
         return self
 
     def _build(self, cfg):
@@ -161,11 +168,17 @@ class Application:
     def run(self):
         """Run the terminal; returns False at once when the config is missing or broken."""
         self.log.write("boot firmware %s" % VERSION)
+        if not self._started():
+            return False  # the error screen stays up; the REPL is the technician's
+        asyncio.run(loop.run(self))
+        return True
+
+    def _started(self):
+        from firmware import config  # only while setting up: setup() drops it when it succeeds
         try:
             self.setup()
         except config.ConfigError:
-            return False  # the error screen stays up; the REPL is the technician's
-        asyncio.run(loop.run(self))
+            return False
         return True
 
 

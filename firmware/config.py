@@ -7,6 +7,8 @@ documented in docs/firmware.md (the technician tooling writes the file from it).
 """
 import json
 
+from firmware.board import safemode
+from firmware.board import wiring
 from firmware.sale import money
 
 CONFIG_PATH = "/config.json"
@@ -15,6 +17,7 @@ KEY_NAMES = ("0", "1", "2", "3", "4", "5", "6", "7", "8", "9",
              "ok", "cancel", "clear", "back", "menu", "none")
 DEFAULT_LAYOUT = ["123A", "456B", "789C", "*0#D"]
 DEFAULT_KEYS = {"A": "menu", "B": "back", "C": "clear", "D": "cancel", "*": "cancel", "#": "ok"}
+LIVENESS_FEED_MS = 500  # how often firmware/loop.py looks at the tasks and feeds the watchdog
 MAX_AMOUNT_LIMIT = 1000000000  # below 2**30: amounts stay MicroPython small ints
 
 
@@ -25,18 +28,13 @@ class ConfigError(Exception):
 
 
 class Config:
-    """Validated settings as attributes (see docs/firmware.md for each one)."""
-
-    def __init__(self, raw):
-        self.raw = raw
+    """Validated settings as attributes (see docs/firmware.md for each one). No methods: a
+    Config keeps nothing of this module alive, so firmware/app.py can drop the checker after
+    boot (lib/late.py)."""
 
 
 def _is_int(v):
     return isinstance(v, int) and not isinstance(v, bool)
-
-
-def _is_pin(v):
-    return _is_int(v) and 0 <= v <= 48
 
 
 class _Checker:
@@ -81,17 +79,6 @@ class _Checker:
         if not _is_int(value) or not lo <= value <= hi:
             self.bad(field, "must be a whole number from %d to %d" % (lo, hi))
             return default
-        return value
-
-    def pin(self, obj, key, field, required=False):
-        value = obj.get(key)
-        if value is None:
-            if required:
-                self.bad(field, "missing")
-            return None
-        if not _is_pin(value):
-            self.bad(field, "must be a GPIO number from 0 to 48")
-            return None
         return value
 
 
@@ -143,7 +130,8 @@ def validate(raw):
     if not isinstance(raw, dict):
         raise ConfigError(["config: must be a JSON object"])
     c = _Checker(raw)
-    cfg = Config(raw)
+    cfg = Config()
+    cfg.raw = raw
 
     wifi = c.section("wifi")
     cfg.wifi_ssid = c.text(wifi, "ssid", "wifi.ssid", max_len=32)
@@ -196,8 +184,9 @@ def validate(raw):
     merchant = c.section("merchant")
     cfg.merchant_name = c.text(merchant, "name", "merchant.name", max_len=40)
 
-    cfg.currency = c.text(raw, "currency", "currency", max_len=3)
-    if cfg.currency is not None and (len(cfg.currency) != 3 or not cfg.currency.isupper()):
+    several = raw.get("currencies") is not None
+    cfg.currency = c.text(raw, "currency", "currency", max_len=3, required=not several)
+    if cfg.currency is not None and not _is_code(cfg.currency):
         c.bad("currency", "must be a 3-letter ISO 4217 code such as USD")
         cfg.currency = None
     # ISO 4217's exponent (firmware/sale/money.py) unless the config overrides it; the override is
@@ -217,14 +206,24 @@ def validate(raw):
     cfg.amount_max = c.integer(amount, "max", "amount.max", 1, MAX_AMOUNT_LIMIT, default=1000000)
     if cfg.amount_min and cfg.amount_max and cfg.amount_min > cfg.amount_max:
         c.bad("amount", "min is larger than max")
+    # The currencies a sale can be in: `currencies` (the first is the default), else the one above.
+    if several:
+        cfg.currencies = _currencies(c, raw["currencies"], cfg.amount_min or 1, cfg.amount_max or 1000000)
+        if cfg.currencies:
+            first = cfg.currencies[0]
+            cfg.currency, cfg.currency_exponent = first["code"], first["exponent"]
+            cfg.amount_min, cfg.amount_max = first["min"], first["max"]
+    else:
+        cfg.currencies = [{"code": cfg.currency, "exponent": exp, "min": cfg.amount_min,
+                           "max": cfg.amount_max}] if cfg.currency else []
 
-    cfg.display = c.section("display", required=False)
-
+    # Board, chip, display and keypad wiring, buzzer and LED, checked per chip (firmware/board/wiring.py).
     keypad = c.section("keypad", required=False)
-    cfg.keypad_rows = _pins(c, keypad, "rows", [13, 12, 14, 27])
-    cfg.keypad_cols = _pins(c, keypad, "cols", [26, 25, 33, 32])
+    wiring.validate(c, raw, cfg)
     layout = keypad.get("layout", DEFAULT_LAYOUT)
-    if (not isinstance(layout, list) or len(layout) != len(cfg.keypad_rows or ())
+    if cfg.keypad_rows is None or cfg.keypad_cols is None:
+        layout = None  # the wiring is wrong already: the layout cannot be checked against it
+    elif (not isinstance(layout, list) or len(layout) != len(cfg.keypad_rows or ())
             or [r for r in layout if not isinstance(r, str) or len(r) != len(cfg.keypad_cols or ())]):
         c.bad("keypad.layout", "must be one string per row, one character per column")
         layout = None
@@ -242,9 +241,17 @@ def validate(raw):
     cfg.keypad_keys = keys
     cfg.debounce_ms = c.integer(keypad, "debounce_ms", "keypad.debounce_ms", 5, 200, default=30)
 
-    cfg.buzzer_pin = c.pin(raw, "buzzer_pin", "buzzer_pin")
-    cfg.led_pin = c.pin(raw, "led_pin", "led_pin")
-    cfg.safe_mode_pin = c.pin(raw, "safe_mode_pin", "safe_mode_pin")
+    # Safe mode is a keypad key held in the first second after reset (firmware/board/safemode.py).
+    if raw.get("safe_mode_pin") is not None:
+        c.bad("safe_mode_pin", "no longer used: safe mode is the keypad key named by safe_mode_key (GPIO0 "
+                               "held at reset is the ESP32's download mode)")
+    cfg.safe_mode_key = c.text(raw, "safe_mode_key", "safe_mode_key", required=False, max_len=1,
+                               default=safemode.DEFAULT_KEY)
+    if layout and cfg.safe_mode_key and not [r for r in layout if cfg.safe_mode_key in r]:
+        if "safe_mode_key" in raw:
+            c.bad("safe_mode_key", "%r is not a key of keypad.layout" % cfg.safe_mode_key)
+        else:  # a keypad without D: its bottom-right key, as firmware/board/safemode.py finds it
+            cfg.safe_mode_key = layout[-1][-1]
 
     sup = c.section("supervisor", required=False)
     cfg.refund_window_s = c.integer(sup, "refund_window_s", "supervisor.refund_window_s", 60, 30 * 86400,
@@ -255,6 +262,18 @@ def validate(raw):
     cfg.watchdog_ms = c.integer(raw, "watchdog_ms", "watchdog_ms", 0, 60000, default=8000)
     if cfg.watchdog_ms and cfg.watchdog_ms < 2000:
         c.bad("watchdog_ms", "0 (off) or at least 2000")
+    # The loop feeds the watchdog only while every task ran within liveness_ms (firmware/loop.py):
+    # the two agree when a stalled task stops the feeding before the watchdog would fire anyway.
+    wd = cfg.watchdog_ms or 0
+    cfg.liveness_ms = c.integer(raw, "liveness_ms", "liveness_ms", 1000, 60000,
+                                default=max(1000, wd // 2) if wd else 4000)
+    if wd and cfg.liveness_ms and cfg.liveness_ms + LIVENESS_FEED_MS >= wd:
+        c.bad("liveness_ms", "must be below watchdog_ms - %d (%d): a stalled task must stop the feeding "
+                             "before the watchdog fires" % (LIVENESS_FEED_MS, wd - LIVENESS_FEED_MS))
+    cfg.reboot_after_failures = c.integer(raw, "reboot_after_failures", "reboot_after_failures", 1, 1000,
+                                          default=5)
+    cfg.reboot_after_silent_h = c.integer(raw, "reboot_after_silent_h", "reboot_after_silent_h", 0, 720,
+                                          default=12)
     cfg.ntp_host = raw.get("ntp_host")
     if cfg.ntp_host is not None and not isinstance(cfg.ntp_host, str):
         c.bad("ntp_host", "must be a host name")
@@ -265,12 +284,57 @@ def validate(raw):
     return cfg
 
 
-def _pins(c, obj, key, default):
-    value = obj.get(key, default)
-    if not isinstance(value, list) or not 1 <= len(value) <= 8 or [p for p in value if not _is_pin(p)]:
-        c.bad("keypad." + key, "must be a list of 1 to 8 GPIO numbers")
-        return None
-    return value
+def _is_code(v):
+    return isinstance(v, str) and len(v) == 3 and v.isalpha() and v.isupper()
+
+
+def _currencies(c, value, lo, hi):
+    """`currencies`: a list of "USD" or {"code", "exponent", "symbol", "min", "max"}; each is
+    registered with money (exponent, and the symbol, or false/"" to show the code)."""
+    if not isinstance(value, list) or not 1 <= len(value) <= 8:
+        c.bad("currencies", "must be a list of 1 to 8 currencies")
+        return []
+    out = []
+    for i, item in enumerate(value):
+        field = "currencies[%d]" % i
+        if isinstance(item, str):
+            item = {"code": item}
+        if not isinstance(item, dict) or not _is_code(item.get("code")):
+            c.bad(field, "must be a 3-letter ISO 4217 code or an object with one in \"code\"")
+            continue
+        code = item["code"]
+        if [e for e in out if e["code"] == code]:
+            c.bad(field, "%s is listed twice" % code)
+            continue
+        exp = item.get("exponent", money.exponent(code))
+        if not _is_int(exp) or not 0 <= exp <= 4:
+            c.bad(field + ".exponent", "must be 0 to 4")
+            continue
+        symbol = item.get("symbol")
+        if symbol is not None and symbol is not False and not (
+                isinstance(symbol, str) and len(symbol) <= 3 and _symbol_ok(symbol)):
+            c.bad(field + ".symbol", "must be up to 3 characters the fonts carry, or false to show the code")
+            continue
+        low = c.integer(item, "min", field + ".min", 1, MAX_AMOUNT_LIMIT, default=lo)
+        high = c.integer(item, "max", field + ".max", 1, MAX_AMOUNT_LIMIT, default=hi)
+        if low is None or high is None:
+            continue
+        if low > high:
+            c.bad(field, "min is larger than max")
+            continue
+        money.define(code, exp)
+        if symbol is not None:
+            money.symbol(code, symbol or None)
+        out.append({"code": code, "exponent": exp, "min": low, "max": high})
+    return out
+
+
+def _symbol_ok(text):
+    """ASCII, or a currency sign the terminal's fonts carry (those of money.SYMBOLS)."""
+    for ch in text:
+        if not (" " < ch <= "~" or ch in money.FONT_SIGNS):
+            return False
+    return True
 
 
 def load(path=CONFIG_PATH):

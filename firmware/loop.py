@@ -5,7 +5,12 @@
     screen   every 20 ms: redraw when the flow's view changed; the countdown every 250 ms
     network  every 250 ms: Wi-Fi up / back-off, gateway health, heartbeat (firmware/link/owner.py)
     answers  when a lane sets the link's `answered` event: hand the answer to the flow at once
-    watchdog every 500 ms: feed the hardware watchdog if every task above ran recently
+    watchdog every 500 ms: feed the hardware watchdog if every task above ran within
+             `liveness_ms` (config.py checks it fits the watchdog's limit); reboot at idle when
+             firmware/guard.py says one is due
+
+Every task runs inside `guard.guarded`: an exception is logged and the task restarts; a
+MemoryError collects the heap first; repeated failures reboot the terminal at the idle screen.
 
 Network calls never run on this loop (the two lanes of firmware/link/owner.py are threads made at
 boot), so no task waits for the gateway and the cancel key is handled within a scan or two.
@@ -13,6 +18,8 @@ boot), so no task waits for the gateway and the cancel key is handled within a s
 import asyncio
 import time
 
+from firmware.config import LIVENESS_FEED_MS
+from firmware.guard import Guard, guarded
 
 
 def _since(t):
@@ -70,7 +77,8 @@ async def answers_task(app):
 
 
 async def watchdog_task(app):
-    limit = max(1000, app.cfg.watchdog_ms // 2)
+    limit = getattr(app.cfg, "liveness_ms", None) or max(1000, app.cfg.watchdog_ms // 2)
+    guard = getattr(app, "guard", None)
     while True:
         ok = True
         for name in ("keypad", "flow", "screen", "network"):
@@ -80,15 +88,18 @@ async def watchdog_task(app):
         if ok and app.wdt is not None:
             app.wdt.feed()
         app.watchdog_ok = ok
-        await asyncio.sleep_ms(500)
+        if guard is not None:
+            guard.look()
+        await asyncio.sleep_ms(LIVENESS_FEED_MS)
 
 
 async def run(app):
-    tasks = [asyncio.create_task(keypad_task(app)), asyncio.create_task(flow_task(app)),
-             asyncio.create_task(screen_task(app)), asyncio.create_task(network_task(app)),
-             asyncio.create_task(watchdog_task(app))]
+    app.guard = Guard(app)
+    jobs = [keypad_task, flow_task, screen_task, network_task, watchdog_task]
     if getattr(app, "link", None) is not None:
-        tasks.append(asyncio.create_task(answers_task(app)))
+        jobs.append(answers_task)
+    tasks = [asyncio.create_task(guarded(app, fn)) for fn in jobs]
+    # The host's own tasks (simulator, tests) are not guarded: raising is how they stop the loop.
     for extra in app.extra_tasks:
         tasks.append(asyncio.create_task(extra(app)))
     await asyncio.gather(*tasks)

@@ -14,10 +14,10 @@ def test_runs_inside_real_micropython(micropython):
 
 def test_device_modules_are_loaded_where_the_device_has_them(micropython):
     out = micropython.run(
-        "import sys\nimport firmware.board.safemode as s\nprint(s.DEFAULT_PIN, '/lib' in sys.path)",
+        "import sys\nimport firmware.board.safemode as s\nprint(s.DEFAULT_KEY, '/lib' in sys.path)",
         modules=["firmware/board/safemode.py", "firmware/__init__.py"],
     )
-    assert out.split() == ["0", "True"]
+    assert out.split() == ["D", "True"]
 
 
 def test_catches_a_micropython_only_failure(micropython):
@@ -51,8 +51,9 @@ def test_alloc_measures_bytes_allocated(micropython):
 
 def test_run_tests_runs_a_micropython_test_module(micropython, tmp_path):
     names = micropython.run_tests("tests/device/test_safemode_device.py",
-                                  modules=["firmware/__init__.py", "firmware/board/safemode.py"])
-    assert "test_default_pin_without_config" in names
+                                  modules=["firmware/__init__.py", "firmware/board/__init__.py",
+                                           "firmware/board/safemode.py", "firmware/board/boards.py"])
+    assert "test_default_wiring_without_config" in names and "test_broken_config_keeps_the_default" in names
 
 
 def test_run_tests_reports_failures(micropython, tmp_path):

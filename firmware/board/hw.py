@@ -1,16 +1,22 @@
 """The terminal's hardware from config: panel (lib/panels.py on machine.SPI), keypad, signals.
 
-Only this module and firmware/app.py touch `machine`; a missing or broken display section falls
-back to the TTGO T-Display wiring so even a config error can be shown.
+Only this module, firmware/board/safemode.py and firmware/app.py touch `machine`; a missing or
+broken display section falls back to the default board preset's wiring (firmware/board/boards.py:
+the TTGO T-Display, whose panel is built in) so even a config error can be shown. The SPI bus is
+made without `miso`: the panel is only written, and a MISO pin off the native ones would cap the
+clock at 26.7 MHz.
 """
-DEFAULT_DISPLAY = {"panel": "st7789-135x240", "rotation": 0, "spi": 1, "baudrate": 40000000,
-                   "sck": 18, "mosi": 19, "dc": 16, "cs": 5, "rst": 23, "backlight": 4}
+
+
+def default_display():
+    from firmware.board import boards
+    return boards.BOARDS[boards.DEFAULT_BOARD]["display"]
 
 
 def make_lcd(machine, display):
     import panels
 
-    d = dict(DEFAULT_DISPLAY)
+    d = dict(default_display())
     d.update(display or {})
     Pin = machine.Pin
     spi = machine.SPI(d["spi"], baudrate=d["baudrate"], sck=Pin(d["sck"]), mosi=Pin(d["mosi"]))

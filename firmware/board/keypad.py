@@ -1,8 +1,10 @@
 """The 4x4 (any RxC) key matrix: scanning with debounce, the pin map and layout from config.
 
-Wiring: row pins are outputs held high; column pins are inputs with pull-ups. A scan drives one row
-low at a time and reads the columns: a pressed key connects its row to its column, so that column
-reads 0. A key counts as pressed once the scan has seen the same single key for `debounce_ms`
+Wiring: row pins are open-drain outputs, released (floating) when idle; column pins are inputs with
+pull-ups. A scan pulls one row low at a time and reads the columns: a pressed key connects its row
+to its column, so that column reads 0. Open drain because two keys held in one column join two
+rows: push-pull, the row being scanned (low) and an idle one (driven high) would short through the
+keys; released, the idle row just follows the column. A key counts as pressed once the scan has seen the same single key for `debounce_ms`
 (contacts bounce for a few ms), and it must be released (debounced the same way) before it can
 count again: one press, one event. The loop calls `poll()` every ~10 ms.
 """
@@ -11,7 +13,7 @@ import time
 
 class Keypad:
     def __init__(self, Pin, rows, cols, layout, keys, debounce_ms=30):
-        self.rows = [Pin(r, Pin.OUT, value=1) for r in rows]
+        self.rows = [Pin(r, Pin.OPEN_DRAIN, value=1) for r in rows]
         self.cols = [Pin(c, Pin.IN, Pin.PULL_UP) for c in cols]
         self.layout = layout
         self.keys = keys

@@ -36,6 +36,7 @@ redraw next time (e.g. after the panel was reset). Readable on 135x240 up to 320
 """
 from collections import namedtuple
 
+import late
 import qrdraw
 import textdraw
 from fonts import large as font_large
@@ -413,6 +414,7 @@ class Screens:
         else:
             encoded = code
         self._qr = (code, qrdraw.packed(encoded))
+        late.drop("uqr")  # the encoder leaves the heap until the next code (lib/late.py)
         return self._qr
 
     def checking(self, minor=None):
@@ -426,9 +428,16 @@ class Screens:
         boxes += self._stack(top, rows, bottom, WHITE) + foot
         return self._show("checking", boxes)
 
-    def paid(self, minor):
+    def paid(self, minor, wallet=None, customer=None):
+        """PAID with the amount; "Paid with GCash" and the customer's own amount ("PHP 712.50")
+        when the gateway named them."""
         rows = self._amount_rows("amount", minor, fg=GREEN)
-        rows += self._lines("note", "Payment received", self._body, INK)
+        if wallet:
+            rows += self._lines("wallet", "Paid with " + wallet, self._body, INK)
+            if customer:
+                rows += self._lines("customer", customer, font_small, MUTED)
+        else:
+            rows += self._lines("note", "Payment received", self._body, INK)
         return self._result("paid", "PAID", GREEN, rows, "%s: next sale" % self.keys[0])
 
     def failed(self, reason=""):

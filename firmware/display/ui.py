@@ -16,6 +16,14 @@ _REFUND_WHY = {"BAD_PIN": "Wrong supervisor PIN", "PIN_LOCKED": "PIN locked for 
                "REFUND_EXCEEDS_PAYMENT": "Already refunded"}
 
 
+def _customer(d):
+    """"PHP 712.50": what the customer paid in their wallet's currency, when it is another one."""
+    minor, code = d.get("customer_amount"), d.get("customer_currency")
+    if isinstance(minor, int) and code and code != d.get("currency"):
+        return money.format(minor, code, code=True)
+    return None
+
+
 class UI:
     def __init__(self, screens, clock, currency):
         self.screens = screens
@@ -31,6 +39,10 @@ class UI:
         name, d = view
         s = self.screens
         self._qr_expires = None
+        # amounts in the view's currency (a terminal may sell in several), else the default
+        sale = d.get("sale") or d.get("refundable") or d
+        cur = sale.get("currency") if isinstance(sale, dict) else None
+        s.currency = cur if isinstance(cur, str) and cur else self.currency
         if name == "idle":
             s.idle()
         elif name == "offline":
@@ -54,14 +66,14 @@ class UI:
             if d.get("cancelling"):
                 # The cashier's cancel: say so at once; the gateway's answer decides (PAID wins).
                 s.message("Cancelling", "%s: waiting for the gateway. If the customer has already paid, "
-                          "PAID will show." % money.format(d.get("amount") or 0, self.currency),
+                          "PAID will show." % money.format(d.get("amount") or 0, s.currency),
                           colour=_GREY, footer="Do not hand over goods yet")
             else:
                 s.checking(d.get("amount"))
         elif name == "result":
             st = d["state"]
             if st == "PAID":
-                s.paid(d["amount"])
+                s.paid(d["amount"], d.get("wallet"), _customer(d))
             elif st == "FAILED":
                 r = d.get("reason")
                 s.failed(_REASONS.get(r, r or ""))
@@ -80,8 +92,10 @@ class UI:
             if sale is None:
                 s.message("Menu", "No recent payment to refund", footer="CANCEL: back")
             else:
-                s.message("Refund", "Last payment %s (%s)" % (money.format(sale["amount"], self.currency),
-                                                               sale["order_id"]), footer="OK: refund  CANCEL: back")
+                text = "Last payment %s (%s)" % (money.format(sale["amount"], s.currency), sale["order_id"])
+                if sale.get("wallet"):
+                    text += " with " + sale["wallet"]
+                s.message("Refund", text, footer="OK: refund  CANCEL: back")
         elif name == "pin":
             s.pin(d["entered"])
         elif name == "refunding":

@@ -1,1 +1,1 @@
-"""The link to the gateway: Wi-Fi, time, HTTP(S), request signing, the gateway client, the workers that run calls."""
+"""The link to the gateway: one owner (owner.py) of Wi-Fi, time (the RTC), the two lanes and their kept-alive HTTP(S) connections; request signing, the gateway client."""

@@ -72,6 +72,7 @@ class Flow:
         self.online = online  # the app starts offline until the gateway has answered once
         self.digits = ""
         self.message = None
+        self.cur = 0  # which of the config's currencies the amount is in (0: the default)
         self.result = None  # the last final result shown: {"state", "order_id", "amount", ...}
         self.result_at = 0
         self.retry_at = None
@@ -159,9 +160,19 @@ class Flow:
         else:
             self._show("idle", {"merchant": self.cfg.merchant_name})
 
+    def _currencies(self):
+        """The config's currencies ({code, min, max}; the first is the default)."""
+        return getattr(self.cfg, "currencies", None) or [
+            {"code": self.cfg.currency, "min": self.cfg.amount_min, "max": self.cfg.amount_max}]
+
+    def _currency(self):
+        options = self._currencies()
+        return options[self.cur % len(options)]
+
     def _amount_view(self):
         self._show("amount", {"digits": self.digits, "amount": int(self.digits or "0"),
-                              "currency": self.cfg.currency, "message": self.message})
+                              "currency": self._currency()["code"], "message": self.message,
+                              "currencies": len(self._currencies())})
 
     def _checking(self, why):
         self._set(CHECKING)
@@ -184,11 +195,15 @@ class Flow:
         """The sale is decided: the result goes to flash first, and stays there until it is seen."""
         sale = self.journal.sale
         paid_entry = None
+        who = _who_paid(body) if state == PAID else {}
         if state == PAID:
             paid_entry = {"order_id": sale["order_id"], "amount": sale["amount"],
                           "currency": sale["currency"], "at": self.clock.now()}
+            paid_entry.update(who)  # the refund screen names the wallet
         sale["state"] = state
         sale["reason"] = (body or {}).get("reason")
+        if who:
+            sale["who"] = who  # shown with the result, again after a reboot
         self.journal.decide(sale, paid_entry)
         self.retry_at = None
         self.attempt = 0
@@ -199,6 +214,7 @@ class Flow:
         sale = self.journal.sale
         self.result = {"state": sale["state"], "order_id": sale["order_id"], "amount": sale["amount"],
                        "currency": sale["currency"], "reason": sale.get("reason")}
+        self.result.update(sale.get("who") or {})
         self.result_at = _ticks()
         self._set(sale["state"])
         self._show("result", self.result)
@@ -218,6 +234,7 @@ class Flow:
             if name in "0123456789" and len(name) == 1 and self.online:
                 self.digits = ""
                 self.message = None
+                self.cur = 0  # every sale starts in the default currency
                 self._set(AMOUNT)
                 self._digit(name)
             elif name == "menu":
@@ -241,7 +258,7 @@ class Flow:
 
     def _digit(self, d):
         candidate = (self.digits + d).lstrip("0")
-        if len(candidate) > _MAX_DIGITS or int(candidate or "0") > self.cfg.amount_max:
+        if len(candidate) > _MAX_DIGITS or int(candidate or "0") > self._currency()["max"]:
             self.message = "max"
             self._emit("beep", {"error": True})
         else:
@@ -262,9 +279,15 @@ class Flow:
             self._amount_view()
         elif name == "cancel":
             self._idle()
+        elif name == "menu" and len(self._currencies()) > 1:
+            # the next currency; the digits typed meant minor units of the old one, so they go
+            self.cur = (self.cur + 1) % len(self._currencies())
+            self.digits = ""
+            self.message = None
+            self._amount_view()
         elif name == "ok":
             amount = int(self.digits or "0")
-            if amount < self.cfg.amount_min:
+            if amount < self._currency()["min"]:
                 self.message = "min"
                 self._amount_view()
             elif not self.online:
@@ -275,7 +298,7 @@ class Flow:
     # --- the sale ------------------------------------------------------------------------
     def start_sale(self, amount):
         order_id = self.journal.new_order_id(self.cfg.terminal_id)
-        sale = {"order_id": order_id, "amount": amount, "currency": self.cfg.currency,
+        sale = {"order_id": order_id, "amount": amount, "currency": self._currency()["code"],
                 "state": CREATING, "created": False, "cancel": None, "code": None,
                 "expires_at": None, "description": self.describe(amount)}
         self.journal.open_sale(sale)  # on flash before any network call
@@ -476,6 +499,21 @@ class Flow:
         self._emit("online", {"online": online})
         if self.state == IDLE:
             self._idle()
+
+
+def _who_paid(body):
+    """The wallet and the customer's own amount of a verified PAID answer (docs/protocol.md), each
+    only when well formed: {"wallet": "GCash", "customer_amount": 71250, "customer_currency": "PHP"}."""
+    out = {}
+    name = (body or {}).get("wallet")
+    if isinstance(name, str) and 0 < len(name) <= 32 and not [ch for ch in name if not " " <= ch <= "~"]:
+        out["wallet"] = name
+    minor, code = (body or {}).get("customer_amount"), (body or {}).get("customer_currency")
+    if (isinstance(minor, int) and not isinstance(minor, bool) and 0 < minor < 10 ** 15
+            and isinstance(code, str) and len(code) == 3 and code.isalpha() and code.isupper()):
+        out["customer_amount"] = minor
+        out["customer_currency"] = code
+    return out
 
 
 def gw_job(kind, order_id):

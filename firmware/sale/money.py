@@ -24,6 +24,7 @@ SYMBOLS = {
     "USD": "$", "EUR": "\u20ac", "GBP": "\u00a3", "JPY": "\u00a5", "CNY": "\u00a5",
     "KRW": "\u20a9",
 }
+FONT_SIGNS = "$\u20ac\u00a3\u00a5\u20a9"  # the currency signs the terminal's fonts carry
 
 
 def exponent(currency):
@@ -34,6 +35,16 @@ def exponent(currency):
 def define(currency, digits):
     """Use `digits` decimals for `currency` (a config's `currency_exponent` override)."""
     _EXPONENTS[currency.upper()] = digits
+
+
+def symbol(currency, sign):
+    """Show `sign` before amounts of `currency`, or its code when sign is None (a config's
+    `currencies[].symbol`)."""
+    currency = currency.upper()
+    if sign:
+        SYMBOLS[currency] = sign
+    elif currency in SYMBOLS:
+        del SYMBOLS[currency]
 
 
 def _group(digits, sep=","):

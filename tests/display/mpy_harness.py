@@ -3,7 +3,7 @@ recording SPI stand-in: the build has no `machine`, so the pins and the bus are 
 
 Used by tests/display/test_micropython.py and bench/bench_display.py.
 """
-MODULES = ["lib/lcd.py", "lib/panels.py", "lib/qrdraw.py", "lib/textdraw.py", "lib/fonts.py",
+MODULES = ["lib/lcd.py", "lib/panels.py", "lib/qrdraw.py", "lib/textdraw.py", "lib/fonts.py", "lib/late.py",
            "lib/font_small.bfn", "lib/font_medium.bfn", "lib/font_large.bfn", "firmware/__init__.py",
            "firmware/sale/money.py", "firmware/display/screens.py"]
 

@@ -13,17 +13,18 @@ from tools.sim.rig import DisplayRig
 
 CONFIG = {"wifi": {"ssid": "shop", "password": "pw"}, "gateway": {"url": "http://127.0.0.1:9"},
           "terminal": {"id": "T1", "secret": SECRET}, "merchant": {"name": "Shop"}, "currency": "USD",
-          "keypad": {"rows": [13, 12, 14, 20], "cols": [26, 25, 33, 32]}}
+          "chip": "esp32s3", "keypad": {"rows": [4, 5, 6, 47], "cols": [15, 16, 17, 18]}}
 
 
-class BoardWithoutPin20:
-    """machine for a chip without GPIO 20 (the ESP32 has none): Pin(20) raises, as on the device."""
+class BoardWithoutPin47:
+    """The config says ESP32-S3, where GPIO 47 exists, but the board is an ESP32, which has none:
+    Pin(47) raises, as on the device (config validation cannot know which chip it runs on)."""
 
     def __init__(self):
         self.wdt = None
 
     def Pin(self, n, *args, **kw):
-        if n == 20:
+        if n == 47:
             raise ValueError("invalid pin")
         return shim_machine.Pin(n, *args, **kw)
 
@@ -32,9 +33,10 @@ class BoardWithoutPin20:
         return shim_machine.WDT(timeout=timeout)
 
 
-BoardWithoutPin20.Pin.OUT = shim_machine.Pin.OUT
-BoardWithoutPin20.Pin.IN = shim_machine.Pin.IN
-BoardWithoutPin20.Pin.PULL_UP = shim_machine.Pin.PULL_UP
+BoardWithoutPin47.Pin.OUT = shim_machine.Pin.OUT
+BoardWithoutPin47.Pin.OPEN_DRAIN = shim_machine.Pin.OPEN_DRAIN
+BoardWithoutPin47.Pin.IN = shim_machine.Pin.IN
+BoardWithoutPin47.Pin.PULL_UP = shim_machine.Pin.PULL_UP
 
 
 @pytest.fixture
@@ -47,7 +49,7 @@ def rig():
 
 def test_hardware_the_board_lacks_is_an_error_screen_not_a_crash(tmp_path, rig):
     (tmp_path / "config.json").write_text(json.dumps(CONFIG))
-    board = BoardWithoutPin20()
+    board = BoardWithoutPin47()
     shown = []
     application = fw_app.Application(root=str(tmp_path), machine=board, lcd=rig.lcd, runner=InlineRunner(),
                                       network=False, transport=object())

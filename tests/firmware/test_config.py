@@ -61,9 +61,9 @@ def test_currency_exponent():
 
 def test_keypad_layout_must_match_pins():
     with pytest.raises(config.ConfigError) as e:
-        make_config(keypad={"rows": [1, 2], "cols": [3, 4], "layout": ["12", "345"]})
+        make_config(keypad={"rows": [21, 22], "cols": [25, 26], "layout": ["12", "345"]})
     assert "keypad.layout" in e.value.problems[0]
-    cfg = make_config(keypad={"rows": [1, 2], "cols": [3, 4], "layout": ["12", "*#"], "keys": {"*": "back"}})
+    cfg = make_config(keypad={"rows": [21, 22], "cols": [25, 26], "layout": ["12", "*#"], "keys": {"*": "back"}})
     assert cfg.keypad_keys["*"] == "back"
     with pytest.raises(config.ConfigError):
         make_config(keypad={"keys": {"A": "explode"}})

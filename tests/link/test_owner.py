@@ -172,3 +172,24 @@ def test_a_recent_signed_answer_stands_in_for_the_health_check(gateway):
     link._checked = time.ticks_add(time.ticks_ms(), -31000)  # the last health check is long ago
     link.step(flow)
     assert health == [1] and link._job is None
+
+
+def test_an_idle_lane_is_kept_warm_before_the_gateway_would_close_it(gateway):
+    link, rtc, clock = _link(gateway)
+    flow = _Flow(state="SHOW_QR")  # no health checks of its own in this state
+    jobs = [link.runner.start(Job("poll", "x"), link.gateway.call, "GET", "/v1/time"),
+            link.runner.start(Job("create", "x"), link.gateway.health)]
+    _wait(lambda: all(j.done for j in jobs))
+    calls = (link.runner.poll.calls, link.runner.commands.calls)
+    shim_clock.manual(time.ticks_ms())
+    try:
+        shim_clock.advance_ms(19000)
+        link.step(flow)
+        assert (link.runner.poll.calls, link.runner.commands.calls) == calls  # not yet
+        shim_clock.advance_ms(1500)
+        link.step(flow)  # 20.5 s idle: each lane sends a health check on its kept connection
+        _wait(lambda: link.runner.poll.calls == calls[0] + 1 and link.runner.commands.calls == calls[1] + 1)
+    finally:
+        shim_clock.running()
+    conns = link.transport.connections
+    assert sum(c.opened for c in conns.values()) == 2  # still the two connections made at first

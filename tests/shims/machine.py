@@ -2,9 +2,14 @@
 
 What it copies from the ESP32 port, and what it adds so tests can see and drive the hardware:
 - `Pin`: one shared state per pin number (two `Pin(5)` objects are the same wire, as on the chip).
-  An output reads back what was written. An input reads, in order: a level a test drove with
+  An output reads back what was written. An OPEN_DRAIN pin drives only low: written 1 it is
+  released and reads like an input. An input reads, in order: a level a test drove with
   `Pin.board.drive(id, level)`, a source function (`Pin.board.source(id, fn)`, e.g. a keypad matrix
   that looks at the row pins), else its pull (PULL_UP → 1, PULL_DOWN → 0, none → 0).
+  `Pin.board.joined(pin_ids, where)` is the level of a wire that joins several pins (keys held in
+  one column join their rows): low if one drives low, high if one drives high, None if none
+  drives it; one driving high while another drives low is a short, recorded in
+  `Pin.board.shorts` as on the chip it would burn current through the keys.
 - `SPI`: `write`, `write_readinto`, `read`, `readinto`; each write is recorded as
   `(dc_level, bytes)` in `spi.writes` (dc_level is the level of the pin given to `spi.watch_dc()`,
   which the test or simulator sets, or None) and passed to every function in `spi.listeners`
@@ -91,6 +96,32 @@ class _Board:
         self.modes = {}
         self.pulls = {}
         self.handlers = {}
+        self.shorts = []  # (where, pins driven high, pins driven low)
+
+    def driven_by_chip(self, pin_id):
+        """The level the chip itself forces on the pin: 0/1, or None (input, or open drain released)."""
+        mode = self.modes.get(pin_id)
+        out = self.output.get(pin_id)
+        if out is None:
+            return None
+        if mode == Pin.OUT:
+            return out
+        if mode == Pin.OPEN_DRAIN and out == 0:
+            return 0
+        return None
+
+    def joined(self, pin_ids, where=""):
+        """Level of one wire joining these pins (see the module docstring); records a short."""
+        levels = [(p, self.driven_by_chip(p)) for p in pin_ids]
+        high = [p for p, v in levels if v == 1]
+        low = [p for p, v in levels if v == 0]
+        if high and low:
+            self.shorts.append((where, tuple(high), tuple(low)))
+        if low:
+            return 0
+        if high:
+            return 1
+        return None
 
     def drive(self, pin_id, level):
         """Drive an input from outside (None releases it). Fires IRQ handlers on edges."""
@@ -105,8 +136,9 @@ class _Board:
         self.sources[pin_id] = fn
 
     def level(self, pin_id):
-        if self.modes.get(pin_id) in (Pin.OUT, Pin.OPEN_DRAIN) and pin_id in self.output:
-            return self.output[pin_id]
+        own = self.driven_by_chip(pin_id)
+        if own is not None:
+            return own
         if pin_id in self.driven:
             return self.driven[pin_id]
         fn = self.sources.get(pin_id)

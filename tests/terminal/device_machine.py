@@ -32,8 +32,10 @@ def _held():
 
 def _read(pin_id):
     global _t0
-    if _script and _t0 is None and pin_id in _script["cols"]:
-        _t0 = time.ticks_ms()  # the keypad is being scanned (boot.py's safe-mode pin does not count)
+    if _script and _t0 is None and pin_id == _script["cols"][0] and _levels.get(_script["rows"][0]) == 0:
+        # The keypad scan has reached its first key: the technician starts pressing. (boot.py's
+        # safe-mode sampling reads only the D key's row and column, at the other corner.)
+        _t0 = time.ticks_ms()
     label = _held()
     if label is not None:
         layout = _script["layout"]
@@ -49,6 +51,7 @@ def _read(pin_id):
 class Pin:
     IN = 1
     OUT = 3
+    OPEN_DRAIN = 7  # the keypad's rows (firmware/board/keypad.py): 0 pulls low, 1 releases
     PULL_UP = 1
     PULL_DOWN = 2
 

@@ -76,7 +76,7 @@ def test_a_port_with_nothing_behind_it():
 
 def test_unknown_panel_preset(vterm):
     r = cli("provision", "--port", vterm.port, "--panel", "st7735", "--secret", SECRET, "--dry-run")
-    assert_one_sentence(r, 6, "Unknown panel 'st7735': use one of devkit-ili9341, devkit-st7789, ttgo-t-display.")
+    assert_one_sentence(r, 6, "Unknown panel 'st7735': use one of devkit-ili9341, devkit-st7789, esp32s3-st7789, ttgo-t-display.")
 
 
 def test_config_file_that_is_not_json(tmp_path):

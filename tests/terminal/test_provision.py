@@ -34,9 +34,10 @@ def test_provision_writes_exactly_the_config_and_hides_the_secret(vterm, gateway
     assert "accepts terminal T1 (signed round trip verified)" in r.stdout
     assert "read back identical" in r.stdout
     written = device_files(vterm.root)["/config.json"]
+    preset = provision.presets()["devkit-ili9341"]
     expected = base_config(gateway={"url": gateway.base_url}, terminal={"id": "T1", "secret": secret},
-                           display=provision.PANELS["devkit-ili9341"]["display"],
-                           keypad=provision.PANELS["devkit-ili9341"]["keypad"])
+                           board="devkit-ili9341", chip=preset["chip"], psram=preset["psram"],
+                           display=preset["display"], keypad=preset["keypad"])
     assert written == provision.encode(expected)
     assert not [p for p in device_files(vterm.root) if p.endswith(".part")]
     r = cli("provision", "--port", vterm.port, "--config-file", base, "--terminal-id", "T1", "--secret", secret,

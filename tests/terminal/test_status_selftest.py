@@ -146,7 +146,8 @@ def _install_machine_stand_in(vt, keys):
         json.dump(keys, f)
 
 
-KEYS = {"rows": [21, 22, 17, 2], "cols": [26, 25, 33, 32], "layout": ["123A", "456B", "789C", "*0#D"],
+_TTGO = __import__("firmware.board.boards", fromlist=["BOARDS"]).BOARDS["ttgo-t-display"]["keypad"]
+KEYS = {"rows": _TTGO["rows"], "cols": _TTGO["cols"], "layout": ["123A", "456B", "789C", "*0#D"],
         "order": "123A456B789C*0#D", "every_ms": 150, "hold_ms": 90}
 
 

@@ -41,6 +41,27 @@ def _die_with_parent():
         pass
 
 
+LIBFAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
+
+
+def _clock_env(flash):
+    """SIM_CLOCK_AT=<Unix seconds>: the device's clock (time.time() and mbedTLS's certificate date
+    check) starts there at every boot, as an ESP32's RTC reads 2000-01-01 after a power cut. Done
+    with libfaketime reading an offset from a file that the RTC stand-in rewrites when set."""
+    at = os.environ.get("SIM_CLOCK_AT")
+    if not at:
+        return {}
+    if not os.path.exists(LIBFAKETIME):
+        raise RuntimeError("SIM_CLOCK_AT needs libfaketime (Debian package faketime; tools/setup.sh installs it)")
+    import tempfile
+    stamp = os.path.join(tempfile.gettempdir(), "sim-clock-%s" % abs(hash(flash)))
+    offset = int(int(at) - time.time())
+    with open(stamp, "w") as f:
+        f.write("%+d\n" % offset)
+    return {"LD_PRELOAD": LIBFAKETIME, "FAKETIME_TIMESTAMP_FILE": stamp, "FAKETIME_NO_CACHE": "1",
+            "FAKETIME_DONT_FAKE_MONOTONIC": "1", "SIM_CLOCK_OFFSET": str(offset)}
+
+
 class _Pin:
     def __init__(self, level):
         self.level = level
@@ -85,6 +106,7 @@ class MicroPythonEngine:
         server.settimeout(60)
         path = os.pathsep.join([MPY_DIR, ".frozen", os.path.join(ROOT, "lib"), ROOT])
         env = dict(os.environ, SIM_LINK=str(server.getsockname()[1]), MICROPYPATH=path, TZ="UTC")
+        env.update(_clock_env(self.flash))
         cmd = [binary]
         if self.heapsize:
             cmd += ["-X", "heapsize=%s" % self.heapsize]

@@ -1,9 +1,12 @@
 """The keypad's switch matrix, wired to the machine shim's pins, pressed from the computer keyboard.
 
-The firmware scans it exactly as it scans the real one (firmware/board/keypad.py): it drives one row low
-and reads the columns through their pull-ups. A column reads 0 only while a held key joins it to a
-row that is low right now. Presses are queued and each is held, then released, long enough for the
-firmware's debounce (on the shim clock), so typed keys arrive one by one in order.
+The firmware scans it exactly as it scans the real one (firmware/board/keypad.py): it pulls one
+row low and reads the columns through their pull-ups. A column reads 0 only while a held key joins
+it to a row that is low right now. Keys held together (`hold`) join their rows through the column
+as wires do, so rows driven push-pull (one low, one high) show up as a short in
+`machine.Pin.board.shorts`; open-drain rows (released when idle) do not. Presses are queued and
+each is held, then released, long enough for the firmware's debounce (on the shim clock), so typed
+keys arrive one by one in order.
 """
 import collections
 import threading
@@ -91,16 +94,31 @@ class KeyMatrix:
                 self._releasing = False
                 self._phase_until = None
 
+    def hold(self, *actions):
+        """Hold these keys down together (on top of the typed ones) until `release()`."""
+        where = [self.keys.position(a) for a in actions]
+        with self._lock:
+            self._chord = set(self._chord) | set(where)
+
+    def release(self):
+        with self._lock:
+            self._chord = set()
+
+    _chord = frozenset()
+
     def _reader(self, j):
+        board = machine.Pin.board
+
         def level():
-            if j == 0 and machine.Pin.board.level(self.rows[0]) == 0:
+            if j == 0 and board.driven_by_chip(self.rows[0]) == 0:
                 self.scans += 1
             self._advance()
-            held = self._held
-            if held is None or held[1] != j:
+            held = set(self._chord)
+            if self._held is not None:
+                held.add(self._held)
+            rows = [self.rows[i] for (i, col) in sorted(held) if col == j]
+            if not rows:
                 return None  # not driven: the pull-up reads 1
-            row_pin = self.rows[held[0]]
-            if machine.Pin.board.level(row_pin) == 0:
-                return 0
-            return None
+            # The held keys join these rows to the column: one wire.
+            return 0 if board.joined(rows, "keypad column %d" % self.cols[j]) == 0 else None
         return level

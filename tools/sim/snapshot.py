@@ -42,6 +42,7 @@ SCREENS = {
     "qr": lambda s, o: s.qr(o.code, o.amount, o.seconds),
     "checking": lambda s, o: s.checking(o.amount),
     "paid": lambda s, o: s.paid(o.amount),
+    "paid-wallet": lambda s, o: s.paid(o.amount, "Rabbit LINE Pay", "IDR 197,500.00"),  # the longest
     "failed": lambda s, o: s.failed(o.reason or "Declined by the wallet"),
     "expired": lambda s, o: s.expired(o.amount),
     "cancelled": lambda s, o: s.cancelled(o.amount),

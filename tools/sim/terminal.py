@@ -48,7 +48,7 @@ def display_wiring(raw, panel=None, rotation=None):
     simulator's choice of glass when given: {"panel", "rotation", "dc", "cs", "rst", ...}."""
     from firmware.board import hw
 
-    d = dict(hw.DEFAULT_DISPLAY)
+    d = dict(hw.default_display())
     section = raw.get("display")
     if isinstance(section, dict):
         d.update(section)

@@ -6,6 +6,7 @@
     python -m tools.terminal selftest --port P [--measure]      display, keypad, Wi-Fi, time, gateway, QR, heap
     python -m tools.terminal status   --port P                  version, config summary, journal
     python -m tools.terminal logs     --port P                  the device's log ring buffer
+    python -m tools.terminal boards [--json]                    the board presets --panel takes
     python -m tools.terminal package-json [--check]             refresh package.json's mip file list
 
 The port also comes from $ALIPAY_TERMINAL_PORT. Every failure prints one sentence and exits non-zero
@@ -91,14 +92,19 @@ def build_parser():
     lg.add_argument("--lines", type=int, default=0, help="only the last N lines")
     lg.add_argument("--json", action="store_true", help="a JSON list of {time, unix, since_boot_s, text}")
 
+    bd = sub.add_parser("boards", help="the board presets (--panel NAME): wiring, chip, SPI clock")
+    bd.add_argument("--json", action="store_true", help="the presets and chip facts as JSON")
+    bd.add_argument("--update-docs", action="store_true",
+                    help="rewrite the generated wiring sections of docs/technician.md and docs/display.md")
+
     pj = sub.add_parser("package-json", help="refresh the mip fields of package.json")
     pj.add_argument("--check", action="store_true", help="only check that package.json is up to date")
     return parser
 
 
 def _panel_names():
-    from tools.terminal.provision import PANELS
-    return sorted(PANELS)
+    from tools.terminal import boards
+    return boards.names()
 
 
 def say(text):
@@ -114,6 +120,9 @@ def run(args):
     if args.command == "flash":
         from tools.terminal import flash
         return flash.flash(args, say)
+    if args.command == "boards":
+        from tools.terminal import boards
+        return boards.command(args, say)
     if args.command == "package-json":
         from tools.terminal import packaging
         return packaging.command(args.check, say)

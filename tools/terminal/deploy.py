@@ -57,7 +57,7 @@ def deploy(device, log, root=build_mod.REPO, compiled=True, mip=True, mip_index=
                  if p.lstrip("/") in build_mod.ENTRY_FILES or p.endswith(build_mod.DATA_SUFFIXES)}
     version = build_mod.read_version(root)
     log("built %d files (%s), version %s" % (len(files), "frozen image: entry files and fonts" if frozen else
-                                            "mpy-cross -O2" if compiled else "source", version))
+                                            "mpy-cross -O3" if compiled else "source", version))
 
     present = device.walk("/")
     stale = sorted(p for p in present if p.endswith(PART_SUFFIX))

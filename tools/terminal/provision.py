@@ -24,20 +24,13 @@ from tools.terminal.errors import TerminalError
 CONFIG_PATH = "/config.json"
 _PLACEHOLDER_SECRET = "0" * 64
 
-# Display presets (pins as wired in docs/technician.md) and the keypad wiring that goes with them.
-_DEVKIT_DISPLAY = {"spi": 2, "baudrate": 40000000, "sck": 18, "mosi": 23, "dc": 16, "cs": 5, "rst": 17,
-                   "backlight": 4, "rotation": 0}
-PANELS = {
-    "ttgo-t-display": {
-        "display": {"panel": "st7789-135x240", "spi": 1, "baudrate": 40000000, "sck": 18, "mosi": 19,
-                    "dc": 16, "cs": 5, "rst": 23, "backlight": 4, "rotation": 0},
-        "keypad": {"rows": [21, 22, 17, 2], "cols": [26, 25, 33, 32]},
-    },
-    "devkit-st7789": {"display": dict(_DEVKIT_DISPLAY, panel="st7789-240x320"),
-                      "keypad": {"rows": [13, 12, 14, 27], "cols": [26, 25, 33, 32]}},
-    "devkit-ili9341": {"display": dict(_DEVKIT_DISPLAY, panel="ili9341-240x320"),
-                       "keypad": {"rows": [13, 12, 14, 27], "cols": [26, 25, 33, 32]}},
-}
+
+
+def presets():
+    """The board presets `--panel NAME` writes: firmware/board/boards.py, the table the firmware
+    validates against and docs/technician.md's wiring tables are generated from."""
+    from firmware.board import boards
+    return boards.BOARDS
 
 
 def _validator():
@@ -91,10 +84,14 @@ def assemble(args):
     if args.currency is not None:
         cfg["currency"] = args.currency
     if args.panel:
-        if args.panel not in PANELS:
-            raise TerminalError("Unknown panel %r: use one of %s." % (args.panel, ", ".join(sorted(PANELS))),
+        boards = presets()
+        if args.panel not in boards:
+            raise TerminalError("Unknown panel %r: use one of %s." % (args.panel, ", ".join(sorted(boards))),
                                 errors.BAD_CONFIG)
-        preset = PANELS[args.panel]
+        preset = boards[args.panel]
+        cfg["board"] = args.panel
+        cfg["chip"] = preset["chip"]
+        cfg["psram"] = preset["psram"]
         cfg["display"] = dict(preset["display"])
         keypad = section("keypad")
         for key, value in preset["keypad"].items():
@@ -223,6 +220,7 @@ def summary(cfg, show_secret=False):
         "wifi:         %s" % cfg.get("wifi", {}).get("ssid"),
         "merchant:     %s" % cfg.get("merchant", {}).get("name"),
         "currency:     %s" % cfg.get("currency"),
+        "board:        %s" % (cfg.get("board") or "none named (defaults: TTGO T-Display)"),
         "panel:        %s" % (display.get("panel") or "default (TTGO T-Display)"),
     ]
     return "\n".join(lines)

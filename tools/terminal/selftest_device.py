@@ -72,6 +72,7 @@ def check_keypad(cfg, machine, seconds):
             for label in row:
                 wanted.add(label)
         seen = set()
+        gc.collect()  # now, not in the middle of the presses: a collection could swallow one
         print("KEYS press each key once:", " ".join(sorted(wanted)))
         t0 = time.ticks_ms()
         held = None

@@ -10,11 +10,13 @@ the ESP32 port's behaviour the firmware relies on, wired to the simulator's host
 - `SPI` / `SoftSPI`: every write is streamed to the host's panel emulator; reads return zeros.
 - `WDT(timeout=ms)`: cannot be stopped; a watcher thread resets the device when it is not fed in
   time, as the chip's watchdog would (the host then boots the process again from the same flash).
-- `RTC`: `datetime()` reads and sets a clock that runs from the host's, offset by what was set.
+- `RTC`: `datetime()` reads and sets a clock that runs from the host's, offset by what was set
+  (under SIM_CLOCK_AT: the process's own clock, which mbedTLS reads too).
 - `reset()` / `soft_reset()`: the host boots the process again. `reset_cause()`: what the host
   says caused this boot (power on, or the watchdog). `unique_id()`: 6 bytes, as the ESP32's MAC.
 - `PWM` (the buzzer): keeps freq and duty, makes no sound.
 """
+import os
 import time
 
 import simlink
@@ -222,17 +224,29 @@ class WDT:
 
 class RTC:
     _offset = 0  # seconds added to the host's clock, shared by every RTC() as on the chip
+    # Under SIM_CLOCK_AT (tools/sim/engine_mpy.py) the process's clock is libfaketime's: the RTC is
+    # that clock, and setting it rewrites libfaketime's offset file, so time.time() and mbedTLS
+    # follow at once, as on the ESP32 where the RTC is the system clock.
+    _faked = os.getenv("FAKETIME_TIMESTAMP_FILE")
+    _fake_offset = int(os.getenv("SIM_CLOCK_OFFSET") or "0")
 
     def __init__(self, id=0):
         pass
 
     def datetime(self, dt=None):
         if dt is None:
-            t = time.gmtime(time.time() + RTC._offset)
+            t = time.gmtime(int(time.time()) + RTC._offset)
             wday = t[6]
             return (t[0], t[1], t[2], wday, t[3], t[4], t[5], 0)
         year, month, day, _wd, hour, minute, second = dt[:7]
         target = time.mktime((year, month, day, hour, minute, second, 0, 0))
+        if RTC._faked:
+            real = int(time.time()) - RTC._fake_offset
+            RTC._fake_offset = target - real
+            with open(RTC._faked + ".tmp", "w") as f:
+                f.write("%+d\n" % RTC._fake_offset)
+            os.rename(RTC._faked + ".tmp", RTC._faked)
+            return
         RTC._offset = target - int(time.time())
 
     def init(self, dt):

@@ -1,0 +1,260 @@
+"""Benchmark the terminal's heap in real MicroPython, both ways issue 11 asks.
+
+    .venv/bin/python bench/bench_heap.py [--sales 100]
+
+The device files are built as a deploy builds them (tools/terminal/build.py: .mpy from mpy-cross
+-O2, the font files as they are), and bench/heap_device.py boots the application from them (every
+module boot.py and main.py import, the idle screen drawn on a 240x320 panel) and runs N sales in
+turn paid, declined, cancelled, expired, with one supervisor refund, against an in-process fake
+gateway that checks and signs every message.
+
+(a) WebAssembly MicroPython 1.27 (32-bit, heap grows on demand): after boot and after every event
+    of every sale the heap is collected and gc.mem_alloc() recorded. Printed: live after boot,
+    the peak over all events of all sales, and the growth from sale 5 to sale N (both at idle).
+(b) The MicroPython unix port (64-bit) with -X heapsize capped at the 64-bit equivalent of 96 KB:
+    the factor is measured, not assumed (the same modules imported in both builds, retained bytes
+    compared). The sales run with no collection forced (the collector runs when an allocation
+    fails, as on a board); printed: MemoryErrors, then the largest free block after the last sale.
+
+The last line is the summary issue 11 names.
+"""
+import argparse
+import base64
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+BUDGET_SALE = 96 * 1024
+MICROPYTHON = os.path.join(ROOT, ".venv", "bin", "micropython")
+
+
+def device_files():
+    from tools.terminal.build import build
+
+    files = build(ROOT)
+    return {path: data for path, data in files.items() if path not in ("/boot.py", "/main.py")}
+
+
+def harness_mpy():
+    """bench/heap_device.py compiled as the device files are (its cost is measured and left out)."""
+    from tools.terminal.build import mpy_cross
+
+    with tempfile.TemporaryDirectory() as tmp:
+        target = os.path.join(tmp, "heap_device.mpy")
+        mpy_cross(os.path.join(ROOT, "bench", "heap_device.py"), target)
+        with open(target, "rb") as f:
+            return f.read()
+
+
+def module_names(files):
+    names = []
+    for path in sorted(files):
+        if not path.endswith(".mpy"):
+            continue
+        if path.startswith("/lib/"):
+            names.append(path[5:-4])
+        else:
+            mod = path[1:-4].replace("/", ".")
+            names.append(mod[:-9] if mod.endswith(".__init__") else mod)
+    return names
+
+
+def import_code(names):
+    return "\n".join("import " + n for n in names) + "\n"
+
+
+def probe_code(names):
+    """Which modules import in a build (the WebAssembly one has no socket, ssl, machine...)."""
+    lines = ["_ok = []"]
+    for n in names:
+        lines.append("try:\n    import %s\n    _ok.append(%r)\nexcept ImportError:\n    pass" % (n, n))
+    lines.append("print('IMPORTABLE', ' '.join(_ok))")
+    return "\n".join(lines) + "\n"
+
+
+def run_wasm(files, code=None, n=0, imports=""):
+    req = {"files": {p: {"b64": base64.b64encode(d).decode()} for p, d in files.items()},
+           "harness": code or "", "imports": imports, "n": n}
+    out = subprocess.run(["node", os.path.join(ROOT, "bench", "heap_wasm.mjs")], cwd=ROOT, input=json.dumps(req),
+                         capture_output=True, text=True, timeout=3600)
+    if out.returncode != 0:
+        raise RuntimeError(out.stderr)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    if "error" in result:
+        raise RuntimeError(result["error"] + "\n" + result.get("output", ""))
+    return result
+
+
+def wasm_importable(files, names):
+    from tests.mpy import MicroPython
+
+    mp = MicroPython(timeout=300)
+    try:
+        enc = {p: {"b64": base64.b64encode(d).decode()} for p, d in files.items()}
+        out = mp.run(probe_code(names), files=enc)
+    finally:
+        mp.close()
+    line = [x for x in out.splitlines() if x.startswith("IMPORTABLE")][-1]
+    return line.split()[1:]
+
+
+class UnixPort:
+    """The device files in a folder laid out as the device's flash, run by the unix port."""
+
+    def __init__(self, files):
+        self.dir = tempfile.mkdtemp(prefix="bench-heap-")
+        for path, data in files.items():
+            full = os.path.join(self.dir, path.lstrip("/"))
+            os.makedirs(os.path.dirname(full), exist_ok=True)
+            with open(full, "wb") as f:
+                f.write(data)
+
+    def run(self, code, heapsize=None, timeout=1800):
+        script = os.path.join(self.dir, "run.py")
+        with open(script, "w") as f:
+            f.write(code)
+        cmd = [MICROPYTHON]
+        if heapsize:
+            cmd += ["-X", "heapsize=%d" % heapsize]
+        env = dict(os.environ, MICROPYPATH=os.pathsep.join([".frozen", os.path.join(self.dir, "lib"), self.dir]))
+        out = subprocess.run(cmd + [script], cwd=self.dir, env=env, capture_output=True, text=True, timeout=timeout)
+        if out.returncode != 0:
+            raise RuntimeError("micropython exited %d:\n%s%s" % (out.returncode, out.stdout[-3000:], out.stderr[-3000:]))
+        return out.stdout
+
+    def close(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+UNIX_IMPORTS = """import gc
+gc.collect()
+_b0 = gc.mem_alloc()
+%s
+gc.collect()
+print("IMPORTS", gc.mem_alloc() - _b0)
+"""
+
+UNIX_SALES = """import gc, micropython, sys
+gc.collect()
+_h0 = gc.mem_alloc()
+from heap_device import boot, sale_events, event, state
+gc.collect()
+harness = gc.mem_alloc() - _h0
+errors = 0
+others = []
+def guarded(fn, *args):
+    global errors
+    try:
+        return fn(*args)
+    except MemoryError:
+        errors += 1
+        gc.collect()
+    except Exception as e:  # what a MemoryError left half done; the loop's task guard restarts
+        others.append(repr(e))
+states = []
+try:
+    app = boot(%(root)r)
+except Exception as e:  # MemoryError, or the app's "hardware:" error made from one
+    print("BOOT-FAILED", repr(e))
+    errors += 1
+    app = None
+gc.collect()
+print("BOOT", gc.mem_alloc() - harness)
+for i in range(%(n)d if app else 0):
+    for name, arg in sale_events(i):
+        guarded(event, app, name, arg)
+    states.append(state(app))
+gc.collect()
+print("STATES", " ".join(states))
+print("ERRORS", errors)
+print("OTHERS", len(others), others[:1])
+print("ALLOC", gc.mem_alloc() - harness, "FREE", gc.mem_free())
+print("MEMINFO")
+micropython.mem_info()
+"""
+
+
+def largest_free_block(meminfo, block_bytes):
+    m = re.search(r"max free sz: (\d+)", meminfo)
+    return int(m.group(1)) * block_bytes if m else None
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--sales", type=int, default=100)
+    p.add_argument("--heapsize", type=int, help="cap of the unix-port run in bytes (default: 96 KB x the factor)")
+    args = p.parse_args(argv)
+    n = args.sales
+    files = device_files()
+    names = module_names(files)
+    files["/lib/heap_device.mpy"] = harness_mpy()
+
+    # The 64-bit factor: the same modules (those the WebAssembly build can import) in both builds.
+    common = wasm_importable(files, names)
+    wasm = run_wasm(files, "from heap_device import *", n, import_code(common))
+    for key in ("boot",):
+        wasm[key] -= wasm["harness"]
+    wasm["sales"] = [[m - wasm["harness"] for m in s] for s in wasm["sales"]]
+    unix = UnixPort(files)
+    try:
+        unix_imports = int(unix.run(UNIX_IMPORTS % import_code(common)).split("IMPORTS")[1].split()[0])
+        factor = unix_imports / wasm["imports"]
+        cap = args.heapsize or int(BUDGET_SALE * factor)
+        out = unix.run(UNIX_SALES % {"root": os.path.join(unix.dir, "flash"), "n": n}, heapsize=cap)
+    finally:
+        unix.close()
+
+    sales = wasm["sales"]
+    peak = max(max(s) for s in sales)
+    peak_sale = max(range(n), key=lambda i: max(sales[i]))
+    idle = [s[-1] for s in sales]
+    growth = idle[-1] - idle[4] if n >= 5 else 0
+    from tools.terminal.build import MPY_OPT
+
+    print("Device files: %d modules as .mpy (mpy-cross %s), %d font files; %d modules import in both builds" % (
+        len(names), MPY_OPT, len([x for x in files if x.endswith(".bfn")]), len(common)))
+    print("(a) WebAssembly MicroPython 1.27, 32-bit, collected after every event (the harness's own %d B"
+          " left out):" % wasm["harness"])
+    print("  live after boot (every boot import, idle screen drawn): %d B" % wasm["boot"])
+    print("  peak live during a sale: %d B (sale %d: %s)" % (peak, peak_sale + 1, wasm["states"][peak_sale]))
+    print("  live at idle after sale 1 %d B, sale 5 %d B, sale %d %d B (growth 5->%d: %d B)" % (
+        idle[0], idle[4], n, idle[-1], n, growth))
+    print("  results: %s" % ", ".join("%s %d" % (k, wasm["states"].count(k)) for k in sorted(set(wasm["states"]))))
+    print("(b) MicroPython unix port, 64-bit:")
+    print("  the same %d modules retained: %d B here, %d B in WebAssembly: factor %.3f" % (
+        len(common), unix_imports, wasm["imports"], factor))
+    if args.heapsize:
+        print("  heap capped at %d B (--heapsize), no forced collection:" % cap)
+    else:
+        print("  heap capped at 96 KB x %.3f = %d B (-X heapsize=%d), no forced collection:" % (factor, cap, cap))
+    if "BOOT-FAILED" in out:
+        print("  boot failed: %s" % out.split("BOOT-FAILED")[1].splitlines()[0].strip())
+    errors = int(out.split("ERRORS")[1].split()[0])
+    states = out.split("STATES")[1].splitlines()[0].split()
+    meminfo = out.split("MEMINFO")[1]
+    block = 32 if sys.maxsize > 2 ** 32 else 16  # MICROPY_BYTES_PER_GC_BLOCK: 4 words
+    largest = largest_free_block(meminfo, block)
+    alloc_free = out.split("ALLOC")[1].split()
+    boot64 = re.search(r"^BOOT (\d+)", out, re.M).group(1)
+    print("  live after boot: %s B (the 64-bit figure%s)" % (boot64, ", a failed boot" if "BOOT-FAILED" in out else ""))
+    other = out.split("OTHERS")[1].splitlines()[0].strip()
+    if not other.startswith("0 "):
+        print("  other exceptions after a MemoryError: %s" % other)
+    print("  %d sales, %d MemoryError; results: %s" % (
+        len(states), errors, ", ".join("%s %d" % (k, states.count(k)) for k in sorted(set(states)))))
+    print("  after %s (collected): %s B in use, %s B free, largest free block %s B" % (
+        "sale %d" % len(states) if states else "the failed boot", alloc_free[0], alloc_free[2], largest))
+    print("heap: live after boot %d B, peak in sale %d B, growth %d B, capped run %d sales %d MemoryError" % (
+        wasm["boot"], peak, growth, len(states), errors))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
