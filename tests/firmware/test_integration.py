@@ -184,9 +184,12 @@ def test_power_cut_after_the_result(system):
     qr = _sale(t, next(_amounts))
     system.sandbox.pay(qr["code"])
     t.wait_result(timeout=30)
-    t.kill()
+    t.kill()  # the result was on screen, the cashier had not seen it yet
     t.start()
-    t.wait_ready()
+    again = t.wait_result(timeout=30)  # so it is shown again, and only then closed
+    assert (again["state"], again["order_id"], again.get("again")) == ("PAID", qr["order_id"], True)
+    t.keys("ok")
+    t.wait_screen("idle")
     t.keys("5", "ok")  # the next sale starts at once: nothing was left open
     nxt = t.wait_state("SHOW_QR", timeout=30)
     assert nxt["order_id"] != qr["order_id"]
