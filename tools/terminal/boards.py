@@ -77,13 +77,19 @@ def wiring_markdown(name):
         "| keypad row 1..%d | %s | open drain, driven low one at a time; never a strapping pin |" % (
             len(k["rows"]), _pins(k["rows"])),
         "| keypad column 1..%d | %s | inputs with internal pull-ups |" % (len(k["cols"]), _pins(k["cols"])),
-        "| safe mode | keypad key `%s` | hold it while resetting and 1 s after (section 5) |" % t.SAFE_MODE_KEY,
+        "| safe mode | keypad key `%s` | hold it while resetting and for a second after (Safe mode, below) |" % (
+            _safe_mode_key()),
         "",
         "```json",
         json.dumps(provision_fields(name), sort_keys=True),
         "```",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _safe_mode_key():
+    from firmware.board import safemode
+    return safemode.DEFAULT_KEY
 
 
 def provision_fields(name):
