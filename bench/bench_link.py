@@ -75,7 +75,7 @@ def run(sales, cancels):
         with running_gateway(write_config(os.path.join(tmp, "gw"), sb)) as gw:
             tls = TlsGateway(gw, os.path.join(tmp, "tls"))
             proxy = CountingProxy(tls.port)
-            secret = gw.add_terminal("K1", pin="1234")
+            secret = gw.add_terminal("K1", pin="123456")
             flash = os.path.join(tmp, "flash")
             terminal_config(flash, "https://localhost:%d" % proxy.port, "K1", secret,
                             gateway={"ca_cert": tls.ca_pem})

@@ -66,7 +66,7 @@ def bench_simulator(n):
     ok_to_qr, pay_to_paid, cancel_screen, cancel_final = [], [], [], []
     with running_sandbox(client_id="SANDBOX_BENCH", time_scale=0.001) as sb:
         with running_gateway(write_config(os.path.join(tmp, "gw"), sb)) as gw:
-            secret = gw.add_terminal("B1", pin="1234")
+            secret = gw.add_terminal("B1", pin="123456")
             flash = os.path.join(tmp, "flash")
             terminal_config(flash, gw.base_url, "B1", secret)
             term = SimProcess(flash).start()

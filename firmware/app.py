@@ -73,8 +73,9 @@ class Application:
     def setup(self):
         """Load the config and build every piece; raises ConfigError (after showing it).
 
-        The config checker (firmware/config.py) and the hardware builders (firmware/board/hw.py)
-        are needed only here: once the pieces are built they are dropped (lib/late.py)."""
+        The config checker (firmware/config.py with the wiring rules and board presets) and the
+        hardware builders (firmware/board/hw.py) are needed only here: once the pieces are built
+        they are dropped (lib/late.py)."""
         from firmware import config
         try:
             cfg = config.load(self.path("config.json"))
@@ -96,8 +97,9 @@ class Application:
             if self.on_config_error is not None:
                 self.on_config_error(e.problems)
             raise
-        late.drop("firmware.config")
-        late.drop("firmware.board.hw")
+        for name in ("firmware.config", "firmware.board.wiring", "firmware.board.boards", "firmware.board.safemode",
+                     "firmware.board.hw"):
+            late.drop(name)
         return self
 
     def _build(self, cfg):

@@ -256,7 +256,7 @@ def validate(raw):
     sup = c.section("supervisor", required=False)
     cfg.refund_window_s = c.integer(sup, "refund_window_s", "supervisor.refund_window_s", 60, 30 * 86400,
                                     default=86400)
-    cfg.pin_length = c.integer(sup, "pin_length", "supervisor.pin_length", 4, 12, default=4)
+    cfg.pin_length = c.integer(sup, "pin_length", "supervisor.pin_length", 6, 12, default=6)
 
     cfg.result_timeout_s = c.integer(raw, "result_timeout_s", "result_timeout_s", 0, 3600, default=0)
     cfg.watchdog_ms = c.integer(raw, "watchdog_ms", "watchdog_ms", 0, 60000, default=8000)

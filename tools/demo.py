@@ -29,7 +29,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TERMINAL_ID = "DEMO1"
-PIN = "1234"
+PIN = "246810"  # the demo terminal's supervisor PIN (6-12 digits)
 
 
 def log(text):
@@ -71,7 +71,8 @@ class System:
 
     def _provision(self):
         out = subprocess.run([sys.executable, "-m", "tools.gateway", "--config", self.gateway_config,
-                              "terminal", "add", TERMINAL_ID, "--pin", PIN, "--json"],
+                              "terminal", "add", TERMINAL_ID, "--json"],
+                             input=PIN + "\n",  # never on the command line (ps would show it)
                              cwd=ROOT, capture_output=True, text=True, timeout=60)
         if out.returncode != 0:
             raise RuntimeError("terminal add failed: " + out.stderr)

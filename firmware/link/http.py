@@ -171,8 +171,10 @@ class Connection:
         if select is None:
             return False
         try:
+            # The raw socket: any byte on an idle connection (a FIN, a TLS close_notify) means it
+            # is done for, and every port can poll a plain socket.
             p = select.poll()
-            p.register(self._tls or self.sock, select.POLLIN)
+            p.register(self.sock, select.POLLIN)
             return bool(p.poll(0))
         except Exception:
             return True

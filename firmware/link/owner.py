@@ -103,10 +103,6 @@ class Link:
                                   cfg.timeout_s)
         self.answered = make_flag()
         self._sync_lock = None
-        if runner is None:
-            runner = default_runner(self.answered.set, self._before) if threads else \
-                InlineRunner(self.answered.set)
-        self.runner = runner
         try:
             import _thread
             self._sync_lock = _thread.allocate_lock()
@@ -120,7 +116,11 @@ class Link:
         self._job = None
         self._checked = None
         self._beat = time.ticks_ms()
-        self._warm = {}
+        # Last: the lanes' threads start here, once, with everything they use in place.
+        if runner is None:
+            runner = default_runner(self.answered.set, self._before) if threads else \
+                InlineRunner(self.answered.set)
+        self.runner = runner
 
     # --- building ------------------------------------------------------------------------
     def _transport(self):

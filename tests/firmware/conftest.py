@@ -19,7 +19,7 @@ class System:
         from tools.sim.control import SimProcess, write_config
 
         tid = name or "F%d" % next(_ids)
-        secret = self.gateway.add_terminal(tid, pin="1234")
+        secret = self.gateway.add_terminal(tid, pin="123456")
         flash = os.path.join(str(self.tmp), tid)
         write_config(flash, gateway_url or self.gateway.base_url, tid, secret, **cfg)
         term = SimProcess(flash, describe=describe)

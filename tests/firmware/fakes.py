@@ -98,7 +98,7 @@ class FakeGateway:
         s = self._scripted("refund")
         if s is not None:
             return s
-        if pin != "1234":
+        if pin != "123456":
             return Answer(ERROR, 403, {"error": {"code": "BAD_PIN"}}, code="BAD_PIN")
         return Answer(OK, 200, {"refund_id": refund_id, "status": "SUCCEEDED", "amount": amount})
 

@@ -45,6 +45,9 @@ def test_the_firmware_runs_in_the_micropython_unix_port_and_its_qr_scans(system,
     system.sandbox.pay(qr["code"])
     assert term.wait_result()["state"] == "PAID"
     term.stop()
+    # the emulated controller saw a clean command stream: no data outside a command, no window
+    # beyond the glass, nothing drawn inside a reset delay
+    assert not [e for e in term.history if e.get("event") == "panel_error"]
 
 
 def test_a_power_cut_kills_the_firmware_process(system):

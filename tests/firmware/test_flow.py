@@ -407,24 +407,24 @@ def test_refund_behind_supervisor_pin(rig):
     order = _paid(rig)
     rig.keys("menu")
     assert rig.flow.state == F.MENU and rig.flow.view[1]["refundable"]["order_id"] == order
-    rig.keys("ok", "1", "2", "3")
-    rig.keys("ok")  # PIN too short: nothing sent
+    rig.keys("ok", "1", "2", "3", "4", "5")
+    rig.keys("ok")  # PIN too short (6 digits at least): nothing sent
     assert rig.flow.state == F.REFUND_PIN and rig.runner.pending == []
-    rig.keys("4", "ok")
+    rig.keys("6", "ok")
     rig.step()
     assert rig.flow.state == F.REFUND_DONE and rig.flow.view[1]["outcome"] == "REFUNDED"
-    assert rig.gw.calls[-1] == ("refund", order, order + "-R", 2500, "1234")
+    assert rig.gw.calls[-1] == ("refund", order, order + "-R", 2500, "123456")
     assert rig.on_disk()["recent"] == []
 
 
 def test_refund_wrong_pin_and_doubt_keep_the_sale_refundable(rig):
     order = _paid(rig)
-    rig.keys("menu", "ok", "9", "9", "9", "9", "ok")
+    rig.keys("menu", "ok", "9", "9", "9", "9", "9", "9", "ok")
     rig.step()
     assert rig.flow.view[1]["outcome"] == "BAD_PIN"
     rig.keys("ok")
     rig.gw.script["refund"] = [doubt()]
-    rig.keys("menu", "ok", "1", "2", "3", "4", "ok")
+    rig.keys("menu", "ok", "1", "2", "3", "4", "5", "6", "ok")
     rig.step()
     assert rig.flow.view[1]["outcome"] == "UNKNOWN"
     rig.keys("ok", "menu")

@@ -206,7 +206,7 @@ def test_supervisor_refund(system, term):
     _settle(system, term, term.wait_result(), "PAID")
     term.keys("menu")
     term.wait_screen("menu")
-    term.keys("ok", "1234", "ok")
+    term.keys("ok", "123456", "ok")
     ev = term.wait(lambda e: e.get("event") == "refund", timeout=20)
     assert ev["order_id"] == qr["order_id"] and ev["outcome"] in ("REFUNDED", "PENDING")
     term.keys("ok")
@@ -224,7 +224,7 @@ def test_wrong_pin_refunds_nothing(system, term):
     qr = _sale(term, next(_amounts))
     system.sandbox.pay(qr["code"])
     _settle(system, term, term.wait_result(), "PAID")
-    term.keys("menu", "ok", "9999", "ok")
+    term.keys("menu", "ok", "999999", "ok")
     ev = term.wait(lambda e: e.get("event") == "refund", timeout=20)
     assert ev["outcome"] == "BAD_PIN"
     term.keys("ok")

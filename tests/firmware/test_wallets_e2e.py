@@ -38,7 +38,7 @@ def world(tmp_path_factory):
         gw_cfg = write_config(str(tmp / "gw"), sb, merchant={"settlement_currency": "EUR"},
                               gateway={"currencies": ["USD", "JPY", "KWD"]})
         with running_gateway(gw_cfg) as gw, sync_playwright() as p:
-            secret = gw.add_terminal("WL1", pin="1234")
+            secret = gw.add_terminal("WL1", pin="123456")
             flash = str(tmp / "WL1")
             write_terminal(flash, gw.base_url, "WL1", secret, currencies=CURRENCIES)
             term = SimProcess(flash, frames=str(tmp / "frames")).start()

@@ -22,9 +22,9 @@ def make_config(tmp_path, sandbox):
 
 @pytest.fixture
 def gateway(make_config):
-    """A gateway (uvicorn in a thread) talking to the sandbox, with terminal T1 (PIN 1234)."""
+    """A gateway (uvicorn in a thread) talking to the sandbox, with terminal T1 (PIN 123456)."""
     with running_gateway(make_config()) as gw:
-        gw.add_terminal("T1", pin="1234")
+        gw.add_terminal("T1", pin="123456")
         yield gw
 
 

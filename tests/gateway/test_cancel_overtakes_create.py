@@ -26,7 +26,7 @@ def test_late_create_after_the_cancel_is_refused_and_reaches_no_one(gateway, t1,
 
 
 def test_tombstone_is_per_terminal(gateway, t1):
-    gateway.add_terminal("T2", pin="1234")
+    gateway.add_terminal("T2", pin="123456")
     t2 = gateway.client("T2")
     assert t1.cancel("shared-id").status == 404
     assert t2.create("shared-id", 100, "USD", "").status == 200
@@ -34,7 +34,7 @@ def test_tombstone_is_per_terminal(gateway, t1):
 
 def test_tombstone_survives_a_gateway_restart(gateway_process, sandbox):
     gp = gateway_process.start()
-    gp.add_terminal("T1", pin="1234")
+    gp.add_terminal("T1", pin="123456")
     t1 = gp.client("T1")
     assert t1.cancel("T1-overtaken3").status == 404
     gp.kill()  # SIGKILL: only what was committed survives

@@ -12,12 +12,13 @@ import httpx
 from tests.gateway.test_antom_client import ANTOM_KEY, CLIENT_ID, MERCHANT, antom_reply
 from tools.gateway import antom, config
 from tools.gateway.service import PaymentService
+from tools.gateway.secretbox import SecretBox
 from tools.gateway.store import Store
 
 
 def service_with_upstream(tmp_path, answer):
     cfg = config.load(None, environ={})
-    store = Store(str(tmp_path / "gw.sqlite3"))
+    store = Store(str(tmp_path / "gw.sqlite3"), box=SecretBox(b"k" * 32))
     store.add_terminal("T1", "s" * 32, None)
 
     def handler(request):

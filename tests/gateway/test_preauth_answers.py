@@ -41,7 +41,7 @@ def test_answers_before_the_signature_verifies_are_unsigned(gateway, t1):
     # altered on the way: the signature no longer matches
     headers, nonce = _signed_headers(gateway, CREATE)
     r = _send(gateway, headers, CREATE.replace(b"100", b"900"))
-    assert (r.status_code, r.json()["error"]["code"]) == (401, "BAD_SIGNATURE")
+    assert (r.status_code, r.json()["error"]["code"]) == (401, "UNAUTHORIZED")
     assert "x-signature" not in r.headers and not _verifies(gateway, r, nonce)
     # stripped or malformed auth headers
     for drop in ("X-Signature", "X-Nonce", "X-Timestamp"):

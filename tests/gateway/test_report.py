@@ -54,7 +54,7 @@ def test_report_of_a_day_of_mixed_sales_matches_the_payments_table(make_config, 
             created = t1.create(order_id, amount, currency, "Sale").body
             sandbox.pay(created["code_value"], wallet=wallet)
             assert t1.status(order_id, wait=10).body["status"] == "PAID"
-        assert t1.refund("RP-6", "RF-1", 100, "1234").body["status"] == "SUCCEEDED"
+        assert t1.refund("RP-6", "RF-1", 100, "123456").body["status"] == "SUCCEEDED"
         declined = t1.create("RP-7", 999, "USD", "Declined").body
         sandbox.decline(declined["code_value"])
         assert t1.status("RP-7", wait=10).body["status"] == "FAILED"

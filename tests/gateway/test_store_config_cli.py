@@ -9,6 +9,7 @@ import pytest
 
 from tools.gateway import config as config_mod
 from tools.gateway import credentials
+from tools.gateway.secretbox import SecretBox
 from tools.gateway.store import Store, connect, migrate
 from tools.gateway.testing import running_gateway
 
@@ -26,7 +27,7 @@ def test_migrations_are_idempotent_and_wal(tmp_path):
     tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"terminals", "payments", "refunds", "events", "alerts", "notifications"} <= tables
     nonce_db = connect(path + ".nonces")
-    assert {r[0] for r in nonce_db.execute("SELECT name FROM sqlite_master WHERE type='table'")} == {"nonces"}
+    assert {r[0] for r in nonce_db.execute("SELECT name FROM sqlite_master WHERE type='table'")} == {"nonces", "nonce_log"}
     assert nonce_db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
@@ -41,7 +42,7 @@ def test_event_log_is_append_only(tmp_path):
 
 
 def test_transactions_roll_back_together(tmp_path):
-    store = Store(str(tmp_path / "g.sqlite3"))
+    store = Store(str(tmp_path / "g.sqlite3"), box=SecretBox(b"k" * 32))
     store.add_terminal("T1", "s" * 64, None)
     with pytest.raises(RuntimeError):
         with store.transaction():
@@ -72,11 +73,11 @@ def test_nonces_are_unique_per_terminal_and_expire(tmp_path):
 
 # --- PINs and secrets --------------------------------------------------------------------------------
 def test_pin_hash_is_salted_scrypt():
-    a, b = credentials.hash_pin("1234"), credentials.hash_pin("1234")
+    a, b = credentials.hash_pin("123456"), credentials.hash_pin("123456")
     assert a != b and a.startswith("scrypt$16384$8$1$")
-    assert credentials.check_pin("1234", a) and credentials.check_pin("1234", b)
+    assert credentials.check_pin("123456", a) and credentials.check_pin("123456", b)
     assert not credentials.check_pin("1235", a)
-    assert not credentials.check_pin("1234", None) and not credentials.check_pin("1234", "garbage")
+    assert not credentials.check_pin("123456", None) and not credentials.check_pin("123456", "garbage")
     assert not credentials.check_pin("12a4", a)
     with pytest.raises(ValueError):
         credentials.hash_pin("12")
@@ -120,27 +121,28 @@ def test_bad_configuration_is_a_clear_error(tmp_path, text, env):
 
 
 # --- CLI -----------------------------------------------------------------------------------------
-def cli(config_path, *args):
+def cli(config_path, *args, stdin=None, env=None):
     return subprocess.run([sys.executable, "-m", "tools.gateway", "--config", config_path, *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=60, input=stdin or "",
+                          env=dict(os.environ, **(env or {})))
 
 
 def test_cli_terminals_payments_refund_events(make_config, sandbox):
     cfg_path = make_config()
-    r = cli(cfg_path, "terminal", "add", "C1", "--pin", "4321", "--json")
+    r = cli(cfg_path, "terminal", "add", "C1", "--json", stdin="432100\n")
     assert r.returncode == 0, r.stderr
     secret = json.loads(r.stdout)["secret"]
     assert len(secret) == 64
-    assert cli(cfg_path, "terminal", "add", "C1", "--pin", "4321").returncode == 1   # ids are never reused
-    assert cli(cfg_path, "terminal", "add", "bad id!", "--pin", "4321").returncode == 2
-    assert cli(cfg_path, "terminal", "add", "C2", "--pin", "12").returncode == 2
+    assert cli(cfg_path, "terminal", "add", "C1", stdin="432100\n").returncode == 1   # ids are never reused
+    assert cli(cfg_path, "terminal", "add", "bad id!", stdin="432100\n").returncode == 2
+    assert cli(cfg_path, "terminal", "add", "C2", stdin="12345\n").returncode == 2   # 6 digits at least
     with running_gateway(cfg_path) as gw:
         c = gw.client("C1", secret)
         code = c.create("C1-1", 900, "USD", "cli").body["code_value"]
         sandbox.pay(code)
         assert c.status("C1-1", wait=10).body["status"] == "PAID"
-        assert c.refund("C1-1", "R1", 100, "4321").body["status"] == "SUCCEEDED"  # the CLI's PIN works
-        assert c.refund("C1-1", "R2", 100, "0000").code == "BAD_PIN"
+        assert c.refund("C1-1", "R1", 100, "432100").body["status"] == "SUCCEEDED"  # the CLI's PIN works
+        assert c.refund("C1-1", "R2", 100, "000000").code == "BAD_PIN"
         listed = cli(cfg_path, "payments", "list")
         assert "C1-1" in listed.stdout and "PAID" in listed.stdout and "USD 9.00" in listed.stdout
         shown = json.loads(cli(cfg_path, "payments", "show", "C1", "C1-1").stdout)
@@ -152,13 +154,13 @@ def test_cli_terminals_payments_refund_events(make_config, sandbox):
         assert json.loads(r.stdout)["status"] == "SUCCEEDED" and json.loads(r.stdout)["refunded_total"] == 300
         assert cli(cfg_path, "refund", "C1", "C1-1", "10000").returncode == 1   # exceeds what was paid
         assert "refund_succeeded" in cli(cfg_path, "events", "--terminal", "C1").stdout
-        assert cli(cfg_path, "terminal", "set-pin", "C1", "--pin", "9999").returncode == 0
-        assert c.refund("C1-1", "R3", 100, "9999").body["status"] == "SUCCEEDED"
+        assert cli(cfg_path, "terminal", "set-pin", "C1", env={"GATEWAY_PIN": "999999"}).returncode == 0
+        assert c.refund("C1-1", "R3", 100, "999999").body["status"] == "SUCCEEDED"
         assert cli(cfg_path, "terminal", "revoke", "C1").returncode == 0
         assert "revoked" in cli(cfg_path, "terminal", "list").stdout
         import time
         time.sleep(1.1)
-        assert c.time().code == "TERMINAL_REVOKED"
+        assert c.time().code == "UNAUTHORIZED"
     assert cli(cfg_path, "alerts").returncode == 0
 
 

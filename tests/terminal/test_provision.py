@@ -14,7 +14,7 @@ def gateway(tmp_path):
     cfg_path = write_config(str(tmp_path / "gw"), reconciler={"probe_interval": 3600.0})
     with running_gateway(cfg_path, reconcile=False) as gw:
         gw.config_path = cfg_path
-        gw.add_terminal("T1", pin="1234")
+        gw.add_terminal("T1", pin="123456")
         yield gw
 
 
@@ -48,7 +48,7 @@ def test_provision_writes_exactly_the_config_and_hides_the_secret(vterm, gateway
 def test_create_registers_at_the_gateway_and_a_second_create_is_refused(vterm, gateway, tmp_path):
     base = write_base(tmp_path, gateway.base_url)
     args = ["provision", "--port", vterm.port, "--config-file", base, "--terminal-id", "T2", "--create",
-            "--pin", "4321", "--gateway-config", gateway.config_path]
+            "--pin", "432100", "--gateway-config", gateway.config_path]
     r = cli(*args)
     assert r.returncode == 0, r.stderr
     assert "terminal T2 registered at the gateway" in r.stdout
@@ -63,8 +63,8 @@ def test_create_registers_at_the_gateway_and_a_second_create_is_refused(vterm, g
 
 
 @pytest.mark.parametrize("terminal_id,secret,code", [
-    ("T9", SECRET, "UNKNOWN_TERMINAL"),
-    ("T1", SECRET, "BAD_SIGNATURE"),
+    ("T9", SECRET, "UNAUTHORIZED"),   # unknown and badly signed look alike (no enumeration)
+    ("T1", SECRET, "UNAUTHORIZED"),
 ])
 def test_gateway_refusing_the_terminal_writes_nothing(vterm, gateway, tmp_path, terminal_id, secret, code):
     base = write_base(tmp_path, gateway.base_url)
@@ -80,7 +80,7 @@ def test_revoked_terminal_is_refused(vterm, gateway, tmp_path):
     base = write_base(tmp_path, gateway.base_url)
     r = cli("provision", "--port", vterm.port, "--config-file", base, "--terminal-id", "T1",
             "--secret", gateway.secrets["T1"])
-    assert r.returncode == 7 and "(TERMINAL_REVOKED)" in r.stderr
+    assert r.returncode == 7 and "(UNAUTHORIZED)" in r.stderr
 
 
 def test_invalid_config_lists_every_problem_and_writes_nothing(vterm, tmp_path):
@@ -100,7 +100,7 @@ def test_create_is_not_attempted_for_an_invalid_config(vterm, gateway, tmp_path)
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(base_config(currency="dollars")))
     r = cli("provision", "--port", vterm.port, "--config-file", str(path), "--terminal-id", "T3", "--create",
-            "--pin", "1234", "--gateway-config", gateway.config_path)
+            "--pin", "123456", "--gateway-config", gateway.config_path)
     assert r.returncode == 6
     assert gateway.store.terminal("T3") is None  # the id was not spent on a config that cannot work
 

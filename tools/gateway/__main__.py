@@ -1,13 +1,15 @@
 """Command line: the gateway server and its operator commands.
 
     python -m tools.gateway serve [--port N]               run the gateway (port 0: pick a free one)
-    python -m tools.gateway terminal add ID --pin 1234      register a terminal; prints its secret once
-    python -m tools.gateway terminal set-pin ID --pin 5678  change the supervisor PIN
-    python -m tools.gateway terminal revoke ID | list
-    python -m tools.gateway payments list [--terminal ID] [--status S] | show TERMINAL ORDER
+    python -m tools.gateway terminal add ID [--json]       register a terminal; prints its secret once
+    python -m tools.gateway terminal set-pin ID             change the supervisor PIN
+        (PINs: typed at the prompt, or the first line of stdin, or $GATEWAY_PIN; never an argument)
+    python -m tools.gateway terminal rotate-secret ID [--json]   new secret, the old one refused at once
+    python -m tools.gateway terminal revoke ID | list [--json]
+    python -m tools.gateway payments list [--terminal ID] [--status S] [--json] | show TERMINAL ORDER
     python -m tools.gateway refund TERMINAL ORDER AMOUNT [--refund-id ID]   operator refund (no PIN)
-    python -m tools.gateway events [--terminal ID] [--order ORDER] [--limit N]
-    python -m tools.gateway alerts [--all]
+    python -m tools.gateway events [list] [--terminal ID] [--order ORDER] [--limit N] [--json] | verify
+    python -m tools.gateway alerts [--all] [--json]
     python -m tools.gateway keys                            show (create) the merchant key pair
     python -m tools.gateway report --from D1 --to D2 [--terminal T] [--csv | --json]
 
@@ -16,11 +18,18 @@ Every command takes --config FILE (TOML; or GATEWAY_CONFIG) and --db PATH.
 import argparse
 import asyncio
 import json
+import os
 import sys
 
 from tools.gateway import config as config_mod
 from tools.gateway import credentials, wallet_figures
 from tools.gateway.currencies import format_amount
+from tools.gateway.validation import visible
+
+
+NO_SECRETS_ON_THE_COMMAND_LINE = (
+    "PINs are not taken on the command line (ps and shell history would show them): type it at the "
+    "prompt, pipe it on stdin, or set GATEWAY_PIN")
 
 
 def main(argv=None):
@@ -36,16 +45,20 @@ def main(argv=None):
 
     term = sub.add_parser("terminal", help="manage terminals")
     tsub = term.add_subparsers(dest="action", required=True)
-    add = tsub.add_parser("add")
+    add = tsub.add_parser("add", help="register a terminal (PIN from the prompt, stdin or $GATEWAY_PIN)")
     add.add_argument("terminal_id")
-    add.add_argument("--pin", required=True, help="supervisor PIN for refunds (4-12 digits)")
     add.add_argument("--json", action="store_true", help="print {terminal_id, secret} as JSON")
-    setpin = tsub.add_parser("set-pin")
+    add.add_argument("--pin", help=argparse.SUPPRESS)  # refused with a clear message
+    setpin = tsub.add_parser("set-pin", help="change the supervisor PIN (prompt, stdin or $GATEWAY_PIN)")
     setpin.add_argument("terminal_id")
-    setpin.add_argument("--pin", required=True)
+    setpin.add_argument("--pin", help=argparse.SUPPRESS)
+    rotate = tsub.add_parser("rotate-secret", help="give a terminal a new secret; the old one stops working")
+    rotate.add_argument("terminal_id")
+    rotate.add_argument("--json", action="store_true", help="print {terminal_id, secret} as JSON")
     rev = tsub.add_parser("revoke")
     rev.add_argument("terminal_id")
-    tsub.add_parser("list")
+    tlist = tsub.add_parser("list")
+    tlist.add_argument("--json", action="store_true")
 
     pay = sub.add_parser("payments", help="inspect payments")
     psub = pay.add_subparsers(dest="action", required=True)
@@ -53,9 +66,11 @@ def main(argv=None):
     plist.add_argument("--terminal")
     plist.add_argument("--status")
     plist.add_argument("--limit", type=int, default=50)
+    plist.add_argument("--json", action="store_true", help="one JSON document: {payments: [...]}")
     show = psub.add_parser("show")
     show.add_argument("terminal_id")
     show.add_argument("order_id")
+    show.add_argument("--json", action="store_true", help="(the default) JSON")
 
     ref = sub.add_parser("refund", help="operator refund of a paid payment")
     ref.add_argument("terminal_id")
@@ -63,13 +78,16 @@ def main(argv=None):
     ref.add_argument("amount", type=int, help="minor units")
     ref.add_argument("--refund-id", help="idempotency key (default: OP-<n>)")
 
-    ev = sub.add_parser("events", help="the event log")
+    ev = sub.add_parser("events", help="the event log (list, or verify its hash chain)")
+    ev.add_argument("action", nargs="?", choices=("list", "verify"), default="list")
     ev.add_argument("--terminal")
     ev.add_argument("--order")
     ev.add_argument("--limit", type=int, default=100)
+    ev.add_argument("--json", action="store_true")
 
-    al = sub.add_parser("alerts", help="late-payment alerts")
+    al = sub.add_parser("alerts", help="late-payment and PIN alerts")
     al.add_argument("--all", action="store_true", help="include acknowledged ones")
+    al.add_argument("--json", action="store_true")
 
     sub.add_parser("keys", help="print the merchant public key (creating the key pair if needed)")
 
@@ -82,6 +100,9 @@ def main(argv=None):
     form.add_argument("--json", action="store_true", help="JSON (amounts in minor units)")
 
     args = parser.parse_args(argv)
+    if getattr(args, "pin", None) is not None:
+        print(NO_SECRETS_ON_THE_COMMAND_LINE, file=sys.stderr)
+        return 2
     overrides = {}
     if args.db:
         overrides[("gateway", "db")] = args.db
@@ -96,16 +117,43 @@ def main(argv=None):
         return 2
     handler = {"serve": cmd_serve, "terminal": cmd_terminal, "payments": cmd_payments, "refund": cmd_refund,
                "events": cmd_events, "alerts": cmd_alerts, "keys": cmd_keys, "report": cmd_report}[args.command]
+    from tools.gateway.secretbox import SecretBoxError
     try:
         return handler(cfg, args) or 0
-    except config_mod.ConfigError as e:
+    except (config_mod.ConfigError, SecretBoxError) as e:
         print("config error:", e, file=sys.stderr)
         return 2
 
 
+def read_pin(prompt="Supervisor PIN (%d-%d digits): " % (credentials.PIN_MIN, credentials.PIN_MAX)):
+    """The PIN from $GATEWAY_PIN, else typed twice at a terminal, else the first line of stdin."""
+    if os.environ.get("GATEWAY_PIN"):
+        return os.environ["GATEWAY_PIN"]
+    if sys.stdin is not None and sys.stdin.isatty():
+        import getpass
+        first = getpass.getpass(prompt)
+        if getpass.getpass("Again: ") != first:
+            return None
+        return first
+    line = sys.stdin.readline() if sys.stdin is not None else ""
+    return line.rstrip("\r\n")
+
+
+def _pin_or_complain():
+    pin = read_pin()
+    if pin is None:
+        print("the two PINs differ", file=sys.stderr)
+        return None
+    if not credentials.valid_pin(pin):
+        print("a PIN is %d-%d digits" % (credentials.PIN_MIN, credentials.PIN_MAX), file=sys.stderr)
+        return None
+    return pin
+
+
 def _store(cfg):
+    from tools.gateway.secretbox import box_for
     from tools.gateway.store import Store
-    return Store(cfg["gateway"]["db"])
+    return Store(cfg["gateway"]["db"], box=box_for(cfg))
 
 
 def cmd_serve(cfg, args):
@@ -119,38 +167,58 @@ def cmd_terminal(cfg, args):
         if not credentials.TERMINAL_ID_RE.fullmatch(args.terminal_id):
             print("a terminal id is 1-16 characters of A-Z a-z 0-9 _ -", file=sys.stderr)
             return 2
-        if not credentials.valid_pin(args.pin):
-            print("a PIN is 4-12 digits", file=sys.stderr)
-            return 2
         if store.terminal(args.terminal_id) is not None:
             print("terminal %s already exists (ids are never reused)" % args.terminal_id, file=sys.stderr)
             return 1
-        secret = credentials.new_secret()
-        store.add_terminal(args.terminal_id, secret, credentials.hash_pin(args.pin))
-        if args.json:
-            print(json.dumps({"terminal_id": args.terminal_id, "secret": secret}))
-        else:
-            print("terminal %s added. Its secret (shown once; put it in the terminal's config):" % args.terminal_id)
-            print(secret)
-    elif args.action == "set-pin":
-        if not credentials.valid_pin(args.pin):
-            print("a PIN is 4-12 digits", file=sys.stderr)
+        pin = _pin_or_complain()
+        if pin is None:
             return 2
-        if not store.set_pin_hash(args.terminal_id, credentials.hash_pin(args.pin)):
+        secret = credentials.new_secret()
+        store.add_terminal(args.terminal_id, secret, credentials.hash_pin(pin))
+        _print_secret(args, "added", secret)
+    elif args.action == "set-pin":
+        if store.terminal(args.terminal_id) is None:
             print("no such terminal", file=sys.stderr)
             return 1
+        pin = _pin_or_complain()
+        if pin is None:
+            return 2
+        store.set_pin_hash(args.terminal_id, credentials.hash_pin(pin))
         print("PIN changed for", args.terminal_id)
+    elif args.action == "rotate-secret":
+        secret = credentials.new_secret()
+        if not store.rotate_secret(args.terminal_id, secret):
+            print("no such active terminal", file=sys.stderr)
+            return 1
+        _print_secret(args, "has a new secret (the old one is refused from now on)", secret)
     elif args.action == "revoke":
         if not store.revoke_terminal(args.terminal_id):
             print("no such active terminal", file=sys.stderr)
             return 1
         print("terminal %s revoked" % args.terminal_id)
     else:
-        for row in store.terminals():
-            beat = json.loads(row["heartbeat"]) if row["heartbeat"] else {}
+        rows = [terminal_view(row) for row in store.terminals()]
+        if args.json:
+            print(json.dumps({"terminals": rows}, indent=1))
+        for t in rows if not args.json else ():
             print("%-16s %-8s last_seen=%s version=%s" % (
-                row["id"], "revoked" if row["revoked_at"] else "active", row["last_seen"], beat.get("version")))
+                t["terminal_id"], t["state"], t["last_seen"], visible((t["heartbeat"] or {}).get("version"))))
     return 0
+
+
+def _print_secret(args, what, secret):
+    if args.json:
+        print(json.dumps({"terminal_id": args.terminal_id, "secret": secret}))
+    else:
+        print("terminal %s %s. Its secret (shown once; put it in the terminal's config):" % (args.terminal_id, what))
+        print(secret)
+
+
+def terminal_view(row):
+    return {"terminal_id": row["id"], "state": "revoked" if row["revoked_at"] else "active",
+            "created_at": row["created_at"], "revoked_at": row["revoked_at"], "last_seen": row["last_seen"],
+            "heartbeat": json.loads(row["heartbeat"]) if row["heartbeat"] else None,
+            "pin_failures": row["pin_failures"], "pin_locked_until": row["pin_locked_until"]}
 
 
 def _payment_line(row):
@@ -159,23 +227,63 @@ def _payment_line(row):
         row["late"], row["payment_id"])
 
 
+def payment_record(store, row, full=False):
+    """A payment for an operator's script: state, amounts, late flag, refunds; with `full`, its
+    events and alerts too."""
+    refunds = store.refunds_of(row["id"])
+    out = {
+        "terminal_id": row["terminal_id"], "order_id": row["order_id"], "status": row["status"],
+        "amount": row["amount"], "currency": row["currency"], "description": row["description"],
+        "payment_request_id": row["payment_request_id"], "payment_id": row["payment_id"],
+        "code_value": row["code_value"], "created_at": row["created_at"], "expires_at": row["expires_at"],
+        "paid_at": row["paid_at"], "reason": row["reason"], "late": bool(row["late"]),
+        "cancel_state": row["cancel_state"], "refunded_amount": store.refunded_total(row["id"]),
+        **wallet_figures.record(row),
+        "refunds": [{"refund_id": r["refund_id"], "amount": r["amount"], "currency": r["currency"],
+                     "status": r["status"], "reason": r["reason"], "kind": r["kind"],
+                     "requested_by": r["requested_by"], "created_at": r["created_at"],
+                     "antom_refund_id": r["antom_refund_id"]} for r in refunds],
+    }
+    if full:
+        out["events"] = [{"id": e["id"], "at": e["at"], "kind": e["kind"], "detail": json.loads(e["detail"])}
+                         for e in store.events(row["terminal_id"], row["order_id"], limit=10000)]
+        out["alerts"] = [alert_view(a) for a in store.alerts(include_acked=True) if a["payment"] == row["id"]]
+    return out
+
+
+def alert_view(a):
+    return {"id": a["id"], "terminal_id": a["terminal_id"], "order_id": a["order_id"], "amount": a["amount"],
+            "currency": a["currency"], "kind": a["kind"], "message": a["message"], "created_at": a["created_at"],
+            "acked_at": a["acked_at"]}
+
+
 def cmd_payments(cfg, args):
     store = _store(cfg)
     if args.action == "list":
-        for row in store.payments(args.terminal, args.status, args.limit):
-            print(_payment_line(row))
+        rows = store.payments(args.terminal, args.status, args.limit)
+        if args.json:
+            print(json.dumps({"payments": [payment_record(store, row) for row in rows]}, indent=1))
+        else:
+            for row in rows:
+                print(_payment_line(row))
         return 0
     row = store.payment(args.terminal_id, args.order_id)
     if row is None:
         print("no such payment", file=sys.stderr)
         return 1
-    out = {k: row[k] for k in row.keys() if k != "pay_body"}
-    out.update(wallet_figures.record(row))
-    out["refunds"] = [dict(r) for r in store.refunds_of(row["id"])]
-    out["events"] = [{"at": e["at"], "kind": e["kind"], "detail": json.loads(e["detail"])}
-                     for e in store.events(args.terminal_id, args.order_id)]
-    print(json.dumps(out, indent=1))
+    print(json.dumps(payment_record(store, row, full=True), indent=1))
     return 0
+
+
+def operator_identity():
+    """Who runs this CLI, for the event log: "operator CLI (user@host)"."""
+    import getpass
+    import socket
+    try:
+        user = getpass.getuser()
+    except Exception:  # no user name in this environment
+        user = "uid%d" % os.getuid()
+    return "operator CLI (%s@%s)" % (user, socket.gethostname())
 
 
 def cmd_refund(cfg, args):
@@ -189,7 +297,8 @@ def cmd_refund(cfg, args):
             if row is None:
                 raise ServiceError(404, "NOT_FOUND", "no such payment")
             refund_id = args.refund_id or "OP-%d" % (len(gw.store.refunds_of(row["id"])) + 1)
-            return await gw.service.refund(args.terminal_id, args.order_id, refund_id, args.amount)
+            return await gw.service.refund(args.terminal_id, args.order_id, refund_id, args.amount,
+                                           requested_by=operator_identity())
         finally:
             await gw.stop()
 
@@ -203,18 +312,39 @@ def cmd_refund(cfg, args):
 
 def cmd_events(cfg, args):
     store = _store(cfg)
-    for e in store.events(args.terminal, args.order, args.limit):
+    if args.action == "verify":
+        result = store.verify_events()
+        if args.json:
+            print(json.dumps(result))
+        elif result["ok"]:
+            print("event log intact: %d entries, head %s (keep this head elsewhere to detect a rewrite)"
+                  % (result["events"], result["head"]))
+        else:
+            print("event log BROKEN at entry %d (the %d entries before it are intact)"
+                  % (result["first_bad"], result["events"]), file=sys.stderr)
+        return 0 if result["ok"] else 1
+    rows = store.events(args.terminal, args.order, args.limit)
+    if args.json:
+        print(json.dumps({"events": [{"id": e["id"], "at": e["at"], "kind": e["kind"], "terminal_id": e["terminal_id"],
+                                      "order_id": e["order_id"], "detail": json.loads(e["detail"]),
+                                      "hash": e["hash"]} for e in rows]}, indent=1))
+        return 0
+    for e in rows:
         print("%d %.3f %-28s %-16s %-24s %s" % (e["id"], e["at"], e["kind"], e["terminal_id"] or "-",
-                                                e["order_id"] or "-", e["detail"]))
+                                                e["order_id"] or "-", visible(e["detail"])))
     return 0
 
 
 def cmd_alerts(cfg, args):
     store = _store(cfg)
-    for a in store.alerts(include_acked=args.all):
-        print("%d %-16s %-24s %s %s %s%s" % (a["id"], a["terminal_id"], a["order_id"],
-                                              format_amount(a["amount"], a["currency"]), a["kind"], a["message"],
-                                              " (acked)" if a["acked_at"] else ""))
+    rows = store.alerts(include_acked=args.all)
+    if args.json:
+        print(json.dumps({"alerts": [alert_view(a) for a in rows]}, indent=1))
+        return 0
+    for a in rows:
+        print("%d %-16s %-24s %s %s %s%s" % (a["id"], a["terminal_id"], a["order_id"] or "-",
+                                              format_amount(a["amount"], a["currency"]) if a["currency"] else "-",
+                                              a["kind"], visible(a["message"]), " (acked)" if a["acked_at"] else ""))
     return 0
 
 

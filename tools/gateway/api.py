@@ -62,7 +62,7 @@ class TerminalAPI:
         secret = None
         try:
             body = await read_body(scope, receive, headers, validation.MAX_BODY)
-            handler, args = self.dispatch(scope["path"], method)
+            handler, args = self.dispatch(scope["path"], method, scope.get("raw_path"))
             try:
                 caller = self.gw.auth.check(method, target, headers, body, skip_window=handler == self.time)
             except AuthError as e:
@@ -74,6 +74,7 @@ class TerminalAPI:
             status, payload = await handler(caller, body, scope, *args)
         except AuthError as e:
             status, payload = 401, error_body(e.code, e.message, **e.extra)
+            self.gw.auth_failed(e, scope, headers.get("x-terminal-id"), target)
         except ServiceError as e:
             # Refused before the request's signature verified (too large, bad Content-Length): `secret`
             # is still None, so the answer goes unsigned and the terminal takes it as no answer.
@@ -85,7 +86,11 @@ class TerminalAPI:
             status, payload = 500, error_body("INTERNAL_ERROR", "the gateway failed; retry later")
         await send_signed(send, status, payload, secret, target, nonce, self.gw.clock)
 
-    def dispatch(self, path, method):
+    def dispatch(self, path, method, raw_path=None):
+        if raw_path is not None and b"%" in raw_path:
+            # the signature covers the raw path and routing would see the decoded one (%2F is '/'):
+            # ids never need escaping, so an escaped path is refused rather than decoded
+            return None, ServiceError(400, "INVALID_PATH", "percent-encoded paths are not accepted")
         for pattern, methods in self.routes:
             m = pattern.match(path)
             if m:
@@ -126,9 +131,12 @@ class TerminalAPI:
         refund_id = validation.ident(data, "refund_id")
         amount = validation.amount(data, self.gw.cfg["gateway"]["max_amount"])
         pin = validation.pin(data)
-        self.gw.service.get(caller.terminal_id, order_id)
+        # what the order allows is answered before the PIN is looked at, so a right and a wrong PIN
+        # get the same answer on an order that cannot be refunded (no PIN oracle, 12.9)
+        self.gw.service.check_refundable(caller.terminal_id, order_id, refund_id, amount)
         await self.gw.check_pin(caller.terminal_id, pin)
-        return 200, await self.gw.service.refund(caller.terminal_id, order_id, refund_id, amount)
+        return 200, await self.gw.service.refund(caller.terminal_id, order_id, refund_id, amount,
+                                                 requested_by="terminal %s (supervisor PIN)" % caller.terminal_id)
 
     async def time(self, caller, body, scope):
         return 200, {"time": int(self.gw.clock())}
@@ -150,7 +158,7 @@ class TerminalAPI:
         return 200, {"ok": True, "time": int(self.gw.clock())}
 
     async def alerts(self, caller, body, scope):
-        rows = self.gw.store.alerts(caller.terminal_id)
+        rows = self.gw.store.alerts(caller.terminal_id, payments_only=True)
         return 200, {"alerts": [{"id": r["id"], "order_id": r["order_id"], "amount": r["amount"],
                                  "currency": r["currency"], "kind": r["kind"], "message": r["message"],
                                  "created_at": r["created_at"]} for r in rows]}

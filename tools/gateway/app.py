@@ -19,6 +19,8 @@ from tools.gateway.notify import NotifyEndpoint
 from tools.gateway.openapi import spec
 from tools.gateway.reconciler import Reconciler
 from tools.gateway.service import PaymentService, ServiceError
+from tools.gateway.files import private_dir, write_private
+from tools.gateway.secretbox import box_for
 from tools.gateway.store import Store
 from tools.gateway.terminal_auth import TerminalAuth
 
@@ -30,11 +32,9 @@ def load_keys(cfg):
     a = cfg["antom"]
     path = a["private_key_file"]
     if not os.path.exists(path):
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        private_dir(os.path.dirname(os.path.abspath(path)))
         key = signature.generate_private_key()
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(signature.private_pem(key))
+        write_private(path, signature.private_pem(key))
         with open(public_key_path(path), "wb") as f:
             f.write(signature.public_pem(key))
         log.warning("created a new merchant key pair at %s", path)
@@ -62,14 +62,14 @@ class Gateway:
         self.cfg = cfg
         self.clock = clock
         self.notify_url = config_mod.notify_url(cfg, port)
-        self.store = Store(cfg["gateway"]["db"], clock=clock)
+        self.store = Store(cfg["gateway"]["db"], clock=clock, box=box_for(cfg))
         private, public = load_keys(cfg)
         a = cfg["antom"]
         self.antom = AntomClient(a["base_url"], a["path_prefix"], a["client_id"], private, public,
                                  timeout=a["timeout"], key_version=a["key_version"], clock=clock, transport=transport)
         self.accepted_currencies = frozenset(cfg["gateway"]["currencies"])
         self.auth = TerminalAuth(self.store, cfg["gateway"]["timestamp_window"], cfg["gateway"]["nonce_ttl"],
-                                 clock=clock)
+                                 clock=clock, time_window=cfg["gateway"]["time_window"])
         self.service = PaymentService(cfg, self.store, self.antom, self.notify_url, clock=clock)
         self.reconciler = None
         self.api = TerminalAPI(self)
@@ -81,6 +81,13 @@ class Gateway:
         with contextlib.suppress(Exception):
             self.store.event("internal_error", where=where[:200], error=repr(exc)[:500])
 
+    def auth_failed(self, error, scope, claimed_id, target):
+        """Every refused authentication goes to the log with where it came from (12.12); the
+        answer itself says nothing about which check failed."""
+        client = scope.get("client") or ("?", 0)
+        log.warning("auth failure %s (%s) from %s:%s terminal=%r %s", error.code, error.reason, client[0], client[1],
+                    (claimed_id or "")[:32], target[:80])
+
     async def check_pin(self, terminal_id, pin):
         g = self.cfg["gateway"]
         # one check at a time per terminal: parallel guesses would all read "not locked" before
@@ -90,11 +97,17 @@ class Gateway:
             if row["pin_locked_until"] > self.clock():
                 raise ServiceError(403, "PIN_LOCKED", "too many wrong PINs; try again later")
             ok = await asyncio.to_thread(credentials.check_pin, pin, row["pin_hash"])
-            self.store.record_pin_result(terminal_id, ok, g["pin_lock_after"], g["pin_lock_seconds"])
+            locked_until = self.store.record_pin_result(terminal_id, ok, g["pin_lock_after"], g["pin_lock_seconds"],
+                                                        g["pin_lock_max_seconds"])
+            if locked_until is not None:
+                log.warning("terminal %s: refunds locked until %d after %d wrong PINs in a row (operator alert)",
+                            terminal_id, locked_until, g["pin_lock_after"])
         if not ok:
             raise ServiceError(403, "BAD_PIN", "wrong supervisor PIN")
 
     async def start(self, reconcile=True):
+        from tools.gateway.reconciler import free_dead_leases
+        free_dead_leases(self.store)
         if reconcile:
             self.reconciler = Reconciler(self)
             self._reconciler_task = asyncio.get_running_loop().create_task(self.reconciler.run())

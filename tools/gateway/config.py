@@ -11,7 +11,8 @@ TOML layout (every key optional):
                   key_version
     [merchant]    id, name, mcc, store_id, store_name, store_mcc, settlement_currency
     [reconciler]  tick, first_inquiry_after, inquiry_interval, expiry_grace, retry_interval,
-                  probe_interval
+                  probe_interval, unknown_pay_inquiries, inquiry_cap, inquiry_backoff_max,
+                  lease_seconds
 
 Environment variables override the file: GATEWAY_HOST, GATEWAY_PORT, GATEWAY_DB,
 GATEWAY_NOTIFY_URL, ANTOM_BASE_URL, ANTOM_PATH_PREFIX, ANTOM_CLIENT_ID, ANTOM_PRIVATE_KEY_FILE,
@@ -28,6 +29,8 @@ DEFAULTS = {
         "host": "127.0.0.1",
         "port": 8700,
         "db": "var/gateway/gateway.sqlite3",
+        # the key that encrypts terminal secrets in the database: kept apart from it (or $GATEWAY_KEK)
+        "kek_file": "var/gateway-kek/terminal-secrets.key",
         "notify_url": "",          # empty: http://<host>:<port><notify_path> of this gateway
         "notify_path": "/antom/notify",
         "max_amount": 10_000_000,  # minor units
@@ -36,9 +39,12 @@ DEFAULTS = {
         "max_wait": 25,            # long-poll cap, seconds
         "timestamp_window": 300,   # request timestamps within +/- this many seconds
         "nonce_ttl": 900,          # nonces remembered this long (> 2 x window)
+        "notify_time_tolerance": 600,  # a notification's request-time within this many s of the clock
+        "time_window": 86400,      # GET /v1/time accepts timestamps this far off (its nonces kept 2x)
         "cancel_inquiry_timeout": 3.0,
         "pin_lock_after": 5,
-        "pin_lock_seconds": 300,
+        "pin_lock_seconds": 300,   # the first lockout; each next one twice as long
+        "pin_lock_max_seconds": 86400,
     },
     "antom": {
         "base_url": "http://127.0.0.1:8600",
@@ -65,6 +71,10 @@ DEFAULTS = {
         "expiry_grace": 2.0,         # after expires_at, before the gateway expires the payment
         "retry_interval": 3.0,       # unknown cancels/refunds are retried this often
         "probe_interval": 30.0,      # upstream reachability probe when idle
+        "unknown_pay_inquiries": 10,  # an unknown pay (no code) is cancelled after this many inquiries
+        "inquiry_cap": 20,           # a shown code: this many inquiries every inquiry_interval, then
+        "inquiry_backoff_max": 120.0,  # doubling intervals up to this
+        "lease_seconds": 120.0,      # how long one owner holds a payment's or refund's Antom work
     },
 }
 
@@ -138,6 +148,13 @@ def _check(cfg):
         raise ConfigError("antom.path_prefix must start with '/' and not end with one: %r" % prefix)
     if not cfg["gateway"]["notify_path"].startswith("/"):
         raise ConfigError("gateway.notify_path must start with '/'")
+    rc = cfg["reconciler"]
+    if rc["lease_seconds"] < 4 * cfg["antom"]["timeout"]:
+        # a cancel pass makes up to four Antom calls under one lease
+        raise ConfigError("reconciler.lease_seconds must be at least 4 x antom.timeout (%.0f s)"
+                          % (4 * cfg["antom"]["timeout"]))
+    if rc["unknown_pay_inquiries"] < 1 or rc["inquiry_cap"] < 1:
+        raise ConfigError("reconciler.unknown_pay_inquiries and inquiry_cap must be at least 1")
 
 
 def notify_url(cfg, port=None):

@@ -8,7 +8,8 @@ import hmac
 import re
 import secrets
 
-PIN_RE = re.compile(r"[0-9]{4,12}")
+PIN_MIN, PIN_MAX = 6, 12  # 6 digits at least: with the escalating lockout, guessing takes decades
+PIN_RE = re.compile(r"[0-9]{%d,%d}" % (PIN_MIN, PIN_MAX))
 TERMINAL_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,16}")
 # ~16 MiB and ~50 ms per check: slow enough to hurt offline guessing of a short PIN.
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2 ** 14, 8, 1
@@ -24,7 +25,7 @@ def valid_pin(pin):
 
 def hash_pin(pin, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P):
     if not valid_pin(pin):
-        raise ValueError("a PIN is 4 to 12 digits")
+        raise ValueError("a PIN is %d to %d digits" % (PIN_MIN, PIN_MAX))
     salt = secrets.token_bytes(16)
     digest = hashlib.scrypt(pin.encode(), salt=salt, n=n, r=r, p=p, dklen=32)
     return "scrypt$%d$%d$%d$%s$%s" % (n, r, p, salt.hex(), digest.hex())

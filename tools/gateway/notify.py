@@ -40,6 +40,12 @@ class NotifyEndpoint:
         ok = client_id == self.gw.antom.client_id and signature.verify_message(
             self.gw.antom.public_key, "POST", self.verify_path, client_id, headers.get("request-time"), raw,
             headers.get("signature"))
+        if ok and not request_time_ok(headers.get("request-time"), self.gw.clock(),
+                                      self.gw.cfg["gateway"]["notify_time_tolerance"]):
+            with store.transaction():
+                store.event("notification_rejected", reason="request-time outside the tolerance",
+                            request_time=(headers.get("request-time") or "")[:40], digest=hashlib.sha256(raw).hexdigest())
+            return 401, dumps(_error("REQUEST_TIME_INVALID", "request-time is too far from the gateway's clock"))
         if not ok:
             with store.transaction():
                 store.event("notification_rejected", reason="bad or missing signature", client_id=(client_id or "")[:64],
@@ -53,7 +59,7 @@ class NotifyEndpoint:
             status = result["resultStatus"]
             if not isinstance(result, dict) or not isinstance(status, str) or (prid is not None and not isinstance(prid, str)):
                 raise TypeError
-        except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError, RecursionError):  # 5,000 levels deep: 400
             with store.transaction():
                 store.event("notification_rejected", reason="signed but unreadable", digest=hashlib.sha256(raw).hexdigest())
             return 400, dumps(_error("PARAM_ILLEGAL", "not a notifyPayment body"))
@@ -82,6 +88,22 @@ class NotifyEndpoint:
     def _amount_matches(row, money):
         return (isinstance(money, dict) and money.get("currency") == row["currency"]
                 and money.get("value") == str(row["amount"]))
+
+
+def request_time_ok(value, now, tolerance):
+    """A signed notification's `request-time` (epoch milliseconds or ISO-8601) within `tolerance` s
+    of now: an old signed notification replayed later is refused (Antom re-signs each retry)."""
+    if not isinstance(value, str) or not value:
+        return False
+    if value.isascii() and value.isdigit():
+        if len(value) > 16:
+            return False
+        moment = int(value) / 1000.0
+    else:
+        moment = parse_iso(value)
+        if moment is None:
+            return False
+    return abs(moment - now) <= tolerance
 
 
 def _error(code, message):

@@ -6,6 +6,8 @@ is found from SQLite rows (`next_check_at`), so a restarted gateway picks up whe
 """
 import asyncio
 import logging
+import os
+import socket
 
 log = logging.getLogger("gateway.reconciler")
 
@@ -18,6 +20,7 @@ class Reconciler:
         self.tasks = set()
         self.limit = asyncio.Semaphore(concurrency)
         self.last_probe = 0.0
+        self.last_sweep = 0.0
         self._stop = asyncio.Event()
 
     async def run(self):
@@ -41,6 +44,9 @@ class Reconciler:
     async def tick(self):
         store, service = self.gw.store, self.gw.service
         now = self.gw.clock()
+        if now - self.last_sweep >= 5.0:
+            self.last_sweep = now
+            free_dead_leases(store)
         for row in store.due_open_payments(now):
             self.spawn(("open", row["id"]), service.check_open(row))
         for row in store.due_cancels(now):
@@ -72,3 +78,26 @@ class Reconciler:
         task = asyncio.get_running_loop().create_task(guarded())
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
+
+
+def pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def free_dead_leases(store):
+    """Leases of processes on this host that no longer run (a killed gateway or CLI) are freed at
+    once rather than after `lease_seconds`; leases of other hosts simply run out."""
+    host = socket.gethostname()
+    for owner in store.lease_owners():
+        parts = owner.split(":")
+        if len(parts) >= 3 and parts[0] == host and parts[1].isdigit():
+            pid = int(parts[1])
+            if pid != os.getpid() and not pid_alive(pid):
+                log.warning("freeing the work leases of process %d, which is gone", pid)
+                store.release_owner(owner)

@@ -5,6 +5,11 @@ caller answers anyone. A final status (PAID, FAILED, CANCELLED, EXPIRED) never c
 lands after the terminal gave up (CANCELLED/EXPIRED) is marked `late` and returned by the reconciler.
 """
 import asyncio
+import contextlib
+import itertools
+import os
+import secrets
+import socket
 import time
 
 from tools.gateway import antom as antom_mod
@@ -92,6 +97,36 @@ class Waiters:
         return len(self._events)
 
 
+class KeyedLocks:
+    """Per-key asyncio locks that exist only while someone holds or waits for them, so a gateway
+    that has seen a million payments keeps no million locks."""
+
+    def __init__(self):
+        self._locks = {}   # key -> [lock, holders and waiters]
+
+    @contextlib.asynccontextmanager
+    async def __call__(self, key):
+        entry = self._locks.get(key)
+        if entry is None:
+            entry = self._locks[key] = [asyncio.Lock(), 0]
+        entry[1] += 1
+        try:
+            async with entry[0]:
+                yield
+        finally:
+            entry[1] -= 1
+            if entry[1] == 0:
+                del self._locks[key]
+
+    def __len__(self):
+        return len(self._locks)
+
+
+def owner_prefix():
+    """host:pid:random, so a lease names the process that holds it (and a dead one can be freed)."""
+    return "%s:%d:%s" % (socket.gethostname(), os.getpid(), secrets.token_hex(3))
+
+
 def about_this_payment(row, result):
     """`result`, or an untrusted U when it is a signed answer naming another paymentRequestId (the
     response signature does not bind the request, so a mixed-up or replayed answer verifies)."""
@@ -110,14 +145,34 @@ class PaymentService:
         self.notify_url = notify_url
         self.clock = clock
         self.waiters = Waiters()
-        self._locks = {}
+        self._locks = KeyedLocks()
         self._background = set()
+        self.owner = owner_prefix()
+        self._claims = itertools.count(1)
+        self.lease_seconds = cfg["reconciler"]["lease_seconds"]
 
     def lock(self, key):
-        lk = self._locks.get(key)
-        if lk is None:
-            lk = self._locks[key] = asyncio.Lock()
-        return lk
+        """`async with service.lock(key)`: one coroutine of this process at a time."""
+        return self._locks(key)
+
+    def new_lease_token(self):
+        return "%s#%d" % (self.owner, next(self._claims))
+
+    @contextlib.asynccontextmanager
+    async def leased(self, kind, rowid, wait=0.0):
+        """`async with service.leased("payment"|"refund", rowid) as mine:` -- when `mine`, this
+        coroutine is the one owner of the row's Antom calls (across processes) until the block ends."""
+        token = self.new_lease_token()
+        deadline = time.monotonic() + wait
+        got = self.store.claim(kind, rowid, token, self.lease_seconds)
+        while not got and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+            got = self.store.claim(kind, rowid, token, self.lease_seconds)
+        try:
+            yield got
+        finally:
+            if got:
+                self.store.release(kind, rowid, token)
 
     def view(self, row):
         return payment_view(row, self.store.refunded_total(row["id"]) if row["status"] == "PAID" else 0)
@@ -147,7 +202,9 @@ class PaymentService:
                         rowid = self.store.insert_payment(
                             terminal_id=terminal_id, order_id=order_id, payment_request_id=prid, amount=amount,
                             currency=currency, description=description, status="CREATING",
-                            pay_body=body.decode("utf-8"), expires_at=expires_at)
+                            pay_body=body.decode("utf-8"), expires_at=expires_at,
+                            next_check_at=self.clock() + self.cfg["antom"]["timeout"]
+                            + self.cfg["reconciler"]["first_inquiry_after"])
                         self.store.event("payment_requested", terminal_id, order_id, amount=amount,
                                          currency=currency, payment_request_id=prid)
                 if cancelled:
@@ -190,6 +247,12 @@ class PaymentService:
             self.waiters.wake(row["id"])
             return self.store.payment_by_rowid(row["id"])
         with self.store.transaction():
+            # Antom's in-store guidance: inquire ~5 s after an unknown pay, then every 3 s (12.8).
+            # A signed refusal (traffic limit) is not unknown: nothing was created, the retry will.
+            fresh = self.store.payment_by_rowid(row["id"])
+            first = self.clock() + self.cfg["reconciler"]["first_inquiry_after"]
+            if fresh["status"] == "CREATING" and fresh["next_check_at"] > first and not result.signed:
+                self.store.update_payment(row["id"], next_check_at=first)
             self.store.event("pay_unknown", tid, oid, status=result.status, code=result.code,
                              signed=result.signed, http=result.http_status, message=result.message[:200])
         if result.status == "F" and not result.signed:
@@ -266,21 +329,28 @@ class PaymentService:
 
     # --- cancel ----------------------------------------------------------------------------------
     async def cancel(self, terminal_id, order_id, reason="CASHIER"):
-        async with self.lock(("pay", terminal_id, order_id)):
-            row = self.remember_cancel(terminal_id, order_id, reason)
-            if row is None:
-                raise ServiceError(404, "NOT_FOUND", "no payment %s: cancelled before it was created, and a "
-                                   "later create of it will be refused" % order_id, order_id)
-            if row["status"] in FINAL:
-                return self.view(row)
-            if row["status"] == "PENDING":
-                # A payment that already landed wins over the cancel.
-                result = await self.antom.inquiry(row["payment_request_id"],
-                                                  timeout=self.cfg["gateway"]["cancel_inquiry_timeout"])
-                row = self.apply_inquiry(row, result)
+        row = self.remember_cancel(terminal_id, order_id, reason)
+        if row is None:
+            raise ServiceError(404, "NOT_FOUND", "no payment %s: cancelled before it was created, and a "
+                               "later create of it will be refused" % order_id, order_id)
+        if row["status"] in FINAL:
+            return self.view(row)
+        limit = self.cfg["gateway"]["cancel_inquiry_timeout"]
+        # lease first, then the process lock (the reconciler takes them in the same order)
+        async with self.leased("payment", row["id"], wait=min(1.0, limit)) as mine:
+            async with self.lock(("pay", terminal_id, order_id)):
+                row = self.store.payment_by_rowid(row["id"])
                 if row["status"] in FINAL:
                     return self.view(row)
-            self.give_up(row, "CANCELLED", reason)
+                if row["status"] == "PENDING" and mine:
+                    # A payment that already landed wins over the cancel. (Without the lease another
+                    # owner is asking Antom right now; a payment that lands is then a late one.)
+                    result = await self.antom.inquiry(row["payment_request_id"], timeout=limit)
+                    self._count_inquiry(row)
+                    row = self.apply_inquiry(row, result)
+                    if row["status"] in FINAL:
+                        return self.view(row)
+                self.give_up(row, "CANCELLED", reason)
         # Try the cancel at Antom now, but answer the terminal within a bounded time either way: the
         # answer (CANCELLED) is already final and committed; the reconciler retries what is unknown.
         task = asyncio.get_running_loop().create_task(self.reconcile_cancel(self.store.payment_by_rowid(row["id"])))
@@ -340,67 +410,72 @@ class PaymentService:
 
     async def reconcile_cancel(self, row):
         """One attempt at returning a given-up payment's money at Antom; retried by the reconciler."""
-        async with self.lock(("cancel", row["id"])):
-            row = self.store.payment_by_rowid(row["id"])
-            state = row["cancel_state"]
-            retry_at = self.clock() + self.cfg["reconciler"]["retry_interval"]
-            tid, oid = row["terminal_id"], row["order_id"]
-            if state == "PENDING":
-                result = about_this_payment(row, await self.antom.cancel(row["payment_request_id"]))
-                # ORDER_NOT_EXIST may mean "not landed yet" (ALIPAY.md): final only once the code has
-                # expired and nobody can pay it any more; until then, cancel again later.
-                not_landed = result.code == "ORDER_NOT_EXIST" and self.clock() < row["expires_at"]
-                done = result.signed and not not_landed and (result.status == "S" or result.code in (
-                    "ORDER_NOT_EXIST", "ORDER_IS_CANCELED"))
-                # Every decision below is taken on the row as it is inside the write transaction: a
-                # SUCCESS notification may have landed while Antom's answer was on its way (12.6).
-                if done:
-                    with self.store.transaction():
-                        fresh = self.store.payment_by_rowid(row["id"])
-                        if fresh["cancel_state"] != "PENDING":
-                            return
-                        self.store.update_payment(row["id"], cancel_state="DONE", attempts=fresh["attempts"] + 1)
-                        self.store.event("antom_cancelled", tid, oid, code=result.code)
-                        if fresh["late"]:
+        async with self.leased("payment", row["id"]) as mine:
+            if mine:
+                await self._reconcile_cancel_held(row)
+
+    async def _reconcile_cancel_held(self, row):
+        """reconcile_cancel's work; the caller holds the payment's lease."""
+        row = self.store.payment_by_rowid(row["id"])
+        state = row["cancel_state"]
+        retry_at = self.clock() + self.cfg["reconciler"]["retry_interval"]
+        tid, oid = row["terminal_id"], row["order_id"]
+        if state == "PENDING":
+            result = about_this_payment(row, await self.antom.cancel(row["payment_request_id"]))
+            # ORDER_NOT_EXIST may mean "not landed yet" (ALIPAY.md): final only once the code has
+            # expired and nobody can pay it any more; until then, cancel again later.
+            not_landed = result.code == "ORDER_NOT_EXIST" and self.clock() < row["expires_at"]
+            done = result.signed and not not_landed and (result.status == "S" or result.code in (
+                "ORDER_NOT_EXIST", "ORDER_IS_CANCELED"))
+            # Every decision below is taken on the row as it is inside the write transaction: a
+            # SUCCESS notification may have landed while Antom's answer was on its way (12.6).
+            if done:
+                with self.store.transaction():
+                    fresh = self.store.payment_by_rowid(row["id"])
+                    if fresh["cancel_state"] != "PENDING":
+                        return
+                    self.store.update_payment(row["id"], cancel_state="DONE", attempts=fresh["attempts"] + 1)
+                    self.store.event("antom_cancelled", tid, oid, code=result.code)
+                    if fresh["late"]:
+                        self._alert(fresh, "LATE_PAYMENT",
+                                    "paid after the terminal gave up; cancelled at Antom (money returned)")
+                return
+            if result.signed and result.status == "F" and not not_landed:
+                # CANCEL_WINDOW_EXCEED, ORDER_STATUS_INVALID, ...: what is the payment, really?
+                inq = await self.antom.inquiry(row["payment_request_id"])
+                ps = self.inquiry_status(row, inq)
+                with self.store.transaction():
+                    fresh = self.store.payment_by_rowid(row["id"])
+                    if fresh["cancel_state"] != "PENDING":
+                        return
+                    if ps in ("FAIL", "CANCELLED"):
+                        self.store.update_payment(row["id"], cancel_state="DONE")
+                        self.store.event("antom_cancel_not_needed", tid, oid, code=result.code, upstream=ps)
+                        if fresh["late"] and ps == "CANCELLED":
                             self._alert(fresh, "LATE_PAYMENT",
                                         "paid after the terminal gave up; cancelled at Antom (money returned)")
-                    return
-                if result.signed and result.status == "F" and not not_landed:
-                    # CANCEL_WINDOW_EXCEED, ORDER_STATUS_INVALID, ...: what is the payment, really?
-                    inq = await self.antom.inquiry(row["payment_request_id"])
-                    ps = self.inquiry_status(row, inq)
-                    with self.store.transaction():
-                        fresh = self.store.payment_by_rowid(row["id"])
-                        if fresh["cancel_state"] != "PENDING":
-                            return
-                        if ps in ("FAIL", "CANCELLED"):
-                            self.store.update_payment(row["id"], cancel_state="DONE")
-                            self.store.event("antom_cancel_not_needed", tid, oid, code=result.code, upstream=ps)
-                            if fresh["late"] and ps == "CANCELLED":
-                                self._alert(fresh, "LATE_PAYMENT",
-                                            "paid after the terminal gave up; cancelled at Antom (money returned)")
-                        elif ps == "SUCCESS":
-                            if not fresh["late"]:
-                                self.store.event("late_payment", tid, oid, source="inquiry", status=fresh["status"])
-                            self.store.update_payment(row["id"], cancel_state="REFUND", next_check_at=0, late=1)
-                            self.store.event("antom_cancel_refused", tid, oid, code=result.code)
-                        else:  # still payable (or unknown): the customer may yet pay; look again later
-                            self.store.update_payment(row["id"], next_check_at=retry_at, attempts=fresh["attempts"] + 1)
-                            self.store.event("antom_cancel_retry", tid, oid, status=result.status, code=result.code,
-                                             upstream=ps)
-                    if ps != "SUCCESS":
-                        return
-                    row = self.store.payment_by_rowid(row["id"])
-                    state = "REFUND"
-                else:
-                    with self.store.transaction():
-                        fresh = self.store.payment_by_rowid(row["id"])
+                    elif ps == "SUCCESS":
+                        if not fresh["late"]:
+                            self.store.event("late_payment", tid, oid, source="inquiry", status=fresh["status"])
+                        self.store.update_payment(row["id"], cancel_state="REFUND", next_check_at=0, late=1)
+                        self.store.event("antom_cancel_refused", tid, oid, code=result.code)
+                    else:  # still payable (or unknown): the customer may yet pay; look again later
                         self.store.update_payment(row["id"], next_check_at=retry_at, attempts=fresh["attempts"] + 1)
                         self.store.event("antom_cancel_retry", tid, oid, status=result.status, code=result.code,
-                                         signed=result.signed)
+                                         upstream=ps)
+                if ps != "SUCCESS":
                     return
-            if state == "REFUND":
-                await self._late_refund(row)
+                row = self.store.payment_by_rowid(row["id"])
+                state = "REFUND"
+            else:
+                with self.store.transaction():
+                    fresh = self.store.payment_by_rowid(row["id"])
+                    self.store.update_payment(row["id"], next_check_at=retry_at, attempts=fresh["attempts"] + 1)
+                    self.store.event("antom_cancel_retry", tid, oid, status=result.status, code=result.code,
+                                     signed=result.signed)
+                return
+        if state == "REFUND":
+            await self._late_refund(row)
 
     async def _late_refund(self, row):
         """Refund the whole payment (cancel window passed) with a deterministic refund id."""
@@ -428,7 +503,12 @@ class PaymentService:
             with self.store.transaction():
                 self.store.update_payment(row["id"], payment_id=payment_id)
             row = self.store.payment_by_rowid(row["id"])
-        ref = await self.send_refund(row, ref)
+        async with self.leased("refund", ref["id"]) as mine:
+            if not mine:
+                return
+            ref = self.store.refund_by_rowid(ref["id"])
+            if ref["status"] == "PENDING":
+                ref = await self.send_refund(row, ref)
         with self.store.transaction():
             if ref["status"] == "SUCCEEDED":
                 self.store.update_payment(row["id"], cancel_state="DONE")
@@ -445,41 +525,66 @@ class PaymentService:
         self.store.event("alert", row["terminal_id"], row["order_id"], alert_kind=kind, message=message)
 
     # --- refunds ---------------------------------------------------------------------------------
-    async def refund(self, terminal_id, order_id, refund_id, amount):
+    def check_refundable(self, terminal_id, order_id, refund_id, amount):
+        """ServiceError unless this refund request could go ahead (before any PIN is checked)."""
         row = self.get(terminal_id, order_id)
-        async with self.lock(("refund", row["id"])):
-            row = self.store.payment_by_rowid(row["id"])
-            ref = self.store.refund(row["id"], refund_id)
-            if ref is not None:
-                if ref["amount"] != amount:
-                    raise ServiceError(409, "REFUND_MISMATCH",
-                                       "refund %s already exists with another amount" % refund_id)
-                if ref["status"] == "PENDING":
-                    ref = await self.send_refund(row, ref)
-                return refund_view(ref, row, self.store.refunded_total(row["id"]))
-            if row["status"] != "PAID" or row["payment_id"] is None:
-                raise ServiceError(409, "NOT_REFUNDABLE", "payment %s is %s, not PAID" % (order_id, row["status"]))
-            # check and insert in one write transaction: the lock above is per process, and the
-            # CLI's `refund` is another process on the same database
-            with self.store.transaction():
-                rowid = None
-                if self.store.refund(row["id"], refund_id) is None:  # else the other process just made it
-                    left = row["amount"] - self.store.refunded_total(row["id"], include_pending=True)
-                    if amount > left:
-                        raise ServiceError(409, "REFUND_EXCEEDS_PAYMENT",
-                                           "at most %d can still be refunded" % max(left, 0))
-                    rowid = self.store.insert_refund(
-                        payment=row["id"], refund_id=refund_id,
-                        refund_request_id=antom_mod.refund_request_id(row["payment_request_id"], refund_id),
-                        amount=amount, currency=row["currency"], status="PENDING", kind="SUPERVISOR")
-                    self.store.event("refund_requested", terminal_id, order_id, refund_id=refund_id, amount=amount)
-            if rowid is None:  # its sender (or the reconciler) sends it; answer with it as it stands
-                ref = self.store.refund(row["id"], refund_id)
-                if ref["amount"] != amount:
-                    raise ServiceError(409, "REFUND_MISMATCH", "refund %s already exists with another amount" % refund_id)
-                return refund_view(ref, row, self.store.refunded_total(row["id"]))
-            ref = await self.send_refund(row, self.store.refund_by_rowid(rowid))
+        ref = self.store.refund(row["id"], refund_id)
+        if ref is not None:
+            if ref["amount"] != amount:
+                raise ServiceError(409, "REFUND_MISMATCH", "refund %s already exists with another amount" % refund_id)
+            return
+        if row["status"] != "PAID" or row["payment_id"] is None:
+            raise ServiceError(409, "NOT_REFUNDABLE", "payment %s is %s, not PAID" % (order_id, row["status"]))
+        left = row["amount"] - self.store.refunded_total(row["id"], include_pending=True)
+        if amount > left:
+            raise ServiceError(409, "REFUND_EXCEEDS_PAYMENT", "at most %d can still be refunded" % max(left, 0))
+
+    async def refund(self, terminal_id, order_id, refund_id, amount, requested_by="unknown"):
+        """`requested_by` goes into the refund row and the event log: "terminal T1 (supervisor PIN)"
+        for the terminal API, "operator CLI (user@host)" for `python -m tools.gateway refund`."""
+        row = self.get(terminal_id, order_id)
+        ref = self.store.refund(row["id"], refund_id)
+        if ref is not None:
+            if ref["amount"] != amount:
+                raise ServiceError(409, "REFUND_MISMATCH",
+                                   "refund %s already exists with another amount" % refund_id)
+            if ref["status"] == "PENDING":
+                # re-sent only by whoever holds its lease; anyone else answers it as it stands
+                async with self.leased("refund", ref["id"]) as mine:
+                    ref = self.store.refund_by_rowid(ref["id"])
+                    if mine and ref["status"] == "PENDING":
+                        ref = await self.send_refund(row, ref)
             return refund_view(ref, row, self.store.refunded_total(row["id"]))
+        if row["status"] != "PAID" or row["payment_id"] is None:
+            raise ServiceError(409, "NOT_REFUNDABLE", "payment %s is %s, not PAID" % (order_id, row["status"]))
+        # check and insert in one write transaction (the CLI's `refund` is another process on the
+        # same database), the new row leased to this call: the reconciler of a running gateway sees
+        # it due at once but cannot send it while this call does (12.7)
+        token = self.new_lease_token()
+        with self.store.transaction():
+            rowid = None
+            if self.store.refund(row["id"], refund_id) is None:  # else the other process just made it
+                left = row["amount"] - self.store.refunded_total(row["id"], include_pending=True)
+                if amount > left:
+                    raise ServiceError(409, "REFUND_EXCEEDS_PAYMENT",
+                                       "at most %d can still be refunded" % max(left, 0))
+                rowid = self.store.insert_refund(
+                    payment=row["id"], refund_id=refund_id,
+                    refund_request_id=antom_mod.refund_request_id(row["payment_request_id"], refund_id),
+                    amount=amount, currency=row["currency"], status="PENDING", kind="SUPERVISOR",
+                    requested_by=requested_by, lease_owner=token, lease_until=self.clock() + self.lease_seconds)
+                self.store.event("refund_requested", terminal_id, order_id, refund_id=refund_id, amount=amount,
+                                 by=requested_by)
+        if rowid is None:  # its sender (or the reconciler) sends it; answer with it as it stands
+            ref = self.store.refund(row["id"], refund_id)
+            if ref["amount"] != amount:
+                raise ServiceError(409, "REFUND_MISMATCH", "refund %s already exists with another amount" % refund_id)
+            return refund_view(ref, row, self.store.refunded_total(row["id"]))
+        try:
+            ref = await self.send_refund(row, self.store.refund_by_rowid(rowid))
+        finally:
+            self.store.release("refund", rowid, token)
+        return refund_view(ref, row, self.store.refunded_total(row["id"]))
 
     async def send_refund(self, payment_row, ref):
         """One refund attempt (same refundRequestId every time). PENDING stays for the reconciler."""
@@ -503,34 +608,97 @@ class PaymentService:
 
     # --- reconciler steps ------------------------------------------------------------------------
     async def check_open(self, row):
-        """Inquiry of an open payment without a final result; expiry when its code has run out."""
+        """Inquiry of an open payment without a final result; expiry when its code has run out.
+        The schedule (ALIPAY.md, 12.8): first ~5 s after the code or the unknown pay, then every
+        3 s; an unknown pay is cancelled after `unknown_pay_inquiries`; a shown code is inquired at
+        most `inquiry_cap` times at that pace, then less and less often."""
+        async with self.leased("payment", row["id"]) as mine:
+            if not mine:
+                return
+            row = self.store.payment_by_rowid(row["id"])
+            if row["status"] == "CREATING":
+                async with self.lock(("pay", row["terminal_id"], row["order_id"])):  # no pay in flight
+                    await self._check_unknown_pay(self.store.payment_by_rowid(row["id"]))
+            elif row["status"] == "PENDING":
+                await self._check_pending(row)
+
+    def _count_inquiry(self, row):
+        with self.store.transaction():
+            fresh = self.store.payment_by_rowid(row["id"])
+            self.store.update_payment(row["id"], inquiries=fresh["inquiries"] + 1)
+            return fresh["inquiries"] + 1
+
+    def inquiry_delay(self, done):
+        """Seconds until the next inquiry after `done` of them."""
+        rc = self.cfg["reconciler"]
+        if done < rc["inquiry_cap"]:
+            return rc["inquiry_interval"]
+        return min(rc["inquiry_interval"] * 2 ** (done - rc["inquiry_cap"] + 1), rc["inquiry_backoff_max"])
+
+    async def _check_pending(self, row):
         now = self.clock()
         rc = self.cfg["reconciler"]
-        if row["status"] == "PENDING":
-            result = await self.antom.inquiry(row["payment_request_id"])
-            row = self.apply_inquiry(row, result)
-            if row["status"] in FINAL:
-                return
+        result = await self.antom.inquiry(row["payment_request_id"])
+        done = self._count_inquiry(row)
+        row = self.apply_inquiry(row, result)
+        if row["status"] in FINAL:
+            return
         if now >= row["expires_at"] + rc["expiry_grace"]:
             async with self.lock(("pay", row["terminal_id"], row["order_id"])):
                 row = self.store.payment_by_rowid(row["id"])
                 if row["status"] in OPEN:
                     row = self.give_up(row, "EXPIRED", "EXPIRED")
-            await self.reconcile_cancel(row)
+            await self._reconcile_cancel_held(row)
             return
-        if row["status"] in OPEN:
+        with self.store.transaction():
+            fresh = self.store.payment_by_rowid(row["id"])
+            if fresh["status"] in OPEN:
+                next_at = min(now + self.inquiry_delay(done), row["expires_at"] + rc["expiry_grace"])
+                self.store.update_payment(row["id"], next_check_at=next_at)
+
+    async def _check_unknown_pay(self, row):
+        """A pay whose answer was unknown or lost (no code): inquire; after the last allowed
+        inquiry, or at expiry, give up and cancel at Antom (the customer never saw a code, so any
+        money that lands anyway is a late payment and goes back)."""
+        if row["status"] != "CREATING":
+            return
+        now = self.clock()
+        rc = self.cfg["reconciler"]
+        result = await self.antom.inquiry(row["payment_request_id"])
+        done = self._count_inquiry(row)
+        ps = self.inquiry_status(row, result)
+        if ps in ("SUCCESS", "FAIL", "CANCELLED"):
+            self.apply_inquiry(row, result)
+            return
+        # Antom does not know the payment: it never landed (or not yet), so there is nothing to
+        # cancel and the terminal's retry of the create will make it; only an answer that says it
+        # exists without us having its code (PROCESSING), or no answer, counts towards giving up.
+        not_landed = result.signed and result.status == "F" and result.code == "ORDER_NOT_EXIST"
+        with self.store.transaction():
+            unknown = self.store.payment_by_rowid(row["id"])["unknown_inquiries"] + (0 if not_landed else 1)
+            self.store.update_payment(row["id"], unknown_inquiries=unknown)
+        expired = now >= row["expires_at"] + rc["expiry_grace"]
+        if unknown >= rc["unknown_pay_inquiries"] or expired:
             with self.store.transaction():
-                next_at = now + rc["inquiry_interval"]
-                if row["status"] == "CREATING":
-                    next_at = row["expires_at"] + rc["expiry_grace"]
-                self.store.update_payment(row["id"], next_check_at=min(next_at, row["expires_at"] + rc["expiry_grace"]))
+                self.store.event("pay_unknown_given_up", row["terminal_id"], row["order_id"], inquiries=done,
+                                 last=result.code)
+            row = self.give_up(row, "EXPIRED", "EXPIRED") if expired else self.give_up(row, "CANCELLED", "PAY_UNKNOWN")
+            await self._reconcile_cancel_held(row)
+            return
+        with self.store.transaction():
+            fresh = self.store.payment_by_rowid(row["id"])
+            if fresh["status"] == "CREATING":
+                delay = self.inquiry_delay(done) if not_landed else rc["inquiry_interval"]
+                self.store.update_payment(row["id"], next_check_at=min(now + delay, row["expires_at"] + rc["expiry_grace"]))
 
     async def retry_refund(self, ref):
         row = self.store.payment_by_rowid(ref["payment"])
         if ref["kind"] == "LATE":
             await self.reconcile_cancel(row)
             return
-        async with self.lock(("refund", row["id"])):
+        async with self.leased("refund", ref["id"]) as mine:
+            if not mine:
+                return
             ref = self.store.refund_by_rowid(ref["id"])
             if ref["status"] == "PENDING":
                 await self.send_refund(row, ref)

@@ -7,10 +7,18 @@ Antom notification ack), so SIGKILL at any moment loses no acknowledged state. P
 OS crash could forget the last few, re-opening a replay window of at most the 5-minute timestamp
 window for requests that were already answered.
 """
+import contextlib
+import hashlib
 import json
+import logging
 import os
 import sqlite3
 import time
+
+from tools.gateway.files import private_dir, private_file
+from tools.gateway.secretbox import SecretBoxError
+
+log = logging.getLogger("gateway")
 
 MIGRATIONS = [
     # 1: the initial schema
@@ -121,7 +129,64 @@ MIGRATIONS = [
     ALTER TABLE payments ADD COLUMN settlement_quote TEXT;
     CREATE INDEX payments_paid ON payments(paid_at);
     """,
+    # 4: the event log becomes a hash chain (tamper-evident); refunds say who asked for them
+    """
+    ALTER TABLE events ADD COLUMN prev_hash TEXT;
+    ALTER TABLE events ADD COLUMN hash TEXT;
+    ALTER TABLE refunds ADD COLUMN requested_by TEXT;
+    """,
+    # 5: chain the entries written before migration 4
+    lambda conn: _chain_existing_events(conn),
+    # 6: work leases (one owner per Antom call across processes) and the inquiry count per payment
+    """
+    ALTER TABLE payments ADD COLUMN lease_owner TEXT;
+    ALTER TABLE payments ADD COLUMN lease_until REAL NOT NULL DEFAULT 0;
+    ALTER TABLE payments ADD COLUMN inquiries INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE payments ADD COLUMN unknown_inquiries INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE refunds ADD COLUMN lease_owner TEXT;
+    ALTER TABLE refunds ADD COLUMN lease_until REAL NOT NULL DEFAULT 0;
+    """,
+    # 7: escalating PIN lockouts (a level that only an operator's set-pin resets), and alerts that
+    # concern a terminal rather than a payment (PIN lockouts)
+    """
+    ALTER TABLE terminals ADD COLUMN pin_lockouts INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE alerts_new (
+        id INTEGER PRIMARY KEY,
+        terminal_id TEXT NOT NULL,
+        payment INTEGER REFERENCES payments(id),
+        kind TEXT NOT NULL,
+        message TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        acked_at INTEGER
+    );
+    INSERT INTO alerts_new SELECT id, terminal_id, payment, kind, message, created_at, acked_at FROM alerts;
+    DROP TABLE alerts;
+    ALTER TABLE alerts_new RENAME TO alerts;
+    CREATE INDEX alerts_terminal ON alerts(terminal_id, acked_at);
+    """,
 ]
+# Append new migrations at the end (never edit or reorder a landed one): a database records the
+# number of the last one it ran in `PRAGMA user_version`. An entry is SQL or a function(conn).
+
+GENESIS = "0" * 64
+
+
+def event_hash(prev_hash, event_id, at, kind, terminal_id, order_id, detail):
+    """SHA-256 over the previous entry's hash and this entry's every field."""
+    text = "\n".join((prev_hash, str(event_id), repr(float(at)), kind, terminal_id or "", order_id or "", detail))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _chain_existing_events(conn):
+    """Hash the entries written before the chain existed (the append-only triggers step aside)."""
+    conn.execute("DROP TRIGGER events_no_update")
+    prev = GENESIS
+    for row in conn.execute("SELECT * FROM events ORDER BY id").fetchall():
+        digest = event_hash(prev, row["id"], row["at"], row["kind"], row["terminal_id"], row["order_id"], row["detail"])
+        conn.execute("UPDATE events SET prev_hash=?, hash=? WHERE id=?", (prev, digest, row["id"]))
+        prev = digest
+    conn.execute("CREATE TRIGGER events_no_update BEFORE UPDATE ON events "
+                 "BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END")
 
 # The nonce log lives in its own file: it is written on every request, and keeping its WAL apart
 # keeps its checkpoints from syncing the payment database (and the other way round).
@@ -133,6 +198,8 @@ NONCE_SCHEMA = [
         PRIMARY KEY (terminal_id, nonce)
     ) WITHOUT ROWID""",
     "CREATE INDEX IF NOT EXISTS nonces_age ON nonces(seen_at)",
+    # when this nonce log began: requests signed before it cannot be checked for replay
+    "CREATE TABLE IF NOT EXISTS nonce_log (began_at REAL NOT NULL)",
 ]
 
 FINAL = ("PAID", "FAILED", "CANCELLED", "EXPIRED")
@@ -145,7 +212,14 @@ def nonce_path(path):
 
 def connect(path, synchronous="FULL"):
     if path != ":memory:":
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        folder = os.path.dirname(os.path.abspath(path))
+        if not private_dir(folder):
+            log.warning("%s can be read by other users: keep the gateway's data in a 0700 folder", folder)
+        # 0600 before SQLite opens it; its -wal and -shm files take the database file's mode
+        private_file(path)
+        for suffix in ("-wal", "-shm"):
+            if os.path.exists(path + suffix):
+                os.chmod(path + suffix, 0o600)
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
     conn.row_factory = sqlite3.Row
     conn.execute("PRAGMA busy_timeout=10000")
@@ -161,8 +235,11 @@ def migrate(conn):
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         for number, script in enumerate(MIGRATIONS, start=1):
             if number > version:
-                for statement in _statements(script):
-                    conn.execute(statement)
+                if callable(script):
+                    script(conn)
+                else:
+                    for statement in _statements(script):
+                        conn.execute(statement)
                 conn.execute("PRAGMA user_version=%d" % number)
         conn.execute("COMMIT")
     except BaseException:
@@ -187,15 +264,51 @@ def _statements(script):
 class Store:
     """One gateway database. Not shared between threads: the gateway uses it from its event loop."""
 
-    def __init__(self, path, clock=time.time):
+    def __init__(self, path, clock=time.time, box=None):
+        """`box` (tools/gateway/secretbox.py) seals and opens terminal secrets; without one, this
+        connection can do everything except read or write a secret."""
         self.path = path
         self.clock = clock
+        self.box = box
         self.db = connect(path)
+        existed = self.db.execute("PRAGMA user_version").fetchone()[0] > 0
         migrate(self.db)
         self.nonce_path = nonce_path(path)
         self.nonce_db = connect(self.nonce_path, synchronous="OFF")
         for statement in NONCE_SCHEMA:
             self.nonce_db.execute(statement)
+        # A nonce log that starts next to a database that already answered requests (a restore, or
+        # a lost .nonces file) cannot prove that older requests are not replays: it begins now. A new
+        # installation has answered nothing yet: its log is complete from the start.
+        self.nonce_db.execute("INSERT INTO nonce_log(began_at) SELECT ? WHERE NOT EXISTS (SELECT 1 FROM nonce_log)",
+                              (self.clock() if existed else 0,))
+        if box is not None:
+            self._seal_plain_secrets()
+
+    def _seal_plain_secrets(self):
+        """Encrypt secrets stored in plain text by older versions, and prove the key opens the rest
+        (a wrong key-encryption key is a clear error at start, not 401s later)."""
+        with self.transaction():
+            rows = self.db.execute("SELECT id, secret FROM terminals").fetchall()
+            plain = [r for r in rows if not self.box.is_sealed(r["secret"])]
+            for r in plain:
+                self.db.execute("UPDATE terminals SET secret=? WHERE id=?", (self.box.seal(r["id"], r["secret"]), r["id"]))
+            if plain:
+                self.event("terminal_secrets_encrypted", count=len(plain))
+        sealed = [r for r in rows if self.box.is_sealed(r["secret"])]
+        if sealed:
+            self.box.open(sealed[0]["id"], sealed[0]["secret"])
+
+    def terminal_secret(self, row):
+        """The plain secret of a terminals row."""
+        if self.box is None:
+            raise SecretBoxError("this store was opened without the key-encryption key")
+        return self.box.open(row["id"], row["secret"])
+
+    def _sealed(self, terminal_id, secret):
+        if self.box is None:
+            raise SecretBoxError("this store was opened without the key-encryption key")
+        return self.box.seal(terminal_id, secret)
 
     def close(self):
         self.db.close()
@@ -206,15 +319,35 @@ class Store:
         return _Transaction(self.db)
 
     def event(self, kind, terminal_id=None, order_id=None, **detail):
-        """Append to the event log (inside the caller's transaction when there is one)."""
-        self.db.execute("INSERT INTO events(at, kind, terminal_id, order_id, detail) VALUES (?,?,?,?,?)",
-                        (self.clock(), kind, terminal_id, order_id, json.dumps(detail, sort_keys=True)))
+        """Append to the event log (inside the caller's transaction when there is one). Each entry
+        carries the hash of the one before it; reading the last hash and appending happen in one
+        write transaction, so two processes never fork the chain."""
+        with self.transaction():
+            last = self.db.execute("SELECT id, hash FROM events ORDER BY id DESC LIMIT 1").fetchone()
+            event_id = (last["id"] + 1) if last else 1
+            prev = last["hash"] if last else GENESIS
+            at, text = self.clock(), json.dumps(detail, sort_keys=True)
+            self.db.execute("INSERT INTO events(id, at, kind, terminal_id, order_id, detail, prev_hash, hash) "
+                            "VALUES (?,?,?,?,?,?,?,?)",
+                            (event_id, at, kind, terminal_id, order_id, text, prev,
+                             event_hash(prev, event_id, at, kind, terminal_id, order_id, text)))
+
+    def verify_events(self):
+        """Walk the chain: {"ok", "events", "head", "first_bad"} (first_bad: the id where it breaks)."""
+        prev, expected_id, count = GENESIS, 1, 0
+        for row in self.db.execute("SELECT * FROM events ORDER BY id"):
+            digest = event_hash(prev, row["id"], row["at"], row["kind"], row["terminal_id"], row["order_id"],
+                                row["detail"])
+            if row["id"] != expected_id or row["prev_hash"] != prev or row["hash"] != digest:
+                return {"ok": False, "events": count, "head": prev, "first_bad": row["id"]}
+            prev, expected_id, count = digest, row["id"] + 1, count + 1
+        return {"ok": True, "events": count, "head": prev, "first_bad": None}
 
     # --- terminals ------------------------------------------------------------------------
     def add_terminal(self, terminal_id, secret, pin_hash):
         with self.transaction():
             self.db.execute("INSERT INTO terminals(id, secret, pin_hash, created_at) VALUES (?,?,?,?)",
-                            (terminal_id, secret, pin_hash, int(self.clock())))
+                            (terminal_id, self._sealed(terminal_id, secret), pin_hash, int(self.clock())))
             self.event("terminal_added", terminal_id)
 
     def terminal(self, terminal_id):
@@ -231,25 +364,51 @@ class Store:
                 self.event("terminal_revoked", terminal_id)
             return cur.rowcount == 1
 
-    def set_pin_hash(self, terminal_id, pin_hash):
+    def rotate_secret(self, terminal_id, secret):
+        """A new secret for an active terminal (a running gateway refuses the old one within its
+        1 s cache)."""
         with self.transaction():
-            cur = self.db.execute("UPDATE terminals SET pin_hash=?, pin_failures=0, pin_locked_until=0 WHERE id=?",
+            cur = self.db.execute("UPDATE terminals SET secret=? WHERE id=? AND revoked_at IS NULL",
+                                  (self._sealed(terminal_id, secret), terminal_id))
+            if cur.rowcount:
+                self.event("terminal_secret_rotated", terminal_id)
+            return cur.rowcount == 1
+
+    def set_pin_hash(self, terminal_id, pin_hash):
+        """A new PIN (an operator's act): the failure count and the lockout level start again."""
+        with self.transaction():
+            cur = self.db.execute("UPDATE terminals SET pin_hash=?, pin_failures=0, pin_locked_until=0, "
+                                  "pin_lockouts=0 WHERE id=?",
                                   (pin_hash, terminal_id))
             if cur.rowcount:
                 self.event("pin_set", terminal_id)
             return cur.rowcount == 1
 
-    def record_pin_result(self, terminal_id, ok, lock_after, lock_seconds):
+    def record_pin_result(self, terminal_id, ok, lock_after, lock_seconds, max_lock_seconds):
+        """Count a PIN check. Every `lock_after` wrong PINs in a row lock refunds, each lockout twice
+        as long as the one before (up to `max_lock_seconds`). The level never goes back down by
+        itself -- not with time, not with a right PIN -- only an operator's `set-pin` resets it.
+        Returns the lock's end when this check started one, else None."""
         with self.transaction():
             if ok:
                 self.db.execute("UPDATE terminals SET pin_failures=0 WHERE id=?", (terminal_id,))
-                return
+                return None
             row = self.terminal(terminal_id)
             failures = row["pin_failures"] + 1
-            locked_until = int(self.clock()) + lock_seconds if failures >= lock_after else 0
-            self.db.execute("UPDATE terminals SET pin_failures=?, pin_locked_until=? WHERE id=?",
-                            (0 if locked_until else failures, locked_until, terminal_id))
-            self.event("pin_rejected", terminal_id, failures=failures, locked=bool(locked_until))
+            locked_until = None
+            if failures >= lock_after:
+                level = row["pin_lockouts"] + 1
+                locked_until = int(self.clock() + min(lock_seconds * 2 ** (level - 1), max_lock_seconds))
+                self.db.execute("UPDATE terminals SET pin_failures=0, pin_locked_until=?, pin_lockouts=? WHERE id=?",
+                                (locked_until, level, terminal_id))
+                self.add_alert(terminal_id, None, "PIN_LOCKED",
+                               "%d wrong supervisor PINs in a row (lockout %d): refunds refused until %s"
+                               % (failures, level, time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(locked_until))))
+            else:
+                self.db.execute("UPDATE terminals SET pin_failures=? WHERE id=?", (failures, terminal_id))
+            self.event("pin_rejected", terminal_id, failures=failures, locked=locked_until is not None,
+                       locked_until=locked_until)
+            return locked_until
 
     def heartbeat(self, terminal_id, data):
         with self.transaction():
@@ -265,6 +424,10 @@ class Store:
             return True
         except sqlite3.IntegrityError:
             return False
+
+    def nonces_since(self):
+        """Unix time since which the nonce log is complete (a new or restored log: now)."""
+        return int(self.nonce_db.execute("SELECT began_at FROM nonce_log").fetchone()[0])
 
     def recent_nonces(self, since):
         return self.nonce_db.execute("SELECT terminal_id, nonce, seen_at FROM nonces WHERE seen_at>=?",
@@ -352,13 +515,59 @@ class Store:
 
     def due_open_payments(self, now):
         return self.db.execute(
-            "SELECT * FROM payments WHERE status IN ('CREATING','PENDING') AND next_check_at<=? ORDER BY next_check_at",
-            (now,)).fetchall()
+            "SELECT * FROM payments WHERE status IN ('CREATING','PENDING') AND next_check_at<=? AND lease_until<=? "
+            "ORDER BY next_check_at", (now, now)).fetchall()
 
     def due_cancels(self, now):
         return self.db.execute(
-            "SELECT * FROM payments WHERE cancel_state IN ('PENDING','REFUND') AND next_check_at<=? ORDER BY next_check_at",
-            (now,)).fetchall()
+            "SELECT * FROM payments WHERE cancel_state IN ('PENDING','REFUND') AND next_check_at<=? AND lease_until<=? "
+            "ORDER BY next_check_at", (now, now)).fetchall()
+
+    # --- work leases ------------------------------------------------------------------------
+    # One owner at a time per payment (its inquiries and cancels) and per refund (its sends), across
+    # every process on the database: a lease is (owner, until) in the row itself. SQLite takes it with
+    # one conditional UPDATE in a write transaction; PostgreSQL will take the same lease with
+    # SELECT ... FOR UPDATE SKIP LOCKED behind this same interface.
+    LEASED = {"payment": "payments", "refund": "refunds"}
+
+    def claim(self, kind, rowid, owner, seconds):
+        """True when `owner` now holds the row's lease for `seconds` (free or expired before)."""
+        now = self.clock()
+        with self._unsynced():
+            cur = self.db.execute("UPDATE %s SET lease_owner=?, lease_until=? WHERE id=? AND lease_until<=?"
+                                  % self.LEASED[kind], (owner, now + seconds, rowid, now))
+            return cur.rowcount == 1
+
+    def release(self, kind, rowid, owner):
+        with self._unsynced():
+            self.db.execute("UPDATE %s SET lease_owner=NULL, lease_until=0 WHERE id=? AND lease_owner=?"
+                            % self.LEASED[kind], (rowid, owner))
+
+    @contextlib.contextmanager
+    def _unsynced(self):
+        """A write transaction without its fsync: a lease lost to an OS crash is harmless (every
+        process died with it), and claims happen on every reconciler pass. Inside a caller's
+        transaction it simply joins it."""
+        if self.db.in_transaction:
+            yield
+            return
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        try:
+            with self.transaction():
+                yield
+        finally:
+            self.db.execute("PRAGMA synchronous=FULL")
+
+    def lease_owners(self):
+        """Owners of leases still running (to free those of processes that died)."""
+        now = self.clock()
+        return {row[0] for kind in self.LEASED.values() for row in self.db.execute(
+            "SELECT DISTINCT lease_owner FROM %s WHERE lease_until>? AND lease_owner IS NOT NULL" % kind, (now,))}
+
+    def release_owner(self, owner):
+        with self.transaction():
+            for table in self.LEASED.values():
+                self.db.execute("UPDATE %s SET lease_owner=NULL, lease_until=0 WHERE lease_owner=?" % table, (owner,))
 
     # --- tombstones -----------------------------------------------------------------------
     def add_cancelled_order(self, terminal_id, order_id, reason):
@@ -396,8 +605,8 @@ class Store:
         return self.db.execute("SELECT * FROM refunds WHERE id=?", (rowid,)).fetchone()
 
     def due_refunds(self, now):
-        return self.db.execute("SELECT * FROM refunds WHERE status='PENDING' AND next_check_at<=? ORDER BY id",
-                               (now,)).fetchall()
+        return self.db.execute("SELECT * FROM refunds WHERE status='PENDING' AND next_check_at<=? AND lease_until<=? "
+                               "ORDER BY id", (now, now)).fetchall()
 
     def refunded_total(self, payment_rowid, include_pending=False):
         statuses = ("SUCCEEDED", "PENDING") if include_pending else ("SUCCEEDED",)
@@ -411,10 +620,14 @@ class Store:
         return self.db.execute("INSERT INTO alerts(terminal_id, payment, kind, message, created_at) VALUES (?,?,?,?,?)",
                                (terminal_id, payment_rowid, kind, message, int(self.clock()))).lastrowid
 
-    def alerts(self, terminal_id=None, include_acked=False):
+    def alerts(self, terminal_id=None, include_acked=False, payments_only=False):
+        """Alerts with their payment's order, amount and currency (None for a terminal's own, such as
+        PIN_LOCKED; `payments_only` leaves those out, as the terminal API does)."""
         sql = ("SELECT alerts.*, payments.order_id, payments.amount, payments.currency FROM alerts "
-               "JOIN payments ON payments.id = alerts.payment WHERE 1=1")
+               "LEFT JOIN payments ON payments.id = alerts.payment WHERE 1=1")
         args = []
+        if payments_only:
+            sql += " AND alerts.payment IS NOT NULL"
         if terminal_id:
             sql += " AND alerts.terminal_id=?"
             args.append(terminal_id)

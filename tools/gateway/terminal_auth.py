@@ -34,11 +34,17 @@ def verify_request(secret, method, target, timestamp, nonce, body, signature):
     return hmac.compare_digest(sign_request(secret, method, target, timestamp, nonce, body), signature.lower())
 
 
+# What an unknown id is checked against (never matches: a real secret is 64 hex characters).
+UNKNOWN_SECRET = "!unknown-terminal!"
+UNAUTHORIZED_MESSAGE = "not authenticated: unknown or revoked terminal, or a bad signature"
+
+
 class AuthError(Exception):
-    def __init__(self, code, message, secret=None, extra=None):
+    def __init__(self, code, message, secret=None, extra=None, reason=None):
         super().__init__(message)
         self.code = code
         self.message = message
+        self.reason = reason or code  # for the gateway's log only, never the answer
         # sign the error with it: only once the request's signature verified (stale, replayed)
         self.secret = secret
         self.extra = extra or {}
@@ -54,10 +60,14 @@ class Caller:
 
 
 class TerminalAuth:
-    def __init__(self, store, window=300, nonce_ttl=900, cache_ttl=1.0, clock=time.time):
+    def __init__(self, store, window=300, nonce_ttl=900, cache_ttl=1.0, clock=time.time, time_window=86400):
         self.store = store
         self.window = window
+        self.time_window = time_window  # GET /v1/time: a terminal whose clock is off asks it first
         self.nonce_ttl = nonce_ttl
+        # requests signed before the nonce log began are refused (a restored or lost nonce file
+        # cannot prove they are not replays); an intact log began long ago
+        self.nonce_floor = store.nonces_since()
         self.cache_ttl = cache_ttl
         self.clock = clock
         self._cache = {}
@@ -70,7 +80,7 @@ class TerminalAuth:
         if hit is not None and hit[0] > now:
             return hit[1]
         row = self.store.terminal(terminal_id)
-        value = None if row is None else (row["secret"], row["revoked_at"] is not None)
+        value = None if row is None else (self.store.terminal_secret(row), row["revoked_at"] is not None)
         self._cache[terminal_id] = (now + self.cache_ttl, value)
         if len(self._cache) > 10000:
             self._cache.clear()
@@ -87,31 +97,41 @@ class TerminalAuth:
             self._cache.pop(terminal_id, None)
 
     def check(self, method, target, headers, body, skip_window=False):
-        """The authenticated caller, or AuthError. `headers`: a case-insensitive mapping."""
+        """The authenticated caller, or AuthError. `headers`: a case-insensitive mapping.
+
+        Unknown, revoked and badly signed terminals get one answer, unsigned (UNAUTHORIZED): nobody
+        can tell from it which terminal ids exist. Only a request whose signature verifies gets a
+        signed refusal (STALE_TIMESTAMP, NONCE_REUSED), which only the real terminal can check.
+        """
         terminal_id = headers.get("x-terminal-id")
         timestamp = headers.get("x-timestamp")
         nonce = headers.get("x-nonce")
         signature = headers.get("x-signature")
-        if not terminal_id:
-            raise AuthError("MISSING_AUTH", "X-Terminal-Id is missing")
-        known = self.terminal(terminal_id)
-        if known is None:
-            raise AuthError("UNKNOWN_TERMINAL", "no such terminal")
-        secret, revoked = known
-        if not timestamp or not nonce or not signature:
-            raise AuthError("MISSING_AUTH", "X-Timestamp, X-Nonce and X-Signature are required")
+        if not terminal_id or not timestamp or not nonce or not signature:
+            raise AuthError("MISSING_AUTH", "X-Terminal-Id, X-Timestamp, X-Nonce and X-Signature are required")
         if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 12 or not NONCE_RE.fullmatch(nonce):
             raise AuthError("MISSING_AUTH", "X-Timestamp must be Unix seconds and X-Nonce 16-64 lowercase hex")
-        if revoked:
-            raise AuthError("TERMINAL_REVOKED", "this terminal has been revoked")
-        if not verify_request(secret, method, target, timestamp, nonce, body, signature):
-            raise AuthError("BAD_SIGNATURE", "the request signature does not verify")
+        known = self.terminal(terminal_id)
+        secret, revoked = known if known is not None else (UNKNOWN_SECRET, True)
+        # verified even for an unknown or revoked id, so the answer takes about as long either way
+        good = verify_request(secret, method, target, timestamp, nonce, body, signature)
+        if revoked or not good:
+            raise AuthError("UNAUTHORIZED", UNAUTHORIZED_MESSAGE,
+                            reason="unknown terminal" if known is None else
+                            "revoked terminal" if revoked else "bad signature")
         # From here on the request is the terminal's own (perhaps replayed): errors are signed.
         now = self.clock()
-        if not skip_window and abs(int(timestamp) - now) > self.window:
-            raise AuthError("STALE_TIMESTAMP", "X-Timestamp is more than %d s from the gateway's clock" % self.window,
+        window = self.time_window if skip_window else self.window
+        if abs(int(timestamp) - now) > window:
+            raise AuthError("STALE_TIMESTAMP", "X-Timestamp is more than %d s from the gateway's clock" % window,
                             secret, {"time": int(now)})
-        if not self.store.remember_nonce(terminal_id, nonce, now):
+        if int(timestamp) < self.nonce_floor:
+            # the nonce log is younger than this request (restored or lost): it cannot tell a replay
+            raise AuthError("STALE_TIMESTAMP", "X-Timestamp is older than the gateway's nonce log; sign it anew",
+                            secret, {"time": int(now)})
+        # nonces of /v1/time (wider window) are kept for that window: a replay within it is refused
+        seen_at = now + (2 * self.time_window - self.nonce_ttl if skip_window else 0)
+        if not self.store.remember_nonce(terminal_id, nonce, seen_at):
             raise AuthError("NONCE_REUSED", "this nonce was already used", secret)
         if now - self._last_prune > 0.25:  # ~4000 expired nonces/s at most, a few ms each time
             self._last_prune = now

@@ -2,7 +2,7 @@
 
     cfg_path = write_config(tmp, sandbox, reconciler={"tick": 0.05})
     with running_gateway(cfg_path) as gw:          # uvicorn in a thread of this process
-        secret = gw.add_terminal("T1", pin="1234")
+        secret = gw.add_terminal("T1", pin="123456")
         c = gw.client("T1")                          # TerminalClient, signs and verifies
     gp = GatewayProcess(cfg_path); gp.start(); gp.kill(); gp.start()   # a subprocess (SIGKILL tests)
 """
@@ -19,6 +19,7 @@ from tools.antom import signature
 from tools.gateway import config as config_mod
 from tools.gateway import credentials
 from tools.gateway.client import TerminalClient
+from tools.gateway.secretbox import box_for
 from tools.gateway.store import Store
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -63,7 +64,8 @@ def write_config(directory, sandbox=None, antom_base_url=None, merchant_private_
     with open(pub_path, "wb") as f:
         f.write(public_pem)
     data = {
-        "gateway": {"host": "127.0.0.1", "port": 0, "db": os.path.join(directory, "gateway.sqlite3")},
+        "gateway": {"host": "127.0.0.1", "port": 0, "db": os.path.join(directory, "gateway.sqlite3"),
+                    "kek_file": os.path.join(directory, "kek", "terminal-secrets.key")},
         "antom": {"base_url": antom_base_url or (sandbox.base_url if sandbox else "http://127.0.0.1:9"),
                   "client_id": client_id or (sandbox.client_id if sandbox else "SANDBOX_TEST"),
                   "private_key_file": priv_path, "public_key_file": pub_path, "timeout": 5.0},
@@ -87,10 +89,10 @@ class _Base:
     def store(self):
         """A separate connection to the gateway's database, for inspection from the test."""
         if self._store is None:
-            self._store = Store(self.cfg["gateway"]["db"])
+            self._store = Store(self.cfg["gateway"]["db"], box=box_for(self.cfg))
         return self._store
 
-    def add_terminal(self, terminal_id, pin="1234"):
+    def add_terminal(self, terminal_id, pin="123456"):
         secret = credentials.new_secret()
         # a cheap scrypt cost keeps tests fast; the format and check are the real ones
         self.store.add_terminal(terminal_id, secret, credentials.hash_pin(pin, n=2 ** 4))

@@ -8,6 +8,23 @@ ID_RE = re.compile(r"[A-Za-z0-9._-]{1,40}")
 MAX_BODY = 4096
 
 
+# C0 and C1 controls, DEL, lone surrogates, and the bidirectional embeddings, overrides and isolates
+# (U+202A-202E, U+2066-2069) that can make a receipt or a log line read other than it is.
+def forbidden_char(ch):
+    o = ord(ch)
+    return o < 32 or 0x7F <= o <= 0x9F or 0xD800 <= o <= 0xDFFF or 0x202A <= o <= 0x202E or 0x2066 <= o <= 0x2069
+
+
+def visible(value):
+    """`value` for an operator's terminal or log: forbidden characters shown as \\uXXXX escapes."""
+    if value is None:
+        return ""
+    text = str(value)
+    if not any(forbidden_char(ch) for ch in text):
+        return text
+    return "".join("\\u%04x" % ord(ch) if forbidden_char(ch) else ch for ch in text)
+
+
 def bad(code, message, status=400):
     return ServiceError(status, code, message)
 
@@ -62,8 +79,8 @@ def text(data, name, limit, default=""):
         value = default
     if not isinstance(value, str) or len(value) > limit:
         raise bad("INVALID_FIELD", "%s must be a string of at most %d characters" % (name, limit))
-    if any(ord(ch) < 32 or 0xD800 <= ord(ch) <= 0xDFFF for ch in value):
-        raise bad("INVALID_FIELD", "%s must not contain control characters" % name)
+    if any(forbidden_char(ch) for ch in value):
+        raise bad("INVALID_FIELD", "%s must not contain control or bidirectional-override characters" % name)
     return value
 
 
@@ -93,7 +110,8 @@ def wait_seconds(query, maximum):
 
 
 def pin(data):
+    from tools.gateway.credentials import PIN_MAX, PIN_MIN
     value = data.get("pin")
-    if not isinstance(value, str) or not (value.isascii() and value.isdigit()) or not 4 <= len(value) <= 12:
-        raise bad("INVALID_FIELD", "pin must be 4-12 digits as a string")
+    if not isinstance(value, str) or not (value.isascii() and value.isdigit()) or not PIN_MIN <= len(value) <= PIN_MAX:
+        raise bad("INVALID_FIELD", "pin must be %d-%d digits as a string" % (PIN_MIN, PIN_MAX))
     return value

@@ -37,6 +37,10 @@ def make_routes(ledger):
         order = request.query_params.get("referenceOrderId")
         return JSONResponse({"payments": [payment_view(ledger.refresh(p)) for p in store.payments(order)]})
 
+    async def calls(request: Request) -> JSONResponse:
+        q = request.query_params
+        return JSONResponse({"calls": store.calls(q.get("operation"), q.get("key"))})
+
     async def notifications(request: Request) -> JSONResponse:
         return JSONResponse({"notifications": [notification_view(n) for n in store.notifications()]})
 
@@ -68,4 +72,4 @@ def make_routes(ledger):
             payment = ledger.close(payment, "order code expired")
         return JSONResponse(payment_view(payment))
 
-    return payments, notifications, set_faults, clear_faults, expire
+    return payments, notifications, set_faults, clear_faults, expire, calls

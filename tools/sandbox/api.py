@@ -69,6 +69,19 @@ def merchant_public_key(store, client_id: str | None):
         return None
 
 
+def log_call(store, operation: str, client_id: str, raw: bytes) -> None:
+    """Every verified call, with the id it is about (refundRequestId, else paymentRequestId)."""
+    try:
+        body = json.loads(raw)
+        key = body.get("refundRequestId") or body.get("paymentRequestId") or body.get("paymentId")
+        key = key[:128] if isinstance(key, str) else None
+        if key is not None:
+            key.encode("utf-8")   # a lone surrogate cannot be stored (the call itself is refused later)
+    except (ValueError, AttributeError, RecursionError, UnicodeEncodeError):
+        key = None
+    store.log_call(operation, client_id, key)
+
+
 def make_endpoint(ledger, private_key):
     """The Starlette endpoint serving every operation under both path prefixes."""
 
@@ -89,6 +102,7 @@ def make_endpoint(ledger, private_key):
         if not signature.verify_message(merchant_key, "POST", path,
                                         client_id, request_time, raw, request.headers.get("signature")):
             return unsigned("SIGNATURE_INVALID", "the signature is missing or wrong", client_id=client_id)
+        log_call(ledger.store, request.path_params["operation"], client_id, raw)
         try:
             if not rules.request_time_ok(request_time):
                 raise rules.param("request-time must be epoch milliseconds or ISO-8601")

@@ -33,7 +33,7 @@ def build(data_dir: str, config: Config):
     notifier = Notifier(ledger, private_key, config.time_scale)
     endpoint = api.make_endpoint(ledger, private_key)
     show, quote, act, qr_png = wallet.make_routes(ledger)
-    payments, notifications, set_faults, clear_faults, expire = admin.make_routes(ledger)
+    payments, notifications, set_faults, clear_faults, expire, calls = admin.make_routes(ledger)
 
     async def not_found(request, exc):
         return JSONResponse({"error": "not found"}, status_code=exc.status_code)
@@ -58,6 +58,7 @@ def build(data_dir: str, config: Config):
         Route("/c/{token}/{action:str}", act, methods=["POST"]),
         Route("/_sandbox/payments", payments, methods=["GET"]),
         Route("/_sandbox/notifications", notifications, methods=["GET"]),
+        Route("/_sandbox/calls", calls, methods=["GET"]),
         Route("/_sandbox/faults", set_faults, methods=["POST"]),
         Route("/_sandbox/faults", clear_faults, methods=["DELETE"]),
         Route("/_sandbox/expire/{payment_id}", expire, methods=["POST"]),

@@ -33,6 +33,9 @@ CREATE TABLE IF NOT EXISTS notifications (
     next_at REAL NOT NULL, bad_signatures INTEGER NOT NULL DEFAULT 0,
     duplicates INTEGER NOT NULL DEFAULT 0, sent INTEGER NOT NULL DEFAULT 0, last_error TEXT,
     created REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS calls (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, operation TEXT NOT NULL, client_id TEXT NOT NULL,
+    request_key TEXT, at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS run_faults (
     id INTEGER PRIMARY KEY AUTOINCREMENT, amount TEXT, name TEXT NOT NULL, arg REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS fault_counters (
@@ -144,6 +147,21 @@ class Store:
         row = self.db.execute("SELECT * FROM refunds WHERE client_id = ? AND refund_id = ?",
                               (client_id, refund_id)).fetchone()
         return dict(row) if row else None
+
+    # --- the call log (what tests count: "this refund reached Antom once") --------------------------
+    def log_call(self, operation: str, client_id: str, request_key: str | None) -> None:
+        self.db.execute("INSERT INTO calls (operation, client_id, request_key, at) VALUES (?, ?, ?, ?)",
+                        (operation, client_id, request_key, time.time()))
+
+    def calls(self, operation: str | None = None, request_key: str | None = None) -> list[dict]:
+        sql, args = "SELECT operation, client_id, request_key, at FROM calls WHERE 1=1", []
+        if operation:
+            sql += " AND operation = ?"
+            args.append(operation)
+        if request_key:
+            sql += " AND request_key = ?"
+            args.append(request_key)
+        return [dict(row) for row in self.db.execute(sql + " ORDER BY id", args)]
 
     def transaction(self):
         """`with store.transaction():` groups writes (BEGIN IMMEDIATE ... COMMIT/ROLLBACK)."""

@@ -14,6 +14,7 @@
         sb.decline(code_value)
         sb.payments(reference_order_id=None)   # list of dicts (docs/sandbox.md, inspection)
         sb.notifications()                     # list of dicts
+        sb.calls(operation="refund", key=None)  # every verified AMS call (counted in tests)
         sb.wait_notifications(lambda notes: ..., timeout=5)   # poll until true, return the list
         sb.set_faults(["pay-lost"], amount=None); sb.clear_faults()
         sb.expire(payment_id)
@@ -156,6 +157,12 @@ class Sandbox:
     def payments(self, reference_order_id: str | None = None) -> list[dict]:
         params = {"referenceOrderId": reference_order_id} if reference_order_id is not None else {}
         return self.http.get(self.base_url + "/_sandbox/payments", params=params).json()["payments"]
+
+    def calls(self, operation: str | None = None, key: str | None = None) -> list[dict]:
+        """Verified AMS calls (operation as in the path, e.g. "refund"; key: the refundRequestId or
+        paymentRequestId the call was about)."""
+        params = {k: v for k, v in (("operation", operation), ("key", key)) if v}
+        return self.http.get(self.base_url + "/_sandbox/calls", params=params).json()["calls"]
 
     def notifications(self) -> list[dict]:
         return self.http.get(self.base_url + "/_sandbox/notifications").json()["notifications"]

@@ -91,6 +91,7 @@ class MicroPythonEngine:
         self.levels = {}
         self.stopping = False
         self.reset_cause = 1
+        self.air_up = True  # the access point's state outlives a device reset
         self.panel = Panel.named(wiring["panel"], strict=False, now_ms=lambda: self._frame_t)
         self._errors_seen = 0
 
@@ -126,6 +127,7 @@ class MicroPythonEngine:
         d = self.wiring
         setup = {"flash": self.flash, "tap": [d[k] for k in ("dc", "cs", "rst", "backlight") if d.get(k) is not None],
                  "reset_cause": self.reset_cause, "describe": self.describe, "power_cut": self.power_cut,
+                 "air_up": self.air_up,
                  "display": d if d.get("override") else None}
         if self.layout is not None:
             setup["matrix"] = {"rows": self.layout.rows, "cols": self.layout.cols}
@@ -217,6 +219,7 @@ class MicroPythonEngine:
         self._send("press %d %d" % (i, j))
 
     def wifi(self, up):
+        self.air_up = up
         self._send("wifi on" if up else "wifi off")
 
     def stop(self):

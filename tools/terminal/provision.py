@@ -5,7 +5,7 @@ Order matters so that nothing is spent or written for a config that cannot work:
 2. validate it with the firmware's own validator (firmware/config.py), with a placeholder secret
    when the terminal is still to be created;
 3. `--create`: register the terminal with the gateway's CLI (`python -m tools.gateway terminal add
-   ID --pin P --json`), which prints the secret once; otherwise take --terminal-id and --secret;
+   ID --json`, the PIN on its stdin), which prints the secret once; otherwise take --terminal-id and --secret;
 4. check the credentials with a signed `GET /v1/health` to the gateway (the terminal's protocol,
    signed and verified with firmware/link/auth.py), unless --no-gateway-check;
 5. write the file crash-safely (temp name, hash check, rename), read it back and compare byte for
@@ -134,8 +134,9 @@ def create_at_gateway(args, terminal_id):
         cmd += ["--config", args.gateway_config]
     if args.gateway_db:
         cmd += ["--db", args.gateway_db]
-    cmd += ["terminal", "add", terminal_id, "--pin", args.pin, "--json"]
-    result = subprocess.run(cmd, capture_output=True, text=True, cwd=_repo())
+    cmd += ["terminal", "add", terminal_id, "--json"]
+    # the PIN goes on stdin: the gateway CLI takes no PIN on its command line
+    result = subprocess.run(cmd, input=args.pin + "\n", capture_output=True, text=True, cwd=_repo())
     if result.returncode != 0:
         why = (result.stderr or result.stdout).strip().splitlines()
         raise TerminalError("The gateway refused to register terminal %s: %s." % (

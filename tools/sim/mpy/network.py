@@ -32,6 +32,7 @@ class _Air:
         self.access_points = {}  # ssid -> (key, rssi)
 
     def load(self, setup):
+        self.up = setup.get("air_up", True)
         for ssid, key, rssi in setup.get("access_points", ()):
             self.access_points[ssid] = (key, rssi)
 
