@@ -92,6 +92,39 @@ def _hex(text):
     return True
 
 
+def url_host(url):
+    """The host of "scheme://host[:port][/path]" (an IPv6 address without its brackets); None when
+    there is none or the URL carries a user name or password (which would hide the real host)."""
+    rest = url.split("://", 1)[1]
+    for stop in "/?#":
+        cut = rest.find(stop)
+        if cut >= 0:
+            rest = rest[:cut]
+    if "@" in rest:
+        return None
+    if rest.startswith("["):
+        end = rest.find("]")
+        return rest[1:end] if end > 1 else None
+    host = rest.split(":", 1)[0]
+    return host or None
+
+
+def is_loopback(host):
+    """127.0.0.0/8, localhost or ::1: this machine."""
+    if host is None:
+        return False
+    host = host.lower()
+    if host in ("localhost", "::1"):
+        return True
+    parts = host.split(".")
+    if len(parts) != 4 or parts[0] != "127":
+        return False
+    for p in parts:
+        if not p.isdigit() or len(p) > 3 or int(p) > 255:
+            return False
+    return True
+
+
 def validate(raw):
     """Check a parsed config object; return a Config or raise ConfigError listing every problem."""
     if not isinstance(raw, dict):
@@ -113,10 +146,17 @@ def validate(raw):
     cfg.gateway_url = None
     cfg.ca_cert = None
     if url is not None:
-        if url.startswith("https://") or url.startswith("http://"):
-            cfg.gateway_url = url.rstrip("/")
-        else:
+        if not (url.startswith("https://") or url.startswith("http://")):
             c.bad("gateway.url", "must start with https:// or http://")
+        elif url_host(url) is None:
+            c.bad("gateway.url", "must name a host, without a user name or password")
+        elif url.startswith("http://") and not is_loopback(url_host(url)):
+            # Plain http carries the supervisor PIN and every answer in the clear: only to this
+            # machine (the simulator's gateway), never over a network.
+            c.bad("gateway.url", "plain http:// is allowed only to this machine (127.0.0.1, localhost "
+                                 "or [::1], as the simulator does); use https:// with gateway.ca_cert")
+        else:
+            cfg.gateway_url = url.rstrip("/")
     ca = gw.get("ca_cert")
     if ca is not None:
         if not isinstance(ca, str) or "BEGIN CERTIFICATE" not in ca:

@@ -47,4 +47,5 @@ class Alerts:
     def acknowledge(self):
         """The cashier saw the first alert: tell the gateway (a lost ack only shows it again)."""
         alert = self.unread.pop(0)
-        self._start("ack", None, self.client.ack_alert, alert["id"])
+        # Named after the alert, so two acks waiting in the lane are never merged into one.
+        self._start("ack", "alert-%s" % alert["id"], self.client.ack_alert, alert["id"])

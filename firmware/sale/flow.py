@@ -79,7 +79,10 @@ class Flow:
         self.attempt = 0
         self.alerts = Alerts(client, self._start_free)
         self.refunds = R.Refunds(cfg, journal, clock, client, self._start_free, self._emit)
-        if journal.sale is not None:  # a sale survived a reboot: resolve it first
+        sale = journal.sale
+        if sale is not None and sale.get("state") in FINAL:  # decided, not yet seen: show it again
+            self._show_result(again=True)
+        elif sale is not None:  # a sale survived a reboot: resolve it first
             self._checking("resuming after restart")
         else:
             self._idle()
@@ -189,6 +192,7 @@ class Flow:
         self.retry_at = None
 
     def _final(self, state, body):
+        """The sale is decided: the result goes to flash first, and stays there until it is seen."""
         sale = self.journal.sale
         paid_entry = None
         who = _who_paid(body) if state == PAID else {}
@@ -196,17 +200,31 @@ class Flow:
             paid_entry = {"order_id": sale["order_id"], "amount": sale["amount"],
                           "currency": sale["currency"], "at": self.clock.now()}
             paid_entry.update(who)  # the refund screen names the wallet
-        self.journal.close_sale(paid_entry)
-        self.result = {"state": state, "order_id": sale["order_id"], "amount": sale["amount"],
-                       "currency": sale["currency"], "reason": (body or {}).get("reason")}
-        self.result.update(who)
-        self.result_at = _ticks()
+        sale["state"] = state
+        sale["reason"] = (body or {}).get("reason")
+        if who:
+            sale["who"] = who  # shown with the result, again after a reboot
+        self.journal.decide(sale, paid_entry)
         self.retry_at = None
         self.attempt = 0
         self.alerts.ask_soon()  # money that lands after a sale ended shows up as an alert soon after
-        self._set(state)
+        self._show_result()
+
+    def _show_result(self, again=False):
+        sale = self.journal.sale
+        self.result = {"state": sale["state"], "order_id": sale["order_id"], "amount": sale["amount"],
+                       "currency": sale["currency"], "reason": sale.get("reason")}
+        self.result.update(sale.get("who") or {})
+        self.result_at = _ticks()
+        self._set(sale["state"])
         self._show("result", self.result)
-        self._emit("result", self.result)
+        self._emit("result", dict(self.result, again=True) if again else self.result)
+
+    def _seen(self):
+        """The cashier has seen the result (a key, or `result_timeout_s`): now the sale is closed."""
+        if self.journal.sale is not None:
+            self.journal.close_sale()
+        self._idle()
 
     # --- keys ----------------------------------------------------------------------------
     def key(self, name):
@@ -229,7 +247,7 @@ class Flow:
                 self.cancel()
         elif st in FINAL:
             if name in ("ok", "cancel", "clear"):
-                self._idle()
+                self._seen()
         elif st == ALERT:
             if name in ("ok", "cancel"):
                 self.alerts.acknowledge()
@@ -295,7 +313,8 @@ class Flow:
         if sale is None or sale.get("cancel"):
             return
         sale["cancel"] = reason
-        self.journal.update(sale)
+        sale["state"] = CHECKING
+        self.journal.update(sale)  # the wish is on flash before the cancel goes out
         self._emit("cancel", {"order_id": sale["order_id"], "reason": reason})
         self._checking("cancelling" if reason == "cashier" else "expired")
         if not self.busy("create"):  # a create in flight is answered first, then cancelled
@@ -321,7 +340,7 @@ class Flow:
         elif st in FINAL:
             limit = self.cfg.result_timeout_s
             if limit and _since(self.result_at) >= limit * 1000:
-                self._idle()
+                self._seen()
         elif st == IDLE and self.online and not self.jobs and self.alerts.due():
             self.alerts.ask()
 
@@ -353,8 +372,8 @@ class Flow:
                 self._refund_view()
             return
         sale = self.journal.sale
-        if sale is None or sale["order_id"] != job.order_id:
-            return  # an answer about a sale already settled (e.g. the long poll after a cancel)
+        if sale is None or sale["order_id"] != job.order_id or sale.get("state") in FINAL:
+            return  # an answer about a sale already decided (e.g. the long poll after a cancel)
         self._note_link(ans)
         if ans.kind == gw.OK:
             if self._names_this_sale(ans.body, sale):
@@ -417,23 +436,35 @@ class Flow:
             self.retry_at = None  # the long poll ended with no news: ask again at once
 
     def _error(self, job, ans, sale):
+        """A signed 4xx (or 502). Only a refusal that names this order can end the sale; a signed
+        answer without it (an unknown route, an auth problem) is doubt like any other."""
         code = ans.code
-        if ans.status == 404 and job.kind in ("poll", "status", "cancel"):
-            # The gateway has never heard of this order: the create never landed.
-            if sale.get("cancel"):
-                self._final(CANCELLED, {"reason": "never created"})
-            elif not sale.get("created"):
-                sale["state"] = CHECKING
-                self._checking("creating again")
+        if (ans.body or {}).get("order_id") != sale["order_id"]:
+            self._doubt(job, code)
+        elif ans.status == 404 and job.kind in ("poll", "status", "cancel"):
+            self._unknown_order(job, sale)
+        elif job.kind == "create" and ans.status not in (401, 404, 408, 429):
+            if code == "ORDER_CANCELLED":  # a cancel overtook this create at the gateway
+                self._final(CANCELLED, {"reason": code})
             else:
-                self._doubt(job, "gateway does not know a created order")
-            return
-        if job.kind == "create" and ans.status not in (401, 404, 408, 429):
-            # A signed refusal of this order (bad amount, mismatch, upstream refused): it was
-            # not created, so the sale failed. The reason is the gateway's stable code.
-            self._final(FAILED, {"reason": code})
-            return
-        self._doubt(job, code)
+                # A refusal of this order (bad amount, mismatch, upstream refused): it was not
+                # created, so the sale failed. The reason is the gateway's stable code.
+                self._final(FAILED, {"reason": code})
+        else:
+            self._doubt(job, code)
+
+    def _unknown_order(self, job, sale):
+        """The gateway has no payment for this order: its create never landed."""
+        if sale.get("created"):
+            self._doubt(job, "gateway does not know a created order")
+        elif job.kind == "cancel":
+            # The gateway stored the cancel (a tombstone) and refuses the create if it still
+            # lands later: CANCELLED is true.
+            self._final(CANCELLED, {"reason": "never created"})
+        elif sale.get("cancel"):
+            self._doubt(job, "cancel to send")  # the cancel's own answer decides
+        else:
+            self._checking("creating again")
 
     def _doubt(self, job, why):
         sale = self.journal.sale

@@ -5,12 +5,18 @@ One small JSON record, rewritten whole at every change by write-then-rename: the
 power cut at any byte therefore leaves either the old record or the new one, never a mix; a torn
 `.tmp` is simply ignored at the next boot.
 
-Record: {"v": 1, "series": "a1b2", "next": 7, "sale": {...} or null, "recent": [...]}
-- `next` is the counter of the next order id; it is saved, together with the new sale, before the
-  first network call for that sale, so an order id is never used twice.
-- `series` is random per journal: a terminal whose flash was wiped (counter back at 1) still never
-  repeats an earlier order id.
-- `sale` is the open sale (see firmware/sale/flow.py for its fields), null when none is open.
+Record: {"v": 1, "series": "a1b2c3", "next": 7, "sale": {...} or null, "recent": [...]}
+- Order ids are `<terminal id>-<counter>-<12 random hex digits>` (`T1-7-3fa9c2d81b0e`, at most
+  16 + 1 + 8 + 1 + 12 = 38 characters, so the refund id `<order id>-R` fits the gateway's 40).
+  The counter makes every id of a journal unique; the random part (os.urandom: the ESP32's
+  hardware generator) makes the next id unguessable, so nobody can enumerate a terminal's sales.
+- `next` is the counter of the next order id; it is saved, together with the new sale (which holds
+  its id), before the first network call for that sale, so an id is never used twice and a sale
+  resumed after a reboot keeps its id.
+- `series` is random per journal (shown by `alipay-terminal status`); a wiped flash starts a new one.
+- `sale` is the open sale (see firmware/sale/flow.py for its fields), null when none is open. A
+  decided sale (state PAID, FAILED, EXPIRED or CANCELLED) stays until the cashier has seen its
+  result (`close_sale`), so a power cut in between shows the result again at boot.
 - `recent` lists the last few paid sales (order id, amount, currency, time) for supervisor refunds.
 """
 import json
@@ -20,12 +26,16 @@ JOURNAL_PATH = "/journal.json"
 _RECENT_MAX = 5
 
 
-def _random_series():
+_ID_RANDOM_BYTES = 6
+
+
+def random_hex(nbytes):
+    """2 * nbytes lowercase hex digits from the system's random source."""
     try:
-        raw = os.urandom(3)
-    except (AttributeError, NotImplementedError):
-        import random
-        raw = bytes([random.getrandbits(8) for _ in range(3)])
+        raw = os.urandom(nbytes)
+    except (AttributeError, NotImplementedError, OSError):
+        import random  # builds without os.urandom (the WebAssembly port)
+        raw = bytes([random.getrandbits(8) for _ in range(nbytes)])
     out = ""
     for b in raw:
         out += "0123456789abcdef"[b >> 4] + "0123456789abcdef"[b & 15]
@@ -54,7 +64,7 @@ class Journal:
             pass
         # No journal (first boot) or one we cannot read: start a new series, so order ids from the
         # new counter cannot collide with earlier ones.
-        return {"v": 1, "series": _random_series(), "next": 1, "sale": None, "recent": []}
+        return {"v": 1, "series": random_hex(3), "next": 1, "sale": None, "recent": []}
 
     @property
     def sale(self):
@@ -79,8 +89,8 @@ class Journal:
         self.writes += 1
 
     def new_order_id(self, terminal_id):
-        """The next order id; not yet saved: open_sale() saves it with the sale."""
-        return "%s-%s%d" % (terminal_id, self.record["series"], self.record["next"])
+        """A new order id, unguessable; not yet saved: open_sale() saves it with the sale."""
+        return "%s-%d-%s" % (terminal_id, self.record["next"], random_hex(_ID_RANDOM_BYTES))
 
     def open_sale(self, sale):
         """Save a new open sale and advance the counter, in one write."""
@@ -93,14 +103,25 @@ class Journal:
         self.record["sale"] = sale
         self._save()
 
+    def decide(self, sale, paid_entry=None):
+        """Save the sale's result (its final state) and, when paid, its refund entry: one write."""
+        self.record["sale"] = sale
+        if paid_entry is not None:
+            self._remember(paid_entry)
+        self._save()
+
     def close_sale(self, paid_entry=None):
-        """The open sale reached a final state: forget it (remember it in `recent` if paid)."""
+        """The cashier has seen the result: forget the sale (remember it in `recent` if paid)."""
         self.record["sale"] = None
         if paid_entry is not None:
-            recent = self.record["recent"]
-            recent.insert(0, paid_entry)
-            del recent[_RECENT_MAX:]
+            self._remember(paid_entry)
         self._save()
+
+    def _remember(self, paid_entry):
+        recent = [r for r in self.record["recent"] if r.get("order_id") != paid_entry["order_id"]]
+        recent.insert(0, paid_entry)
+        del recent[_RECENT_MAX:]
+        self.record["recent"] = recent
 
     def forget_recent(self, order_id):
         self.record["recent"] = [r for r in self.record["recent"] if r.get("order_id") != order_id]

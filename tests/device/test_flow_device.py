@@ -120,7 +120,7 @@ class Terminal:
         import panels
         if fresh:
             _remove(journal_path)
-        self.cfg = config.validate({"wifi": {"ssid": "shop"}, "gateway": {"url": "http://gw.local:8000"},
+        self.cfg = config.validate({"wifi": {"ssid": "shop"}, "gateway": {"url": "http://127.0.0.1:8000"},
                                     "terminal": {"id": "T1", "secret": SECRET}, "merchant": {"name": "Corner Cafe"},
                                     "currency": "USD", "amount": {"max": 100000}})
         self.net = net or FakeNet()
@@ -241,7 +241,7 @@ def start_app(results):
     except OSError:
         pass
     with open("/appflash/config.json", "w") as f:
-        f.write(json.dumps({"wifi": {"ssid": "shop"}, "gateway": {"url": "http://gw.local:8000"},
+        f.write(json.dumps({"wifi": {"ssid": "shop"}, "gateway": {"url": "http://127.0.0.1:8000"},
                             "terminal": {"id": "T1", "secret": SECRET}, "merchant": {"name": "Cafe"},
                             "currency": "USD", "watchdog_ms": 0}))
     _remove("/appflash/journal.json")

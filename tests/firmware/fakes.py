@@ -42,6 +42,7 @@ class FakeGateway:
         self.creates = 0
         self.pin_failures = 0
         self.pin_lock_after = 5  # like the gateway: this many wrong PINs in a row lock refunds
+        self.cancelled_unseen = set()  # the gateway's tombstones: cancels of orders it never saw
 
     def _scripted(self, name):
         queue = self.script.get(name)
@@ -58,6 +59,9 @@ class FakeGateway:
         s = self._scripted("create")
         if s is not None:
             return s
+        if order_id in self.cancelled_unseen:
+            return Answer(ERROR, 409, {"error": {"code": "ORDER_CANCELLED"}, "order_id": order_id},
+                          code="ORDER_CANCELLED")
         if order_id not in self.payments:
             self.creates += 1
             self.payments[order_id] = {"order_id": order_id, "payment_id": "P" + order_id, "status": "PENDING",
@@ -66,7 +70,7 @@ class FakeGateway:
                                        "expires_at": self.clock.now() + self.lifetime, "late": False}
         p = self.payments[order_id]
         if p["amount"] != amount:
-            return Answer(ERROR, 409, {"error": {"code": "ORDER_MISMATCH"}}, code="ORDER_MISMATCH")
+            return Answer(ERROR, 409, {"error": {"code": "ORDER_MISMATCH"}, "order_id": order_id}, code="ORDER_MISMATCH")
         return Answer(OK, 200, self.obj(order_id))
 
     def status(self, order_id, wait_s=0):
@@ -75,7 +79,7 @@ class FakeGateway:
         if s is not None:
             return s
         if order_id not in self.payments:
-            return Answer(ERROR, 404, {"error": {"code": "ORDER_NOT_FOUND"}}, code="ORDER_NOT_FOUND")
+            return Answer(ERROR, 404, {"error": {"code": "NOT_FOUND"}, "order_id": order_id}, code="NOT_FOUND")
         return Answer(OK, 200, self.obj(order_id))
 
     def cancel(self, order_id):
@@ -84,7 +88,8 @@ class FakeGateway:
         if s is not None:
             return s
         if order_id not in self.payments:
-            return Answer(ERROR, 404, {"error": {"code": "ORDER_NOT_FOUND"}}, code="ORDER_NOT_FOUND")
+            self.cancelled_unseen.add(order_id)
+            return Answer(ERROR, 404, {"error": {"code": "NOT_FOUND"}, "order_id": order_id}, code="NOT_FOUND")
         p = self.payments[order_id]
         if p["status"] == "PENDING":
             p["status"] = "CANCELLED"

@@ -71,7 +71,7 @@ def test_keypad_layout_must_match_pins():
 
 def test_load_from_file(tmp_path):
     p = tmp_path / "config.json"
-    p.write_text(json.dumps({"wifi": {"ssid": "s"}, "gateway": {"url": "http://h"},
+    p.write_text(json.dumps({"wifi": {"ssid": "s"}, "gateway": {"url": "http://127.0.0.1:8700"},
                              "terminal": {"id": "T9", "secret": SECRET}, "merchant": {"name": "M"},
                              "currency": "EUR"}))
     assert config.load(str(p)).terminal_id == "T9"

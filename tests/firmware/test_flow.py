@@ -108,9 +108,10 @@ def test_paid_sale_journaled_before_network(rig):
     rig.step()
     assert rig.flow.state == F.PAID and rig.flow.view == ("result", rig.flow.result)
     assert rig.flow.result["amount"] == 1250
-    assert rig.on_disk()["sale"] is None and rig.on_disk()["recent"][0]["order_id"] == order
+    # decided: on flash with its result until seen, refundable already
+    assert rig.on_disk()["sale"]["state"] == "PAID" and rig.on_disk()["recent"][0]["order_id"] == order
     rig.keys("ok")
-    assert rig.flow.state == F.IDLE
+    assert rig.flow.state == F.IDLE and rig.on_disk()["sale"] is None
 
 
 def test_order_ids_never_repeat(rig):
@@ -280,8 +281,10 @@ def test_paid_answer_naming_something_else_is_doubt(rig, mutate):
 
 
 def test_signed_refusal_of_create_fails_the_sale(rig):
-    rig.gw.script["create"] = [Answer(ERROR, 409, {"error": {"code": "ORDER_MISMATCH"}}, code="ORDER_MISMATCH")]
     rig.keys("3", "ok")
+    order = rig.journal.sale["order_id"]
+    rig.gw.script["create"] = [Answer(ERROR, 409, {"error": {"code": "ORDER_MISMATCH"}, "order_id": order},
+                                      code="ORDER_MISMATCH")]
     rig.step()
     assert rig.flow.state == F.FAILED and rig.flow.result["reason"] == "ORDER_MISMATCH"
 

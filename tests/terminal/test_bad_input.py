@@ -15,7 +15,7 @@ def assert_one_sentence(r, code, start):
 
 @pytest.mark.parametrize("command", [["deploy", "--no-mip"], ["status"], ["logs"], ["selftest"],
                                      ["provision", "--terminal-id", "T1", "--secret", SECRET, "--no-gateway-check",
-                                      "--wifi-ssid", "s", "--gateway-url", "http://x", "--merchant-name", "m",
+                                      "--wifi-ssid", "s", "--gateway-url", "http://127.0.0.1:8700", "--merchant-name", "m",
                                       "--currency", "USD"]])
 def test_no_device_on_the_port(tmp_path, command):
     port = str(tmp_path / "ttyUSB9")

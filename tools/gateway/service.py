@@ -362,7 +362,10 @@ class PaymentService:
     def remember_cancel(self, terminal_id, order_id, reason):
         """The payment row, or None after storing a tombstone: a cancel for an order not seen yet
         (its create may still be on its way) is remembered, so that create is refused later."""
-        with self.store.transaction():
+        row = self.store.payment(terminal_id, order_id)
+        if row is not None:
+            return row
+        with self.store.transaction():  # look again inside the write: no create slips in between
             row = self.store.payment(terminal_id, order_id)
             if row is None and self.store.add_cancelled_order(terminal_id, order_id, reason):
                 self.store.event("cancelled_before_create", terminal_id, order_id, reason=reason)

@@ -124,8 +124,8 @@ def describe(report):
         sale = j["sale"]
         open_sale = "none" if not sale else "%s %s %s (%s)" % (
             sale.get("order_id"), sale.get("amount"), sale.get("currency"), sale.get("state"))
-        yield "journal:   next order %s-%s%s, open sale: %s, recent paid: %d" % (
-            j["terminal"], j["series"], j["next"], open_sale, j["recent_paid"])
+        yield "journal:   next order %s-%s-<random>, open sale: %s, recent paid: %d" % (
+            j["terminal"], j["next"], open_sale, j["recent_paid"])
 
 
 def read_log(device):
