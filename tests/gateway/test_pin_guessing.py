@@ -16,8 +16,10 @@ def test_lockouts_escalate_and_do_not_reset_with_time_or_a_right_pin(make_config
         paid(gw, t1, sandbox, "PG-1", 1000)
         lengths = []
         for round_ in range(3):
-            codes = [t1.refund("PG-1", "R1", 100, "000000").code for _ in range(2)]
-            assert codes == ["BAD_PIN", "BAD_PIN"], codes
+            answers = [t1.refund("PG-1", "R1", 100, "000000") for _ in range(2)]
+            assert [a.code for a in answers] == ["BAD_PIN", "BAD_PIN"], answers
+            # the terminal can announce the lockout before it happens: 1 try left, then 0 (locked)
+            assert [a.body["tries_left"] for a in answers] == [1, 0], [a.body for a in answers]
             row = gw.store.terminal("T1")
             assert row["pin_lockouts"] == round_ + 1
             event = [e for e in gw.store.events("T1") if e["kind"] == "pin_rejected"][-1]

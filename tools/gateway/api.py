@@ -78,7 +78,7 @@ class TerminalAPI:
         except ServiceError as e:
             # Refused before the request's signature verified (too large, bad Content-Length): `secret`
             # is still None, so the answer goes unsigned and the terminal takes it as no answer.
-            status, payload = e.status, error_body(e.code, e.message)
+            status, payload = e.status, error_body(e.code, e.message, **e.extra)
             if e.order_id is not None:
                 payload["order_id"] = e.order_id  # a refusal of this order, after authentication
         except Exception as e:  # a bug: answer cleanly, log it, never leak a trace to the terminal

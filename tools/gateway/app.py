@@ -97,13 +97,14 @@ class Gateway:
             if row["pin_locked_until"] > self.clock():
                 raise ServiceError(403, "PIN_LOCKED", "too many wrong PINs; try again later")
             ok = await asyncio.to_thread(credentials.check_pin, pin, row["pin_hash"])
-            locked_until = self.store.record_pin_result(terminal_id, ok, g["pin_lock_after"], g["pin_lock_seconds"],
+            locked_until, tries_left = self.store.record_pin_result(terminal_id, ok, g["pin_lock_after"], g["pin_lock_seconds"],
                                                         g["pin_lock_max_seconds"])
             if locked_until is not None:
                 log.warning("terminal %s: refunds locked until %d after %d wrong PINs in a row (operator alert)",
                             terminal_id, locked_until, g["pin_lock_after"])
         if not ok:
-            raise ServiceError(403, "BAD_PIN", "wrong supervisor PIN")
+            # tries_left lets the terminal announce the lockout before it happens; 0: this guess locked
+            raise ServiceError(403, "BAD_PIN", "wrong supervisor PIN", tries_left=tries_left)
 
     async def start(self, reconcile=True):
         from tools.gateway.reconciler import free_dead_leases

@@ -21,12 +21,13 @@ class ServiceError(Exception):
     """An answer for the terminal: HTTP status + stable code + message. `order_id` makes it a
     refusal of that order (the answer names it), which the terminal may take as final."""
 
-    def __init__(self, status, code, message, order_id=None):
+    def __init__(self, status, code, message, order_id=None, **extra):
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.order_id = order_id
+        self.extra = extra  # more fields of the answer (BAD_PIN's tries_left)
 
 
 def payment_view(row, refunded=0):

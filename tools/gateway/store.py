@@ -388,11 +388,12 @@ class Store:
         """Count a PIN check. Every `lock_after` wrong PINs in a row lock refunds, each lockout twice
         as long as the one before (up to `max_lock_seconds`). The level never goes back down by
         itself -- not with time, not with a right PIN -- only an operator's `set-pin` resets it.
-        Returns the lock's end when this check started one, else None."""
+        Returns (the lock's end when this check started one, else None; the wrong PINs still
+        accepted before the next lock)."""
         with self.transaction():
             if ok:
                 self.db.execute("UPDATE terminals SET pin_failures=0 WHERE id=?", (terminal_id,))
-                return None
+                return None, lock_after
             row = self.terminal(terminal_id)
             failures = row["pin_failures"] + 1
             locked_until = None
@@ -408,7 +409,7 @@ class Store:
                 self.db.execute("UPDATE terminals SET pin_failures=? WHERE id=?", (failures, terminal_id))
             self.event("pin_rejected", terminal_id, failures=failures, locked=locked_until is not None,
                        locked_until=locked_until)
-            return locked_until
+            return locked_until, (0 if locked_until is not None else lock_after - failures)
 
     def heartbeat(self, terminal_id, data):
         with self.transaction():
