@@ -13,4 +13,9 @@ $PY -m tools.sim snapshot --screen qr --panel st7789-135x240 --rotation 1 --scal
     --out docs/gallery/st7789-135x240-qr-landscape.png >/dev/null
 $PY -m tools.sim snapshot --screen qr --panel ili9341-240x320 --rotation 1 --scale 2 \
     --out docs/gallery/ili9341-240x320-qr-landscape.png >/dev/null
+# the QR screen for a customer who reads Chinese (Simplified, then Traditional as second language)
+for panel in st7789-135x240 st7789-240x320; do
+  $PY -m tools.sim snapshot --screen qr --panel "$panel" --customer zh-Hans,zh-Hant --scale 2 \
+      --out "docs/gallery/$panel-qr-zh.png" >/dev/null
+done
 echo "gallery written to docs/gallery/"
