@@ -49,3 +49,18 @@ def test_rotate_secret_refuses_the_old_secret_and_accepts_the_new(gateway, t1):
     assert gateway.client("T1", new).health().status == 200
     assert "terminal_secret_rotated" in [e["kind"] for e in gateway.store.events("T1")]
     assert cli(gateway.config_path, "terminal", "rotate-secret", "NOPE").returncode == 1
+
+
+def test_the_cli_never_hides_the_running_gateways_later_writes(gateway, t1, sandbox):
+    # Opening (and closing) the database file in a process that already holds it dropped that
+    # process's SQLite locks; the CLI then took itself for the last connection and deleted the WAL
+    # the gateway still wrote to: every later payment was invisible to the CLI, and lost at restart.
+    from tools.gateway.store import Store
+    from tools.gateway.secretbox import box_for
+    again = Store(gateway.cfg["gateway"]["db"], box=box_for(gateway.cfg))  # a second open in the gateway's own process (tests, CLI tools)
+    again.close()
+    for n in range(1, 4):
+        assert t1.create("LIVE-%d" % n, 100 + n, "USD", "").status == 200
+        shown = cli(gateway.config_path, "payments", "show", "T1", "LIVE-%d" % n, "--json")
+        assert shown.returncode == 0, shown.stderr
+        assert json.loads(shown.stdout)["amount"] == 100 + n

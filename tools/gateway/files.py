@@ -23,8 +23,17 @@ def write_private(path, data):
 
 
 def private_file(path):
-    """`path` exists and is 0600 (created empty if missing), before anything else opens it."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
-    os.close(fd)
+    """`path` exists and is 0600 (created empty if missing), before anything else opens it.
+
+    An existing file is never opened here: closing any descriptor of a SQLite database drops every
+    POSIX lock this process holds on it, so a second open of a database the gateway already uses
+    would let another process (the operator CLI) take it for the last connection, checkpoint and
+    delete the WAL the gateway still writes to: its later commits would be invisible to everyone
+    else."""
+    if not os.path.exists(path):
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:  # made by another process meanwhile
+            pass
     if stat.S_IMODE(os.stat(path).st_mode) & 0o077:
         os.chmod(path, 0o600)
