@@ -2,6 +2,8 @@
 # Both do their own set-up first (tools/setup.sh), idempotently: a second run installs nothing.
 SHELL := /bin/bash
 PY := .venv/bin/python
+# two workers: most of the suite waits on real processes and time (CI has 2 cores)
+PYTEST_ARGS ?= -n 2
 
 .PHONY: setup test demo clean
 

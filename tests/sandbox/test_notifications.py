@@ -51,7 +51,8 @@ def test_expiry_closes_the_payment_and_notifies(sandbox, receiver):
     [note] = wait_until(lambda: receiver.for_payment(answer["paymentId"]), timeout=4)
     assert json.loads(note["body"])["result"]["resultCode"] == "ORDER_IS_CLOSED"
     assert sandbox.http.post(text_code(answer) + "/pay").status_code == 409
-    assert "Closed" in sandbox.http.get(text_code(answer)).text
+    page = sandbox.http.get(text_code(answer)).text
+    assert "Expired" in page and "Declined" not in page   # the customer did not decline it
 
 
 def test_default_code_lifetime_applies_without_expiry_time(receiver):

@@ -37,6 +37,14 @@ MESSAGES = {"SUCCESS": "Paid", "FAIL": "Declined", "CANCELLED": "Cancelled by th
             "PROCESSING": "Waiting for payment"}
 
 
+def state_words(payment):
+    """What the customer reads: a closed order is "Expired" when its code ran out, "Declined" when
+    the customer refused it (both are F ORDER_IS_CLOSED at Antom; the message says which)."""
+    if payment["status"] == "FAIL" and "expired" in (payment.get("result_message") or ""):
+        return "Expired"
+    return MESSAGES[payment["status"]]
+
+
 def page(title: str, inner: str, status: int = 200) -> HTMLResponse:
     return HTMLResponse(
         "<!doctype html><html lang=en><head><meta charset=utf-8>"
@@ -145,7 +153,7 @@ def make_routes(ledger):
                     payment, customer_minor, quote = ledger.offer(payment, wallet)
                     inner = offer_card(token, wallet, customer_minor, quote, payment)
         else:
-            inner = "<div class=state id=state>%s</div>%s" % (MESSAGES[payment["status"]], paid_line(payment))
+            inner = "<div class=state id=state>%s</div>%s" % (state_words(payment), paid_line(payment))
         return page("Pay " + payment["merchant_name"], order_card(payment) + inner + "</div>", status)
 
     async def quote(request: Request) -> Response:
@@ -183,8 +191,8 @@ def make_routes(ledger):
         if as_html:
             if payment is None:
                 return unknown()
-            words = MESSAGES[payment["status"]] if status == 200 else (
-                "Not possible: " + MESSAGES[payment["status"]].lower())
+            words = state_words(payment) if status == 200 else (
+                "Not possible: " + state_words(payment).lower())
             return page(words, order_card(payment) + "<div class=state id=state>%s</div>%s</div>"
                         % (html.escape(words), paid_line(payment)), status)
         if payment is None:
