@@ -15,6 +15,7 @@ from tools.gateway import config as config_mod
 from tools.gateway import credentials
 from tools.gateway.antom import AntomClient
 from tools.gateway.api import VERSION, TerminalAPI, error_body
+from tools.gateway.limits import RateLimit
 from tools.gateway.notify import NotifyEndpoint
 from tools.gateway.openapi import spec
 from tools.gateway.reconciler import Reconciler
@@ -72,6 +73,10 @@ class Gateway:
                                  clock=clock, time_window=cfg["gateway"]["time_window"])
         self.service = PaymentService(cfg, self.store, self.antom, self.notify_url, clock=clock)
         self.reconciler = None
+        g = cfg["gateway"]
+        # /v1/time nonces are stored dated ahead (terminal_auth): they count in that shifted window
+        self.rate_limit = RateLimit(self.store, g["rate_limit"], g["rate_window"], clock=clock,
+                                    shifts=(0.0, 2 * g["time_window"] - g["nonce_ttl"]))
         self.api = TerminalAPI(self)
         self.notify = NotifyEndpoint(self, urlparse(self.notify_url).path or "/")
         self.openapi = spec(cfg["gateway"]["currencies"], cfg["gateway"]["max_amount"], cfg["gateway"]["max_wait"])
