@@ -13,6 +13,7 @@ from starlette.routing import Route
 from tools.antom import signature
 from tools.gateway import config as config_mod
 from tools.gateway import credentials
+from tools.gateway import wakeup
 from tools.gateway.antom import AntomClient
 from tools.gateway.api import VERSION, TerminalAPI, error_body
 from tools.gateway.limits import RateLimit
@@ -72,6 +73,8 @@ class Gateway:
         self.auth = TerminalAuth(self.store, cfg["gateway"]["timestamp_window"], cfg["gateway"]["nonce_ttl"],
                                  clock=clock, time_window=cfg["gateway"]["time_window"])
         self.service = PaymentService(cfg, self.store, self.antom, self.notify_url, clock=clock)
+        # several instances on one PostgreSQL wake each other's long polls (LISTEN/NOTIFY)
+        self.service.wakeup = wakeup.for_database(cfg["gateway"]["db"], self.service.waiters)
         self.reconciler = None
         g = cfg["gateway"]
         # /v1/time nonces are stored dated ahead (terminal_auth): they count in that shifted window
@@ -114,6 +117,7 @@ class Gateway:
     async def start(self, reconcile=True):
         from tools.gateway.reconciler import free_dead_leases
         free_dead_leases(self.store)
+        await self.service.wakeup.start()
         if reconcile:
             self.reconciler = Reconciler(self)
             self._reconciler_task = asyncio.get_running_loop().create_task(self.reconciler.run())
@@ -128,6 +132,7 @@ class Gateway:
             self._reconciler_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reconciler_task
+        await self.service.wakeup.stop()
         await self.antom.close()
         self.store.close()
 
