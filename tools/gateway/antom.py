@@ -191,6 +191,8 @@ class AntomClient:
             "paymentNotifyUrl": notify_url,
             "paymentExpiryTime": iso(expires_at),
         }
+        if merchant.get("merchant_account_id"):  # one client id serving several merchant accounts
+            payload["merchantAccountId"] = merchant["merchant_account_id"]
         if merchant.get("settlement_currency"):  # the merchant's choice; Antom's contract default otherwise
             payload["settlementStrategy"] = {"settlementCurrency": merchant["settlement_currency"]}
         return self.encode(payload)
