@@ -60,6 +60,8 @@ def serve(cfg, reconcile=True):
             await asyncio.sleep(0.01)
         if server.started:
             print("gateway listening on http://%s:%d (notify URL %s)" % (host, port, gateway.notify_url), flush=True)
+            for env, base_url, client_id in gateway.environments():
+                print("Antom environment: %s (%s, client id %s)" % (env, base_url, client_id), flush=True)
         await task
 
     with asyncio.Runner(loop_factory=new_loop) as runner:
