@@ -16,6 +16,7 @@ from tools.gateway import credentials
 from tools.gateway import merchants
 from tools.gateway import wakeup
 from tools.gateway.api import VERSION, TerminalAPI, error_body
+from tools.gateway.limits import RateLimit
 from tools.gateway.notify import NotifyEndpoint
 from tools.gateway.openapi import spec
 from tools.gateway.reconciler import Reconciler
@@ -75,6 +76,10 @@ class Gateway:
         # several instances on one PostgreSQL wake each other's long polls (LISTEN/NOTIFY)
         self.service.wakeup = wakeup.for_database(cfg["gateway"]["db"], self.service.waiters)
         self.reconciler = None
+        g = cfg["gateway"]
+        # /v1/time nonces are stored dated ahead (terminal_auth): they count in that shifted window
+        self.rate_limit = RateLimit(self.store, g["rate_limit"], g["rate_window"], clock=clock,
+                                    shifts=(0.0, 2 * g["time_window"] - g["nonce_ttl"]))
         self.api = TerminalAPI(self)
         self.notify = NotifyEndpoint(self, urlparse(self.notify_url).path or "/")
         self.notify_merchant = self.notify.for_merchant
