@@ -145,8 +145,14 @@ class Gateway:
             if row["pin_locked_until"] > self.clock():
                 raise ServiceError(403, "PIN_LOCKED", "too many wrong PINs; try again later")
             ok = await asyncio.to_thread(credentials.check_pin, pin, row["pin_hash"])
-            locked_until, tries_left = self.store.record_pin_result(terminal_id, ok, g["pin_lock_after"], g["pin_lock_seconds"],
-                                                        g["pin_lock_max_seconds"])
+            with self.store.transaction():
+                # another gateway instance may have locked refunds while this guess was checked:
+                # it is then refused unanswered (right or wrong), so the lockout bounds the guesses
+                # across every instance on the database, not only this process's
+                if self.store.terminal(terminal_id)["pin_locked_until"] > self.clock():
+                    raise ServiceError(403, "PIN_LOCKED", "too many wrong PINs; try again later")
+                locked_until, tries_left = self.store.record_pin_result(
+                    terminal_id, ok, g["pin_lock_after"], g["pin_lock_seconds"], g["pin_lock_max_seconds"])
             if locked_until is not None:
                 log.warning("terminal %s: refunds locked until %d after %d wrong PINs in a row (operator alert)",
                             terminal_id, locked_until, g["pin_lock_after"])
