@@ -120,7 +120,7 @@ class NoKeys:
         return None
 
 
-CONFIG = {"wifi": {"ssid": "shop"}, "gateway": {"url": "http://gw.local:8000"},
+CONFIG = {"wifi": {"ssid": "shop"}, "gateway": {"url": "http://127.0.0.1:8000"},
           "terminal": {"id": "T1", "secret": SECRET}, "merchant": {"name": "Corner Cafe"},
           "currency": "USD", "watchdog_ms": 0, "display": {"panel": "st7789-240x320"}}
 

@@ -5,6 +5,7 @@ Device layout (what MicroPython's sys.path expects on the ESP32):
     firmware/*.py  ->  /firmware/*.mpy     compiled with mpy-cross -O3 (less RAM, faster import; no line numbers in tracebacks, as frozen)
     lib/*.py       ->  /lib/*.mpy          device libraries, imported as top-level modules
     lib/*.bfn      ->  /lib/*.bfn          fonts, read from flash on demand (lib/fonts.py), as they are
+    firmware/**/*.txt  ->  the same path     the words on screen (`key = text`, lib/kvfile.py), as they are
 
 `build(root)` returns {device path: bytes}. Compiling is cached by source hash in .make/mpy so a
 second deploy compiles nothing.
@@ -24,8 +25,9 @@ PACKAGE_DIRS = ("firmware", "lib")
 # -O3: no asserts and no line numbers in the bytecode (tracebacks name the function only), about
 # 7% less heap per module, the level manifest.py freezes with (docs/firmware.md, "Heap").
 MPY_OPT = "-O3"
-# Data files the device reads at run time (never compiled, never frozen: also on a frozen image).
-DATA_SUFFIXES = (".bfn",)
+# Data files the device reads at run time (never compiled, never frozen: also on a frozen image):
+# the fonts and the word catalogues.
+DATA_SUFFIXES = (".bfn", ".txt")
 # micropython-lib packages the firmware imports when the device has them (stock ESP32 builds
 # freeze `requests`; firmware/app.py falls back to its own HTTP client without it), each pinned
 # to the version the simulator's MicroPython unix port freezes (`requests.__version__` there).
