@@ -13,6 +13,7 @@ from starlette.routing import Route
 from tools.antom import signature
 from tools.gateway import config as config_mod
 from tools.gateway import credentials
+from tools.gateway import wakeup
 from tools.gateway.antom import AntomClient
 from tools.gateway.api import VERSION, TerminalAPI, error_body
 from tools.gateway.notify import NotifyEndpoint
@@ -71,6 +72,8 @@ class Gateway:
         self.auth = TerminalAuth(self.store, cfg["gateway"]["timestamp_window"], cfg["gateway"]["nonce_ttl"],
                                  clock=clock, time_window=cfg["gateway"]["time_window"])
         self.service = PaymentService(cfg, self.store, self.antom, self.notify_url, clock=clock)
+        # several instances on one PostgreSQL wake each other's long polls (LISTEN/NOTIFY)
+        self.service.wakeup = wakeup.for_database(cfg["gateway"]["db"], self.service.waiters)
         self.reconciler = None
         self.api = TerminalAPI(self)
         self.notify = NotifyEndpoint(self, urlparse(self.notify_url).path or "/")
@@ -109,6 +112,7 @@ class Gateway:
     async def start(self, reconcile=True):
         from tools.gateway.reconciler import free_dead_leases
         free_dead_leases(self.store)
+        await self.service.wakeup.start()
         if reconcile:
             self.reconciler = Reconciler(self)
             self._reconciler_task = asyncio.get_running_loop().create_task(self.reconciler.run())
@@ -123,6 +127,7 @@ class Gateway:
             self._reconciler_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reconciler_task
+        await self.service.wakeup.stop()
         await self.antom.close()
         self.store.close()
 

@@ -13,6 +13,7 @@ import socket
 import time
 
 from tools.gateway import antom as antom_mod
+from tools.gateway import wakeup as wakeup_mod
 from tools.gateway import wallet_figures
 from tools.gateway.store import FINAL, OPEN
 
@@ -77,6 +78,12 @@ class Waiters:
     def wake(self, rowid):
         entry = self._events.pop(rowid, None)
         if entry is not None:
+            entry[0].set()
+
+    def wake_all(self):
+        """Every waiting poll re-reads its row (after a wake-up channel was down: one may be missed)."""
+        events, self._events = self._events, {}
+        for entry in events.values():
             entry[0].set()
 
     async def wait(self, rowid, timeout):
@@ -146,6 +153,8 @@ class PaymentService:
         self.notify_url = notify_url
         self.clock = clock
         self.waiters = Waiters()
+        # after each committed change: this process's long polls, and (PostgreSQL) every instance's
+        self.wakeup = wakeup_mod.LocalWakeup(self.waiters)
         self._locks = KeyedLocks()
         self._background = set()
         self.owner = owner_prefix()
@@ -236,7 +245,7 @@ class PaymentService:
                     next_check_at=self.clock() + self.cfg["reconciler"]["first_inquiry_after"])
                 self.store.event("payment_created", tid, oid, payment_id=result.body.get("paymentId"),
                                  result=result.status + " " + result.code, expires_at=expires)
-            self.waiters.wake(row["id"])
+            self.wakeup.changed(row["id"])
             return self.store.payment_by_rowid(row["id"])
         if result.signed and result.status == "F" and result.code not in ("REQUEST_TRAFFIC_EXCEED_LIMIT",):
             with self.store.transaction():
@@ -245,7 +254,7 @@ class PaymentService:
                     return fresh
                 self.store.update_payment(row["id"], status="FAILED", reason=result.code)
                 self.store.event("payment_failed", tid, oid, source="pay", code=result.code, message=result.message)
-            self.waiters.wake(row["id"])
+            self.wakeup.changed(row["id"])
             return self.store.payment_by_rowid(row["id"])
         with self.store.transaction():
             # Antom's in-store guidance: inquire ~5 s after an unknown pay, then every 3 s (12.8).
@@ -314,7 +323,7 @@ class PaymentService:
                 self.store.event("outcome_ignored", tid, oid, source=source, status=status,
                                  upstream=payment_status, code=code)
         if changed:
-            self.waiters.wake(rowid)
+            self.wakeup.changed(rowid)
         return self.store.payment_by_rowid(rowid)
 
     def _keep_figures(self, row, answer, source):
@@ -381,7 +390,7 @@ class PaymentService:
             self.store.update_payment(row["id"], status=status, reason=reason, cancel_state="PENDING",
                                       next_check_at=0)
             self.store.event("payment_" + status.lower(), row["terminal_id"], row["order_id"], reason=reason)
-        self.waiters.wake(row["id"])
+        self.wakeup.changed(row["id"])
         return self.store.payment_by_rowid(row["id"])
 
     @staticmethod
