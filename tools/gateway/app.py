@@ -13,9 +13,10 @@ from starlette.routing import Route
 from tools.antom import signature
 from tools.gateway import config as config_mod
 from tools.gateway import credentials
+from tools.gateway import merchants
 from tools.gateway import wakeup
-from tools.gateway.antom import AntomClient
 from tools.gateway.api import VERSION, TerminalAPI, error_body
+from tools.gateway.limits import RateLimit
 from tools.gateway.notify import NotifyEndpoint
 from tools.gateway.openapi import spec
 from tools.gateway.reconciler import Reconciler
@@ -64,20 +65,42 @@ class Gateway:
         self.clock = clock
         self.notify_url = config_mod.notify_url(cfg, port)
         self.store = Store(cfg["gateway"]["db"], clock=clock, box=box_for(cfg))
-        private, public = load_keys(cfg)
-        a = cfg["antom"]
-        self.antom = AntomClient(a["base_url"], a["path_prefix"], a["client_id"], private, public,
-                                 timeout=a["timeout"], key_version=a["key_version"], clock=clock, transport=transport)
+        # merchant mode with no extra step: the configuration's merchant and store (tools/gateway/merchants.py)
+        self.config_merchant = merchants.ensure_config_merchant(self.store, cfg)
+        self._config_keys = load_keys(cfg) if self.config_merchant is not None else None
+        self.clients = merchants.MerchantClients(cfg, self.store, self.config_keys, clock, transport)
         self.accepted_currencies = frozenset(cfg["gateway"]["currencies"])
         self.auth = TerminalAuth(self.store, cfg["gateway"]["timestamp_window"], cfg["gateway"]["nonce_ttl"],
                                  clock=clock, time_window=cfg["gateway"]["time_window"])
-        self.service = PaymentService(cfg, self.store, self.antom, self.notify_url, clock=clock)
+        self.service = PaymentService(cfg, self.store, self.clients, self.notify_url, clock=clock)
         # several instances on one PostgreSQL wake each other's long polls (LISTEN/NOTIFY)
         self.service.wakeup = wakeup.for_database(cfg["gateway"]["db"], self.service.waiters)
         self.reconciler = None
+        g = cfg["gateway"]
+        # /v1/time nonces are stored dated ahead (terminal_auth): they count in that shifted window
+        self.rate_limit = RateLimit(self.store, g["rate_limit"], g["rate_window"], clock=clock,
+                                    shifts=(0.0, 2 * g["time_window"] - g["nonce_ttl"]))
         self.api = TerminalAPI(self)
         self.notify = NotifyEndpoint(self, urlparse(self.notify_url).path or "/")
+        self.notify_merchant = self.notify.for_merchant
         self.openapi = spec(cfg["gateway"]["currencies"], cfg["gateway"]["max_amount"], cfg["gateway"]["max_wait"])
+
+    def config_keys(self):
+        if self._config_keys is None:
+            self._config_keys = load_keys(self.cfg)
+        return self._config_keys
+
+    @property
+    def antom(self):
+        """The configuration merchant's Antom client (else the first merchant's): reachability."""
+        if self.config_merchant is not None:
+            return self.clients.for_merchant(self.config_merchant["id"])
+        rows = self.store.merchants()
+        return self.clients.for_merchant(rows[0]["id"]) if rows else None
+
+    def antom_for_terminal(self, terminal_id):
+        mid = self.store.terminal_merchant_id(terminal_id)
+        return (self.clients.for_merchant(mid) if mid else None) or self.antom
 
     def log_exception(self, exc, where):
         log.error("unexpected error at %s", where, exc_info=exc)
@@ -100,8 +123,14 @@ class Gateway:
             if row["pin_locked_until"] > self.clock():
                 raise ServiceError(403, "PIN_LOCKED", "too many wrong PINs; try again later")
             ok = await asyncio.to_thread(credentials.check_pin, pin, row["pin_hash"])
-            locked_until, tries_left = self.store.record_pin_result(terminal_id, ok, g["pin_lock_after"], g["pin_lock_seconds"],
-                                                        g["pin_lock_max_seconds"])
+            with self.store.transaction():
+                # another gateway instance may have locked refunds while this guess was checked:
+                # it is then refused unanswered (right or wrong), so the lockout bounds the guesses
+                # across every instance on the database, not only this process's
+                if self.store.terminal(terminal_id)["pin_locked_until"] > self.clock():
+                    raise ServiceError(403, "PIN_LOCKED", "too many wrong PINs; try again later")
+                locked_until, tries_left = self.store.record_pin_result(
+                    terminal_id, ok, g["pin_lock_after"], g["pin_lock_seconds"], g["pin_lock_max_seconds"])
             if locked_until is not None:
                 log.warning("terminal %s: refunds locked until %d after %d wrong PINs in a row (operator alert)",
                             terminal_id, locked_until, g["pin_lock_after"])
@@ -128,7 +157,7 @@ class Gateway:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reconciler_task
         await self.service.wakeup.stop()
-        await self.antom.close()
+        await self.clients.close()
         self.store.close()
 
 
@@ -154,6 +183,9 @@ def build_app(gateway, reconcile=True):
         Route("/openapi.json", openapi, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route(gateway.cfg["gateway"]["notify_path"], gateway.notify, methods=["POST", "GET", "PUT"]),
+        # one notify URL per merchant: <notify path>/<merchant id> (tools/gateway/merchants.py)
+        Route(gateway.cfg["gateway"]["notify_path"].rstrip("/") + "/{merchant_id}", gateway.notify_merchant,
+              methods=["POST", "GET", "PUT"]),
         Route("/v1{rest:path}", gateway.api, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]),
         Route("/{rest:path}", not_found),
     ]
