@@ -17,10 +17,10 @@ from tools.gateway.files import private_dir, private_file
 log = logging.getLogger("gateway")
 
 
-def connect(path, synchronous="FULL"):
+def connect(path, synchronous="FULL", warn=True):
     if path != ":memory:":
         folder = os.path.dirname(os.path.abspath(path))
-        if not private_dir(folder):
+        if not private_dir(folder) and warn:
             log.warning("%s can be read by other users: keep the gateway's data in a 0700 folder", folder)
         # 0600 before SQLite opens it; its -wal and -shm files take the database file's mode
         private_file(path)
@@ -67,7 +67,7 @@ class SqliteDb:
             if self.path == ":memory:" and self._all:
                 conn = self._all[0]  # one in-memory database: every thread shares its connection
             else:
-                conn = connect(self.path, self.synchronous)
+                conn = connect(self.path, self.synchronous, warn=not self._all)  # warned once, not per thread
                 with self._all_lock:
                     self._all.append(conn)
             self._local.conn = conn
