@@ -7,83 +7,47 @@
   which remembers it (a tombstone) and refuses the create when it lands at last. The terminal's
   CANCELLED stays true: no payable code exists for the order.
 """
-import http.client
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+
+from tests.firmware.middle import Middle, MiddleHandler
 
 pytestmark = pytest.mark.slow
 
 
-class Middle(ThreadingHTTPServer):
-    daemon_threads = True
+class Delaying(MiddleHandler):
+    """Pads creates past the gateway's body limit ("oversize") or holds them back ("hold")."""
 
-    def __init__(self, upstream_port):
-        super().__init__(("127.0.0.1", 0), MiddleHandler)
-        self.upstream_port = upstream_port
-        self.mode = "pass"
-        self.tampered = 0
-        self.release = threading.Event()
-        self.late_answers = []  # (status, body) the gateway gave to held creates
-
-    def handle_error(self, request, client_address):
-        pass
-
-
-class MiddleHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.0"
-
-    def log_message(self, *a):
-        pass
-
-    def _forward(self, body):
-        conn = http.client.HTTPConnection("127.0.0.1", self.server.upstream_port, timeout=60)
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection", "content-length")}
-        conn.request(self.command, self.path, body=body, headers=headers)
-        resp = conn.getresponse()
-        data = resp.read()
-        conn.close()
-        return resp.status, resp.getheaders(), data
-
-    def _handle(self):
+    def tamper(self, body):
         srv = self.server
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        is_create = self.command == "POST" and self.path == "/v1/payments"
-        if is_create and srv.mode == "oversize":
-            srv.tampered += 1
-            body = body + b" " * 5000
-        elif is_create and srv.mode == "hold":
-            srv.tampered += 1
-            srv.release.wait(60)  # the terminal's socket gives up long before
-            status, _headers, data = self._forward(body)
-            srv.late_answers.append((status, data))
-            return
-        status, headers, data = self._forward(body)
-        self.send_response(status)
-        for k, v in headers:
-            if k.lower() not in ("content-length", "date", "server", "connection", "transfer-encoding"):
-                self.send_header(k, v)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    do_GET = do_POST = _handle
+        if not (self.command == "POST" and self.path == "/v1/payments") or srv.mode == "pass":
+            return False
+        srv.tampered += 1
+        if srv.mode == "oversize":
+            self.send(*self.forward(body + b" " * 5000))
+            return True
+        srv.release.wait(60)  # "hold": the terminal's socket gives up long before
+        status, _headers, data = self.forward(body)
+        srv.late_answers.append((status, data))  # what the gateway gave to the held create
+        return True
 
 
 @pytest.fixture
 def middle(system):
-    m = Middle(system.gateway.port)
-    threading.Thread(target=m.serve_forever, args=(0.05,), daemon=True).start()
+    m = Middle(system.gateway.port, Delaying)
+    m.tampered = 0
+    m.release = threading.Event()
+    m.late_answers = []
+    m.start()
     yield m
     m.release.set()
-    m.shutdown()
-    m.server_close()
+    m.close()
 
 
 def _terminal(system, middle, **cfg):
-    t = system.terminal(gateway_url="http://127.0.0.1:%d" % middle.server_address[1], **cfg).start()
+    t = system.terminal(gateway_url=middle.url, **cfg).start()
     t.wait_ready()
     return t
 

@@ -1,95 +1,62 @@
 """A man in the middle between terminal and gateway answers the status long poll with PAID:
 forged (a genuine signature over other content), replayed (a genuine PAID answer to another
 request) or unsigned. The terminal never shows PAID; the cashier's cancel still works."""
-import http.client
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+
+from tests.firmware.middle import Middle, MiddleHandler
 
 pytestmark = pytest.mark.slow
 
 
-class Proxy(ThreadingHTTPServer):
-    daemon_threads = True
+class Lying(MiddleHandler):
+    """Answers status long polls with PAID ("forged", "replay", "unsigned"); remembers genuine
+    create answers and a genuine PAID answer to lie with."""
 
-    def __init__(self, upstream_port):
-        super().__init__(("127.0.0.1", 0), ProxyHandler)
-        self.upstream_port = upstream_port
-        self.mode = "pass"
-        self.created = {}  # order id -> (headers, body) of the genuine create answer
-        self.paid_answer = None  # a genuine PAID status answer (status, headers, body)
-        self.attacks = 0
-
-    def handle_error(self, request, client_address):
-        pass
-
-
-class ProxyHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.0"
-
-    def log_message(self, *a):
-        pass
-
-    def _send(self, status, headers, body):
-        self.send_response(status)
-        for k, v in headers:
-            if k.lower() not in ("content-length", "date", "server", "connection", "transfer-encoding"):
-                self.send_header(k, v)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def _forward(self, body):
-        conn = http.client.HTTPConnection("127.0.0.1", self.server.upstream_port, timeout=60)
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
-        conn.request(self.command, self.path, body=body, headers=headers)
-        resp = conn.getresponse()
-        data = resp.read()
-        conn.close()
-        return resp.status, resp.getheaders(), data
-
-    def _handle(self):
+    def tamper(self, body):
         srv = self.server
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        is_status = self.command == "GET" and self.path.startswith("/v1/payments/")
-        if is_status and srv.mode != "pass":
-            order_id = self.path.split("/")[3].split("?")[0]
-            srv.attacks += 1
-            if srv.mode == "replay":
-                return self._send(*srv.paid_answer)
-            headers, created = srv.created[order_id]
-            fake = json.loads(created)
-            fake.update(status="PAID", paid_at=int(time.time()))
-            fake_body = json.dumps(fake).encode()
-            if srv.mode == "forged":
-                keep = [(k, v) for k, v in headers if k.lower() in ("x-timestamp", "x-signature")]
-                return self._send(200, keep + [("Content-Type", "application/json")], fake_body)
-            return self._send(200, [("Content-Type", "application/json")], fake_body)  # unsigned
-        status, headers, data = self._forward(body)
+        if not (self.command == "GET" and self.path.startswith("/v1/payments/")) or srv.mode == "pass":
+            return False
+        order_id = self.path.split("/")[3].split("?")[0]
+        srv.attacks += 1
+        if srv.mode == "replay":
+            self.send(*srv.paid_answer)
+            return True
+        headers, created = srv.created[order_id]
+        fake = json.loads(created)
+        fake.update(status="PAID", paid_at=int(time.time()))
+        fake_body = json.dumps(fake).encode()
+        if srv.mode == "forged":
+            keep = [(k, v) for k, v in headers if k.lower() in ("x-timestamp", "x-signature")]
+            self.send(200, keep + [("Content-Type", "application/json")], fake_body)
+        else:  # unsigned
+            self.send(200, [("Content-Type", "application/json")], fake_body)
+        return True
+
+    def forwarded(self, status, headers, data):
+        srv = self.server
         if self.command == "POST" and self.path == "/v1/payments" and status == 200:
             srv.created[json.loads(data)["order_id"]] = (headers, data)
+        is_status = self.command == "GET" and self.path.startswith("/v1/payments/")
         if is_status and status == 200 and json.loads(data).get("status") == "PAID":
             srv.paid_answer = (status, headers, data)
-        self._send(status, headers, data)
-
-    do_GET = do_POST = _handle
 
 
 @pytest.fixture(scope="module")
 def proxy(system):
-    p = Proxy(system.gateway.port)
-    threading.Thread(target=p.serve_forever, args=(0.05,), daemon=True).start()
-    yield p
-    p.shutdown()
-    p.server_close()
+    p = Middle(system.gateway.port, Lying)
+    p.created = {}  # order id -> (headers, body) of the genuine create answer
+    p.paid_answer = None  # a genuine PAID status answer (status, headers, body)
+    p.attacks = 0
+    yield p.start()
+    p.close()
 
 
 @pytest.fixture(scope="module")
 def victim(system, proxy):
-    t = system.terminal(gateway_url="http://127.0.0.1:%d" % proxy.server_address[1]).start()
+    t = system.terminal(gateway_url=proxy.url).start()
     t.wait_ready()
     # One honest paid sale first, so the attacker holds a genuine PAID answer to replay.
     t.keys("300", "ok")

@@ -79,10 +79,13 @@ def amount(value, currency):
 
 class AntomClient:
     def __init__(self, base_url, path_prefix, client_id, private_key, antom_public_key, timeout=10.0,
-                 key_version="1", clock=time.time, transport=None):
+                 key_version="1", clock=time.time, transport=None, agent_token=None):
+        """`agent_token`: ISV mode, the merchant this ISV client id acts for (sent as the
+        `agent-token` header on every call; not part of the signed content, as Antom's SDK signs)."""
         self.base_url = base_url.rstrip("/")
         self.path_prefix = path_prefix
         self.client_id = client_id
+        self.agent_token = agent_token or None
         self.private_key = private_key
         self.public_key = antom_public_key
         self.key_version = key_version
@@ -95,8 +98,8 @@ class AntomClient:
     async def close(self):
         await self.http.aclose()
 
-    def path(self, endpoint):
-        return "%s/v1/payments/%s" % (self.path_prefix, endpoint)
+    def path(self, endpoint, group="payments"):
+        return "%s/v1/%s/%s" % (self.path_prefix, group, endpoint)
 
     def encode(self, payload):
         return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
@@ -104,16 +107,19 @@ class AntomClient:
     def sign_headers(self, path, body, request_time=None):
         request_time = request_time or str(int(self.clock() * 1000))
         value = signature.sign(self.private_key, signature.content("POST", path, self.client_id, request_time, body))
-        return {
+        headers = {
             "Content-Type": "application/json; charset=UTF-8",
             "client-id": self.client_id,
             "request-time": request_time,
             "signature": signature.header(value, self.key_version),
         }
+        if self.agent_token:
+            headers["agent-token"] = self.agent_token
+        return headers
 
-    async def call(self, endpoint, payload=None, body=None, timeout=None):
+    async def call(self, endpoint, payload=None, body=None, timeout=None, group="payments"):
         """POST one signed request; `body` (exact bytes) wins over `payload` so re-sends are identical."""
-        path = self.path(endpoint)
+        path = self.path(endpoint, group)
         if body is None:
             body = self.encode(payload)
         headers = self.sign_headers(path, body)
@@ -185,6 +191,8 @@ class AntomClient:
             "paymentNotifyUrl": notify_url,
             "paymentExpiryTime": iso(expires_at),
         }
+        if merchant.get("merchant_account_id"):  # one client id serving several merchant accounts
+            payload["merchantAccountId"] = merchant["merchant_account_id"]
         if merchant.get("settlement_currency"):  # the merchant's choice; Antom's contract default otherwise
             payload["settlementStrategy"] = {"settlementCurrency": merchant["settlement_currency"]}
         return self.encode(payload)
@@ -204,6 +212,31 @@ class AntomClient:
         if reason:
             payload["refundReason"] = reason
         return await self.call("refund", payload)
+
+
+def registration_body(registration_request_id, merchant, store, notify_url=None):
+    """Antom's merchant registration (docs.antom.com ams/registration) for in-store payments:
+    storeInfo is required with IN_STORE_PAYMENT."""
+    payload = {
+        "registrationRequestId": registration_request_id,
+        "merchantInfo": {"referenceMerchantId": merchant["id"], "merchantMCC": merchant["mcc"],
+                         "merchantDisplayName": merchant["name"]},
+        "productCodes": ["IN_STORE_PAYMENT"],
+        "storeInfo": {"referenceStoreId": store["id"], "storeName": store["name"], "storeMCC": store["mcc"]},
+    }
+    if notify_url:
+        payload["registrationNotifyURL"] = notify_url
+    return payload
+
+
+async def register_merchant(client, registration_request_id, merchant, store):
+    return await client.call("registration", registration_body(registration_request_id, merchant, store),
+                             group="merchants")
+
+
+async def registration_status(client, registration_request_id):
+    return await client.call("inquiryRegistrationStatus", {"registrationRequestId": registration_request_id},
+                             group="merchants")
 
 
 def code_value(body):

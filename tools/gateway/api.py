@@ -142,7 +142,8 @@ class TerminalAPI:
         return 200, {"time": int(self.gw.clock())}
 
     async def health(self, caller, body, scope):
-        reached, checked_at = self.gw.antom.last_contact
+        client = self.gw.antom_for_terminal(caller.terminal_id)
+        reached, checked_at = client.last_contact if client is not None else (None, None)
         return 200, {"ok": True, "time": int(self.gw.clock()), "version": VERSION,
                      "upstream": {"reachable": reached, "checked_at": checked_at}}
 

@@ -13,7 +13,8 @@ from starlette.routing import Route
 from tools.antom import signature
 from tools.gateway import config as config_mod
 from tools.gateway import credentials
-from tools.gateway.antom import AntomClient
+from tools.gateway import merchants
+from tools.gateway import wakeup
 from tools.gateway.api import VERSION, TerminalAPI, error_body
 from tools.gateway.notify import NotifyEndpoint
 from tools.gateway.openapi import spec
@@ -63,18 +64,38 @@ class Gateway:
         self.clock = clock
         self.notify_url = config_mod.notify_url(cfg, port)
         self.store = Store(cfg["gateway"]["db"], clock=clock, box=box_for(cfg))
-        private, public = load_keys(cfg)
-        a = cfg["antom"]
-        self.antom = AntomClient(a["base_url"], a["path_prefix"], a["client_id"], private, public,
-                                 timeout=a["timeout"], key_version=a["key_version"], clock=clock, transport=transport)
+        # merchant mode with no extra step: the configuration's merchant and store (tools/gateway/merchants.py)
+        self.config_merchant = merchants.ensure_config_merchant(self.store, cfg)
+        self._config_keys = load_keys(cfg) if self.config_merchant is not None else None
+        self.clients = merchants.MerchantClients(cfg, self.store, self.config_keys, clock, transport)
         self.accepted_currencies = frozenset(cfg["gateway"]["currencies"])
         self.auth = TerminalAuth(self.store, cfg["gateway"]["timestamp_window"], cfg["gateway"]["nonce_ttl"],
                                  clock=clock, time_window=cfg["gateway"]["time_window"])
-        self.service = PaymentService(cfg, self.store, self.antom, self.notify_url, clock=clock)
+        self.service = PaymentService(cfg, self.store, self.clients, self.notify_url, clock=clock)
+        # several instances on one PostgreSQL wake each other's long polls (LISTEN/NOTIFY)
+        self.service.wakeup = wakeup.for_database(cfg["gateway"]["db"], self.service.waiters)
         self.reconciler = None
         self.api = TerminalAPI(self)
         self.notify = NotifyEndpoint(self, urlparse(self.notify_url).path or "/")
+        self.notify_merchant = self.notify.for_merchant
         self.openapi = spec(cfg["gateway"]["currencies"], cfg["gateway"]["max_amount"], cfg["gateway"]["max_wait"])
+
+    def config_keys(self):
+        if self._config_keys is None:
+            self._config_keys = load_keys(self.cfg)
+        return self._config_keys
+
+    @property
+    def antom(self):
+        """The configuration merchant's Antom client (else the first merchant's): reachability."""
+        if self.config_merchant is not None:
+            return self.clients.for_merchant(self.config_merchant["id"])
+        rows = self.store.merchants()
+        return self.clients.for_merchant(rows[0]["id"]) if rows else None
+
+    def antom_for_terminal(self, terminal_id):
+        mid = self.store.terminal_merchant_id(terminal_id)
+        return (self.clients.for_merchant(mid) if mid else None) or self.antom
 
     def log_exception(self, exc, where):
         log.error("unexpected error at %s", where, exc_info=exc)
@@ -109,6 +130,7 @@ class Gateway:
     async def start(self, reconcile=True):
         from tools.gateway.reconciler import free_dead_leases
         free_dead_leases(self.store)
+        await self.service.wakeup.start()
         if reconcile:
             self.reconciler = Reconciler(self)
             self._reconciler_task = asyncio.get_running_loop().create_task(self.reconciler.run())
@@ -123,7 +145,8 @@ class Gateway:
             self._reconciler_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reconciler_task
-        await self.antom.close()
+        await self.service.wakeup.stop()
+        await self.clients.close()
         self.store.close()
 
 
@@ -149,6 +172,9 @@ def build_app(gateway, reconcile=True):
         Route("/openapi.json", openapi, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route(gateway.cfg["gateway"]["notify_path"], gateway.notify, methods=["POST", "GET", "PUT"]),
+        # one notify URL per merchant: <notify path>/<merchant id> (tools/gateway/merchants.py)
+        Route(gateway.cfg["gateway"]["notify_path"].rstrip("/") + "/{merchant_id}", gateway.notify_merchant,
+              methods=["POST", "GET", "PUT"]),
         Route("/v1{rest:path}", gateway.api, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]),
         Route("/{rest:path}", not_found),
     ]

@@ -16,18 +16,20 @@ MAX_NOTIFY_BODY = 65536
 
 
 class NotifyEndpoint:
+    """The bare notify URL: the configuration merchant's (merchant mode, and payments made before
+    merchants existed). `for_merchant` serves <notify URL>/<merchant id>, one per merchant: each is
+    verified with that merchant's client id and Antom key, and applies only to its own payments."""
+
     def __init__(self, gateway, verify_path):
         self.gw = gateway
         self.verify_path = verify_path  # the path of the notify URL Antom was given
+        self.for_merchant = _MerchantNotify(self)
 
     async def __call__(self, scope, receive, send):
-        status, body = await self.handle(scope, receive)
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", b"application/json"),
-                                (b"content-length", str(len(body)).encode())]})
-        await send({"type": "http.response.body", "body": body})
+        merchant = self.gw.config_merchant
+        await _send(send, *(await self.handle(scope, receive, merchant["id"] if merchant else None, self.verify_path)))
 
-    async def handle(self, scope, receive):
+    async def handle(self, scope, receive, merchant_id, verify_path):
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         if scope["method"] != "POST":
             return 405, dumps(_error("METHOD_NOT_ALLOWED", "POST only"))
@@ -37,8 +39,11 @@ class NotifyEndpoint:
             return e.status, dumps(_error(e.code, e.message))
         store = self.gw.store
         client_id = headers.get("client-id")
-        ok = client_id == self.gw.antom.client_id and signature.verify_message(
-            self.gw.antom.public_key, "POST", self.verify_path, client_id, headers.get("request-time"), raw,
+        antom = self.gw.clients.for_merchant(merchant_id) if merchant_id else None
+        if antom is None:
+            return 404, dumps(_error("NOT_FOUND", "no merchant receives notifications here"))
+        ok = client_id == antom.client_id and signature.verify_message(
+            antom.public_key, "POST", verify_path, client_id, headers.get("request-time"), raw,
             headers.get("signature"))
         if ok and not request_time_ok(headers.get("request-time"), self.gw.clock(),
                                       self.gw.cfg["gateway"]["notify_time_tolerance"]):
@@ -67,6 +72,12 @@ class NotifyEndpoint:
         row = store.payment_by_request_id(prid) if prid else None
         if row is None and isinstance(note.get("paymentId"), str):
             row = store.payment_by_antom_id(note["paymentId"])
+        if row is not None and row["merchant_id"] is not None and row["merchant_id"] != merchant_id:
+            # signed for this merchant's URL, about another merchant's payment: never applied
+            with store.transaction():
+                store.event("notification_rejected", reason="a payment of another merchant", merchant_id=merchant_id,
+                            payment_request_id=prid, digest=hashlib.sha256(raw).hexdigest())
+            return 400, dumps(_error("ORDER_NOT_EXIST", "no such payment of this merchant"))
         tid, oid = (row["terminal_id"], row["order_id"]) if row is not None else (None, None)
         # one transaction: remembered, recorded and applied together, or not at all
         with store.transaction():
@@ -88,6 +99,25 @@ class NotifyEndpoint:
     def _amount_matches(row, money):
         return (isinstance(money, dict) and money.get("currency") == row["currency"]
                 and money.get("value") == str(row["amount"]))
+
+
+class _MerchantNotify:
+    """<notify path>/<merchant id> (an ASGI app: Starlette passes the id in path_params)."""
+
+    def __init__(self, endpoint):
+        self.endpoint = endpoint
+
+    async def __call__(self, scope, receive, send):
+        merchant_id = scope.get("path_params", {}).get("merchant_id", "")
+        verify_path = self.endpoint.verify_path.rstrip("/") + "/" + merchant_id
+        await _send(send, *(await self.endpoint.handle(scope, receive, merchant_id, verify_path)))
+
+
+async def _send(send, status, body):
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
 
 
 def request_time_ok(value, now, tolerance):

@@ -53,10 +53,14 @@ class Reconciler:
             self.spawn(("cancel", row["id"]), service.reconcile_cancel(row))
         for ref in store.due_refunds(now):
             self.spawn(("refund", ref["id"]), service.retry_refund(ref))
-        _reached, checked_at = self.gw.antom.last_contact
-        if now - max(checked_at or 0, self.last_probe) >= self.rc["probe_interval"]:
+        # reachability of each merchant's Antom access in use (the configuration merchant's at least)
+        clients = {id(c): c for c in self.gw.clients.held() + [self.gw.antom] if c is not None}
+        due = [c for c in clients.values()
+               if now - max(c.last_contact[1] or 0, self.last_probe) >= self.rc["probe_interval"]]
+        if due:
             self.last_probe = now
-            self.spawn(("probe",), self.gw.antom.inquiry("PROBE-REACHABILITY", timeout=5.0))
+            for client in due:
+                self.spawn(("probe", client.client_id, client.agent_token), client.inquiry("PROBE-REACHABILITY", timeout=5.0))
 
     def spawn(self, key, coro):
         if key in self.busy:

@@ -7,12 +7,15 @@ lands after the terminal gave up (CANCELLED/EXPIRED) is marked `late` and return
 import asyncio
 import contextlib
 import itertools
+import json
 import os
 import secrets
 import socket
 import time
 
 from tools.gateway import antom as antom_mod
+from tools.gateway import merchants as merchants_mod
+from tools.gateway import wakeup as wakeup_mod
 from tools.gateway import wallet_figures
 from tools.gateway.store import FINAL, OPEN
 
@@ -79,6 +82,12 @@ class Waiters:
         if entry is not None:
             entry[0].set()
 
+    def wake_all(self):
+        """Every waiting poll re-reads its row (after a wake-up channel was down: one may be missed)."""
+        events, self._events = self._events, {}
+        for entry in events.values():
+            entry[0].set()
+
     async def wait(self, rowid, timeout):
         entry = self._events.get(rowid)
         if entry is None:
@@ -140,12 +149,16 @@ def about_this_payment(row, result):
 
 class PaymentService:
     def __init__(self, cfg, store, antom, notify_url, clock=time.time):
+        """`antom`: a merchants.MerchantClients (an Antom client per merchant) or one AntomClient
+        for every payment; `notify_url`: the notify base (tools/gateway/merchants.py)."""
         self.cfg = cfg
         self.store = store
-        self.antom = antom
+        self.clients = antom if hasattr(antom, "for_merchant") else merchants_mod.SingleClient(antom)
         self.notify_url = notify_url
         self.clock = clock
         self.waiters = Waiters()
+        # after each committed change: this process's long polls, and (PostgreSQL) every instance's
+        self.wakeup = wakeup_mod.LocalWakeup(self.waiters)
         self._locks = KeyedLocks()
         self._background = set()
         self.owner = owner_prefix()
@@ -175,6 +188,42 @@ class PaymentService:
             if got:
                 self.store.release(kind, rowid, token)
 
+    def antom_for(self, row):
+        """The Antom client of the payment's merchant (its keys, client id and agent token)."""
+        client = self.clients.for_merchant(row["merchant_id"])
+        if client is None:
+            raise ServiceError(503, "MERCHANT_UNAVAILABLE", "the payment's merchant is not on record")
+        return client
+
+    def merchant_for_terminal(self, terminal_id):
+        """(merchant row or None, the pay body's merchant and store fields) of a terminal."""
+        mid = self.store.terminal_merchant_id(terminal_id)
+        if mid is None and self.store.terminal(terminal_id)["store_id"] is None:
+            # a terminal from before merchants (or added without a store): the configuration's merchant's
+            config = self.store.config_merchant()
+            if config is not None and self.store.shop(self.cfg["merchant"]["store_id"]) is not None:
+                self.store.attach_terminal(terminal_id, self.cfg["merchant"]["store_id"])
+                mid = config["id"]
+        merchant = self.store.merchant(mid) if mid else None
+        if merchant is None:  # a store without merchants (unit tests): the configuration's fields
+            return None, dict(self.cfg["merchant"])
+        shop = self.store.shop(self.store.terminal(terminal_id)["store_id"])
+        return merchant, {"id": merchant["id"], "name": merchant["name"], "mcc": merchant["mcc"],
+                          "store_id": shop["id"], "store_name": shop["name"], "store_mcc": shop["mcc"],
+                          "settlement_currency": merchant["settlement_currency"],
+                          "merchant_account_id": merchant["merchant_account_id"]}
+
+    @staticmethod
+    def check_limits(merchant, amount, currency):
+        """A merchant's own limits, within the gateway's (validated before)."""
+        if merchant is None:
+            return
+        if merchant["max_amount"] is not None and amount > merchant["max_amount"]:
+            raise ServiceError(400, "INVALID_AMOUNT", "amount must be between 1 and %d minor units"
+                               % merchant["max_amount"])
+        if merchant["currencies"] and currency not in json.loads(merchant["currencies"]):
+            raise ServiceError(400, "UNKNOWN_CURRENCY", "currency %r is not accepted here" % currency[:8])
+
     def view(self, row):
         return payment_view(row, self.store.refunded_total(row["id"]) if row["status"] == "PAID" else 0)
 
@@ -189,10 +238,17 @@ class PaymentService:
         async with self.lock(("pay", terminal_id, order_id)):
             row = self.store.payment(terminal_id, order_id)
             if row is None:
+                merchant, fields = self.merchant_for_terminal(terminal_id)
+                self.check_limits(merchant, amount, currency)
+                client = self.clients.for_merchant(merchant["id"]) if merchant is not None else \
+                    self.clients.for_merchant(None)
+                if client is None:
+                    raise ServiceError(503, "MERCHANT_UNAVAILABLE", "this terminal's merchant has no Antom access")
                 prid = antom_mod.payment_request_id(terminal_id, order_id)
                 expires_at = int(self.clock()) + self.cfg["gateway"]["code_lifetime"]
-                body = self.antom.pay_body(prid, order_id, amount, currency, description, self.notify_url,
-                                           self.cfg["merchant"], terminal_id, expires_at)
+                body = client.pay_body(prid, order_id, amount, currency, description,
+                                       merchants_mod.notify_url_for(self.notify_url, merchant),
+                                       fields, terminal_id, expires_at)
                 with self.store.transaction():
                     # A cancel that overtook this create left a tombstone: the order stays cancelled.
                     cancelled = self.store.cancelled_order(terminal_id, order_id) is not None
@@ -203,6 +259,7 @@ class PaymentService:
                         rowid = self.store.insert_payment(
                             terminal_id=terminal_id, order_id=order_id, payment_request_id=prid, amount=amount,
                             currency=currency, description=description, status="CREATING",
+                            merchant_id=merchant["id"] if merchant is not None else None,
                             pay_body=body.decode("utf-8"), expires_at=expires_at,
                             next_check_at=self.clock() + self.cfg["antom"]["timeout"]
                             + self.cfg["reconciler"]["first_inquiry_after"])
@@ -218,7 +275,7 @@ class PaymentService:
             if row["status"] != "CREATING":
                 return self.view(row)
             # Antom's rule: a pay whose answer was lost is re-sent with the same body.
-            result = about_this_payment(row, await self.antom.pay(row["pay_body"].encode("utf-8")))
+            result = about_this_payment(row, await self.antom_for(row).pay(row["pay_body"].encode("utf-8")))
             return self.view(self._apply_pay(row, result))
 
     def _apply_pay(self, row, result):
@@ -236,7 +293,7 @@ class PaymentService:
                     next_check_at=self.clock() + self.cfg["reconciler"]["first_inquiry_after"])
                 self.store.event("payment_created", tid, oid, payment_id=result.body.get("paymentId"),
                                  result=result.status + " " + result.code, expires_at=expires)
-            self.waiters.wake(row["id"])
+            self.wakeup.changed(row["id"])
             return self.store.payment_by_rowid(row["id"])
         if result.signed and result.status == "F" and result.code not in ("REQUEST_TRAFFIC_EXCEED_LIMIT",):
             with self.store.transaction():
@@ -245,7 +302,7 @@ class PaymentService:
                     return fresh
                 self.store.update_payment(row["id"], status="FAILED", reason=result.code)
                 self.store.event("payment_failed", tid, oid, source="pay", code=result.code, message=result.message)
-            self.waiters.wake(row["id"])
+            self.wakeup.changed(row["id"])
             return self.store.payment_by_rowid(row["id"])
         with self.store.transaction():
             # Antom's in-store guidance: inquire ~5 s after an unknown pay, then every 3 s (12.8).
@@ -314,7 +371,7 @@ class PaymentService:
                 self.store.event("outcome_ignored", tid, oid, source=source, status=status,
                                  upstream=payment_status, code=code)
         if changed:
-            self.waiters.wake(rowid)
+            self.wakeup.changed(rowid)
         return self.store.payment_by_rowid(rowid)
 
     def _keep_figures(self, row, answer, source):
@@ -346,7 +403,7 @@ class PaymentService:
                 if row["status"] == "PENDING" and mine:
                     # A payment that already landed wins over the cancel. (Without the lease another
                     # owner is asking Antom right now; a payment that lands is then a late one.)
-                    result = await self.antom.inquiry(row["payment_request_id"], timeout=limit)
+                    result = await self.antom_for(row).inquiry(row["payment_request_id"], timeout=limit)
                     self._count_inquiry(row)
                     row = self.apply_inquiry(row, result)
                     if row["status"] in FINAL:
@@ -381,7 +438,7 @@ class PaymentService:
             self.store.update_payment(row["id"], status=status, reason=reason, cancel_state="PENDING",
                                       next_check_at=0)
             self.store.event("payment_" + status.lower(), row["terminal_id"], row["order_id"], reason=reason)
-        self.waiters.wake(row["id"])
+        self.wakeup.changed(row["id"])
         return self.store.payment_by_rowid(row["id"])
 
     @staticmethod
@@ -422,7 +479,7 @@ class PaymentService:
         retry_at = self.clock() + self.cfg["reconciler"]["retry_interval"]
         tid, oid = row["terminal_id"], row["order_id"]
         if state == "PENDING":
-            result = about_this_payment(row, await self.antom.cancel(row["payment_request_id"]))
+            result = about_this_payment(row, await self.antom_for(row).cancel(row["payment_request_id"]))
             # ORDER_NOT_EXIST may mean "not landed yet" (ALIPAY.md): final only once the code has
             # expired and nobody can pay it any more; until then, cancel again later.
             not_landed = result.code == "ORDER_NOT_EXIST" and self.clock() < row["expires_at"]
@@ -443,7 +500,7 @@ class PaymentService:
                 return
             if result.signed and result.status == "F" and not not_landed:
                 # CANCEL_WINDOW_EXCEED, ORDER_STATUS_INVALID, ...: what is the payment, really?
-                inq = await self.antom.inquiry(row["payment_request_id"])
+                inq = await self.antom_for(row).inquiry(row["payment_request_id"])
                 ps = self.inquiry_status(row, inq)
                 with self.store.transaction():
                     fresh = self.store.payment_by_rowid(row["id"])
@@ -495,7 +552,7 @@ class PaymentService:
             return
         payment_id = row["payment_id"]
         if payment_id is None:
-            inq = await self.antom.inquiry(prid)
+            inq = await self.antom_for(row).inquiry(prid)
             payment_id = inq.body.get("paymentId") if self.inquiry_status(row, inq) is not None else None
             if payment_id is None:
                 with self.store.transaction():
@@ -589,7 +646,7 @@ class PaymentService:
 
     async def send_refund(self, payment_row, ref):
         """One refund attempt (same refundRequestId every time). PENDING stays for the reconciler."""
-        result = await self.antom.refund(ref["refund_request_id"], payment_row["payment_id"], ref["amount"],
+        result = await self.antom_for(payment_row).refund(ref["refund_request_id"], payment_row["payment_id"], ref["amount"],
                                          ref["currency"], "late payment" if ref["kind"] == "LATE" else None)
         tid, oid = payment_row["terminal_id"], payment_row["order_id"]
         if result.signed and result.body.get("refundRequestId") not in (None, ref["refund_request_id"]):
@@ -639,7 +696,7 @@ class PaymentService:
     async def _check_pending(self, row):
         now = self.clock()
         rc = self.cfg["reconciler"]
-        result = await self.antom.inquiry(row["payment_request_id"])
+        result = await self.antom_for(row).inquiry(row["payment_request_id"])
         done = self._count_inquiry(row)
         row = self.apply_inquiry(row, result)
         if row["status"] in FINAL:
@@ -665,7 +722,7 @@ class PaymentService:
             return
         now = self.clock()
         rc = self.cfg["reconciler"]
-        result = await self.antom.inquiry(row["payment_request_id"])
+        result = await self.antom_for(row).inquiry(row["payment_request_id"])
         done = self._count_inquiry(row)
         ps = self.inquiry_status(row, result)
         if ps in ("SUCCESS", "FAIL", "CANCELLED"):

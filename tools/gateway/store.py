@@ -21,6 +21,7 @@ import time
 from tools.gateway import dburl
 from tools.gateway.db_common import IntegrityError  # noqa: F401  (the store's one integrity error)
 from tools.gateway.db_sqlite import SqliteDb, connect, statements as _statements  # noqa: F401
+from tools.gateway.merchant_store import MIGRATION as MERCHANTS_MIGRATION, MerchantRecords
 from tools.gateway.secretbox import SecretBoxError
 
 log = logging.getLogger("gateway")
@@ -183,6 +184,9 @@ MIGRATIONS = [
     ALTER TABLE alerts_new RENAME TO alerts;
     CREATE INDEX alerts_terminal ON alerts(terminal_id, acked_at);
     """},
+    # 8: merchants, their stores and Antom accounts; terminals belong to a store, payments to a
+    # merchant (tools/gateway/merchant_store.py; the configuration's merchant is written at start)
+    MERCHANTS_MIGRATION,
 ]
 # Append new migrations at the end (never edit or reorder a landed one): a database records the
 # number of the last one it ran (SQLite: `PRAGMA user_version`; PostgreSQL: table schema_version).
@@ -260,9 +264,9 @@ def open_backends(setting):
     return SqliteDb(location), None
 
 
-class Store:
+class Store(MerchantRecords):
     """One gateway database, SQLite or PostgreSQL (the `db` setting). Usable from several threads:
-    each thread's transaction is its own (tools/gateway/dbcalls.py runs the calls off the event loop)."""
+    each thread's transaction is its own."""
 
     def __init__(self, path, clock=time.time, box=None):
         """`path` is the `db` setting (a SQLite path, sqlite:///path or postgresql://...). `box`
@@ -357,16 +361,19 @@ class Store:
         return {"ok": True, "events": count, "head": prev, "first_bad": None}
 
     # --- terminals ------------------------------------------------------------------------
-    def add_terminal(self, terminal_id, secret, pin_hash):
+    def add_terminal(self, terminal_id, secret, pin_hash, store_id=None):
         with self.transaction():
-            self.db.execute("INSERT INTO terminals(id, secret, pin_hash, created_at) VALUES (?,?,?,?)",
-                            (terminal_id, self._sealed(terminal_id, secret), pin_hash, int(self.clock())))
-            self.event("terminal_added", terminal_id)
+            self.db.execute("INSERT INTO terminals(id, secret, pin_hash, created_at, store_id) VALUES (?,?,?,?,?)",
+                            (terminal_id, self._sealed(terminal_id, secret), pin_hash, int(self.clock()), store_id))
+            self.event("terminal_added", terminal_id, store_id=store_id)
 
     def terminal(self, terminal_id):
         return self.db.execute("SELECT * FROM terminals WHERE id=?", (terminal_id,)).fetchone()
 
-    def terminals(self):
+    def terminals(self, merchant_id=None):
+        if merchant_id:
+            return self.db.execute("SELECT terminals.* FROM terminals JOIN stores ON stores.id = terminals.store_id "
+                                   "WHERE stores.merchant_id=? ORDER BY terminals.id", (merchant_id,)).fetchall()
         return self.db.execute("SELECT * FROM terminals ORDER BY id").fetchall()
 
     def revoke_terminal(self, terminal_id):
@@ -481,8 +488,11 @@ class Store:
         sets = ",".join("%s=?" % name for name in fields)
         self.db.execute("UPDATE payments SET %s WHERE id=?" % sets, tuple(fields.values()) + (rowid,))
 
-    def payments(self, terminal_id=None, status=None, limit=100):
+    def payments(self, terminal_id=None, status=None, limit=100, merchant_id=None):
         sql, args = "SELECT * FROM payments WHERE 1=1", []
+        if merchant_id:
+            sql += " AND merchant_id=?"
+            args.append(merchant_id)
         if terminal_id:
             sql += " AND terminal_id=?"
             args.append(terminal_id)
@@ -494,15 +504,18 @@ class Store:
         return self.db.execute(sql, args).fetchall()
 
     # --- the report (tools/gateway/report.py) ----------------------------------------------------
-    def paid_between(self, start, end, terminal_id=None):
+    def paid_between(self, start, end, terminal_id=None, merchant_id=None):
         """PAID payments whose paid_at is in [start, end)."""
         sql, args = "SELECT * FROM payments WHERE status='PAID' AND paid_at>=? AND paid_at<?", [start, end]
+        if merchant_id:
+            sql += " AND merchant_id=?"
+            args.append(merchant_id)
         if terminal_id:
             sql += " AND terminal_id=?"
             args.append(terminal_id)
         return self.db.execute(sql + " ORDER BY paid_at, id", args).fetchall()
 
-    def refunds_between(self, start, end, terminal_id=None):
+    def refunds_between(self, start, end, terminal_id=None, merchant_id=None):
         """Succeeded refunds of PAID payments (not the returns of late payments) requested in
         [start, end), with their payment's terminal, order and wallet."""
         sql = ("SELECT refunds.*, payments.terminal_id, payments.order_id, payments.wallet FROM refunds "
@@ -510,14 +523,20 @@ class Store:
                "AND refunds.kind != 'LATE' AND payments.status='PAID' "
                "AND refunds.created_at>=? AND refunds.created_at<?")
         args = [start, end]
+        if merchant_id:
+            sql += " AND payments.merchant_id=?"
+            args.append(merchant_id)
         if terminal_id:
             sql += " AND payments.terminal_id=?"
             args.append(terminal_id)
         return self.db.execute(sql + " ORDER BY refunds.created_at, refunds.id", args).fetchall()
 
-    def late_between(self, start, end, terminal_id=None):
+    def late_between(self, start, end, terminal_id=None, merchant_id=None):
         """Payments whose money arrived after the terminal gave up, created in [start, end)."""
         sql, args = "SELECT * FROM payments WHERE late=1 AND created_at>=? AND created_at<?", [start, end]
+        if merchant_id:
+            sql += " AND merchant_id=?"
+            args.append(merchant_id)
         if terminal_id:
             sql += " AND terminal_id=?"
             args.append(terminal_id)
@@ -622,7 +641,7 @@ class Store:
         return self.db.execute("INSERT INTO alerts(terminal_id, payment, kind, message, created_at) VALUES (?,?,?,?,?) "
                                "RETURNING id", (terminal_id, payment_rowid, kind, message, int(self.clock()))).fetchone()[0]
 
-    def alerts(self, terminal_id=None, include_acked=False, payments_only=False):
+    def alerts(self, terminal_id=None, include_acked=False, payments_only=False, merchant_id=None):
         """Alerts with their payment's order, amount and currency (None for a terminal's own, such as
         PIN_LOCKED; `payments_only` leaves those out, as the terminal API does)."""
         sql = ("SELECT alerts.*, payments.order_id, payments.amount, payments.currency FROM alerts "
@@ -630,6 +649,9 @@ class Store:
         args = []
         if payments_only:
             sql += " AND alerts.payment IS NOT NULL"
+        if merchant_id:  # the merchant's terminals' alerts (a terminal's store is its merchant's)
+            sql += " AND alerts.terminal_id IN (SELECT terminals.id FROM terminals JOIN stores ON stores.id = terminals.store_id WHERE stores.merchant_id=?)"
+            args.append(merchant_id)
         if terminal_id:
             sql += " AND alerts.terminal_id=?"
             args.append(terminal_id)
@@ -654,8 +676,12 @@ class Store:
                                (digest, self.clock(), payment_request_id, body)).rowcount == 1
 
     # --- events ---------------------------------------------------------------------------
-    def events(self, terminal_id=None, order_id=None, limit=200):
+    def events(self, terminal_id=None, order_id=None, limit=200, merchant_id=None):
         sql, args = "SELECT * FROM events WHERE 1=1", []
+        if merchant_id:  # the events of the merchant's terminals
+            sql += (" AND terminal_id IN (SELECT terminals.id FROM terminals JOIN stores "
+                    "ON stores.id = terminals.store_id WHERE stores.merchant_id=?)")
+            args.append(merchant_id)
         if terminal_id:
             sql += " AND terminal_id=?"
             args.append(terminal_id)

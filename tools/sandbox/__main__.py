@@ -27,6 +27,18 @@ def cmd_serve(args) -> int:
 def cmd_public_key(args) -> int:
     from tools.sandbox import keys
 
+    if args.client_id:
+        from tools.sandbox.store import Store
+
+        store = Store(args.data)
+        client = store.client(args.client_id)
+        store.close()
+        if client is None:
+            print("error: %s is not registered" % args.client_id, file=sys.stderr)
+            return 1
+        if client["antom_private_pem"]:
+            sys.stdout.write(keys.public_of(client["antom_private_pem"]).decode("ascii"))
+            return 0
     sys.stdout.write(keys.public_pem(args.data).decode("ascii"))
     return 0
 
@@ -38,9 +50,34 @@ def cmd_register(args) -> int:
     pem = sys.stdin.read() if args.public_key == "-" else open(args.public_key).read()
     key = signature.load_public_key(pem)  # refuse garbage now, not at the first request
     store = Store(args.data)
-    store.register_merchant(args.client_id, signature.public_pem(key).decode("ascii"))
+    earlier = store.client(args.client_id)
+    own = None
+    if args.own_antom_key:  # keep an earlier own key: the gateway already trusts its public half
+        own = (earlier or {}).get("antom_private_pem") or signature.private_pem(
+            signature.generate_private_key()).decode("ascii")
+    store.register_merchant(args.client_id, signature.public_pem(key).decode("ascii"), isv=args.isv,
+                            antom_private_pem=own)
     store.close()
-    print("registered %s" % args.client_id)
+    print("registered %s%s" % (args.client_id, " (ISV)" if args.isv else ""))
+    return 0
+
+
+def cmd_agent_token(args) -> int:
+    """Issue an agent token: a merchant authorises ISV client id C to act for it."""
+    import secrets
+
+    from tools.sandbox.store import Store
+
+    store = Store(args.data)
+    client = store.client(args.client_id)
+    if client is None or not client["isv"]:
+        store.close()
+        print("error: %s is not a registered ISV client id (register --isv)" % args.client_id, file=sys.stderr)
+        return 1
+    token = "AT" + secrets.token_hex(16)
+    store.add_agent(args.client_id, token, args.name)
+    store.close()
+    print(token)
     return 0
 
 
@@ -109,13 +146,26 @@ def parser() -> argparse.ArgumentParser:
 
     public_key = sub.add_parser("public-key", help="print the sandbox public key (PEM)")
     public_key.add_argument("--data", required=True)
+    public_key.add_argument("--client-id", help="the key this client id's answers are signed with "
+                                                "(its own, else the sandbox's)")
     public_key.set_defaults(func=cmd_public_key)
 
     register = sub.add_parser("register", help="register a merchant client id and public key")
     register.add_argument("--data", required=True)
     register.add_argument("--client-id", required=True)
     register.add_argument("--public-key", required=True, help="PEM file, or - for stdin")
+    register.add_argument("--isv", action="store_true",
+                          help="an ISV's client id: every call must name a merchant by agent-token")
+    register.add_argument("--own-antom-key", action="store_true",
+                          help="sign this client id's answers with a key of its own "
+                               "(public-key --client-id prints it)")
     register.set_defaults(func=cmd_register)
+
+    agent = sub.add_parser("agent-token", help="issue an agent token: a merchant of an ISV client id")
+    agent.add_argument("--data", required=True)
+    agent.add_argument("--client-id", required=True, help="the ISV's client id")
+    agent.add_argument("--name", required=True, help="the merchant's name")
+    agent.set_defaults(func=cmd_agent_token)
 
     pay = sub.add_parser("pay", help="play the customer: pay (or decline) an order code URL")
     pay.add_argument("url")

@@ -30,8 +30,9 @@ def build(data_dir: str, config: Config):
     store = Store(data_dir)
     private_key = keys.load_or_create(data_dir)
     ledger = Ledger(store, config)
-    notifier = Notifier(ledger, private_key, config.time_scale)
-    endpoint = api.make_endpoint(ledger, private_key)
+    antom_keys = api.AntomKeys(store, private_key)
+    notifier = Notifier(ledger, antom_keys, config.time_scale)
+    endpoint = api.make_endpoint(ledger, antom_keys)
     show, quote, act, qr_png = wallet.make_routes(ledger)
     payments, notifications, set_faults, clear_faults, expire, calls = admin.make_routes(ledger)
 
@@ -52,6 +53,8 @@ def build(data_dir: str, config: Config):
     routes = [
         Route("/ams/api/v1/payments/{operation}", endpoint, methods=["POST"]),
         Route("/ams/sandbox/api/v1/payments/{operation}", endpoint, methods=["POST"]),
+        Route("/ams/api/v1/merchants/{operation}", endpoint, methods=["POST"]),
+        Route("/ams/sandbox/api/v1/merchants/{operation}", endpoint, methods=["POST"]),
         Route("/c/{token}", show, methods=["GET"]),
         Route("/c/{token}/qr.png", qr_png, methods=["GET"]),
         Route("/c/{token}/quote", quote, methods=["GET"]),

@@ -28,3 +28,8 @@ def load_or_create(data_dir: str):
 
 def public_pem(data_dir: str) -> bytes:
     return signature.public_pem(load_or_create(data_dir))
+
+
+def public_of(private_pem: str) -> bytes:
+    """The public half (PEM) of a private key in PEM."""
+    return signature.public_pem(signature.load_private_key(private_pem.encode("ascii")))

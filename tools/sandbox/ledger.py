@@ -89,10 +89,13 @@ class Ledger:
         return reply
 
     # --- pay -------------------------------------------------------------------------------------
-    def pay(self, client_id: str, body: dict) -> Reply:
+    def pay(self, client_id: str, body: dict, agent_token: str | None = None) -> Reply:
         request = rules.pay(body)
         now = time.time()
         existing = self.store.payment_by_request(client_id, request.payment_request_id)
+        if existing is not None and existing["agent_token"] != agent_token:
+            # another merchant of this ISV used the id: nothing of its payment is shown
+            return failure("REPEAT_REQ_INCONSISTENT", "paymentRequestId was used with different parameters")
         if existing is not None:  # before the expiry check: a late retry still gets the same answer
             if existing["key_fields"] != request.key_fields():
                 return failure("REPEAT_REQ_INCONSISTENT",
@@ -123,7 +126,7 @@ class Ledger:
             },
         }
         payment = self.store.add_payment(
-            payment_id=payment_id, client_id=client_id,
+            payment_id=payment_id, client_id=client_id, agent_token=agent_token,
             payment_request_id=request.payment_request_id, key_fields=request.key_fields(),
             reference_order_id=request.reference_order_id, description=request.description,
             merchant_name=request.merchant_name, store_name=request.store_name,
@@ -150,7 +153,10 @@ class Ledger:
         return at
 
     # --- lookups ---------------------------------------------------------------------------------
-    def find(self, client_id: str, payment_id: str | None, request_id: str | None) -> dict | None:
+    def find(self, client_id: str, payment_id: str | None, request_id: str | None,
+             agent_token: str | None = None) -> dict | None:
+        """A payment of this caller (client id, and for an ISV the merchant its agent token names):
+        another merchant's payment does not exist for it (ORDER_NOT_EXIST)."""
         if payment_id is not None:
             payment = self.store.payment(payment_id)
             if payment is None or payment["client_id"] != client_id:
@@ -159,6 +165,8 @@ class Ledger:
                 return None
         else:
             payment = self.store.payment_by_request(client_id, request_id)
+        if payment is not None and payment["agent_token"] != agent_token:
+            return None
         return self.refresh(payment) if payment else None
 
     def refresh(self, payment: dict) -> dict:
@@ -168,8 +176,8 @@ class Ledger:
         return payment
 
     # --- inquiryPayment --------------------------------------------------------------------------
-    def inquire(self, client_id: str, body: dict) -> Reply:
-        payment = self.find(client_id, *rules.payment_ref(body))
+    def inquire(self, client_id: str, body: dict, agent_token: str | None = None) -> Reply:
+        payment = self.find(client_id, *rules.payment_ref(body), agent_token=agent_token)
         if payment is None:
             return failure("ORDER_NOT_EXIST", "the payment does not exist")
         if self.fault(payment, "http-500"):
@@ -220,8 +228,8 @@ class Ledger:
         return fields
 
     # --- cancel ----------------------------------------------------------------------------------
-    def cancel(self, client_id: str, body: dict) -> Reply:
-        payment = self.find(client_id, *rules.payment_ref(body))
+    def cancel(self, client_id: str, body: dict, agent_token: str | None = None) -> Reply:
+        payment = self.find(client_id, *rules.payment_ref(body), agent_token=agent_token)
         if payment is None:
             return failure("ORDER_NOT_EXIST", "the payment does not exist")
         if self.fault(payment, "http-500"):
@@ -250,17 +258,17 @@ class Ledger:
         return self.shaped(payment, Reply(answer))
 
     # --- refund ----------------------------------------------------------------------------------
-    def refund(self, client_id: str, body: dict) -> Reply:
+    def refund(self, client_id: str, body: dict, agent_token: str | None = None) -> Reply:
         request = rules.refund(body)
         earlier = self.store.refund_by_request(client_id, request.refund_request_id)
         if earlier is not None:
-            if (earlier["payment_id"], earlier["currency"], earlier["value"]) != (
+            if earlier["agent_token"] != agent_token or (earlier["payment_id"], earlier["currency"], earlier["value"]) != (
                     request.payment_id, request.amount.currency, request.amount.value):
                 return failure("REPEAT_REQ_INCONSISTENT",
                                "refundRequestId was used with different parameters")
             payment = self.store.payment(earlier["payment_id"])
             return self.shaped(payment, Reply(json.loads(earlier["response"])))
-        payment = self.find(client_id, request.payment_id, None)
+        payment = self.find(client_id, request.payment_id, None, agent_token)
         if payment is None:
             return failure("ORDER_NOT_EXIST", "the payment does not exist")
         if self.fault(payment, "http-500"):
@@ -280,7 +288,7 @@ class Ledger:
                   "refundId": refund_id, "paymentId": payment["payment_id"],
                   "refundAmount": request.amount.as_json(), "refundTime": iso(now)}
         with self.store.transaction():
-            self.store.add_refund(refund_id=refund_id, client_id=client_id,
+            self.store.add_refund(refund_id=refund_id, client_id=client_id, agent_token=agent_token,
                                   refund_request_id=request.refund_request_id,
                                   payment_id=payment["payment_id"], currency=request.amount.currency,
                                   value=request.amount.value, reason=request.reason,
@@ -289,7 +297,7 @@ class Ledger:
                                                 refunded=payment["refunded"] + request.amount.value)
         return self.shaped(payment, Reply(answer))
 
-    def inquire_refund(self, client_id: str, body: dict) -> Reply:
+    def inquire_refund(self, client_id: str, body: dict, agent_token: str | None = None) -> Reply:
         refund_id, request_id = rules.refund_ref(body)
         if refund_id is not None:
             refund = self.store.refund(client_id, refund_id)
@@ -297,7 +305,7 @@ class Ledger:
                 refund = None
         else:
             refund = self.store.refund_by_request(client_id, request_id)
-        if refund is None:
+        if refund is None or refund["agent_token"] != agent_token:
             return failure("REFUND_NOT_EXIST", "the refund does not exist")
         payment = self.store.payment(refund["payment_id"])
         return self.shaped(payment, Reply({
@@ -305,6 +313,35 @@ class Ledger:
             "refundRequestId": refund["refund_request_id"], "paymentId": refund["payment_id"],
             "refundStatus": "SUCCESS", "refundAmount": amount_json(refund["currency"], refund["value"]),
             "refundTime": iso(refund["create_time"])}))
+
+    # --- merchant registration (/ams/api/v1/merchants/...) ------------------------------------------
+    def register(self, client_id: str, body: dict, agent_token: str | None = None) -> Reply:
+        """registration: accepted (S) and, in this sandbox, approved at once; the same
+        registrationRequestId with other merchant or store ids is REPEAT_REQ_INCONSISTENT."""
+        request = rules.registration(body)
+        earlier = self.store.registration(client_id, agent_token, request_id=request.registration_request_id)
+        if earlier is not None and earlier["key_fields"] != request.key_fields():
+            return failure("REPEAT_REQ_INCONSISTENT", "registrationRequestId was used with different parameters")
+        if earlier is None:
+            self.store.add_registration(
+                client_id=client_id, agent_token=agent_token,
+                registration_request_id=request.registration_request_id,
+                reference_merchant_id=request.reference_merchant_id,
+                reference_store_id=request.reference_store_id, key_fields=request.key_fields(),
+                status="COMPLETED", created=time.time())
+        return Reply({"result": result(*SUCCESS)})
+
+    def inquire_registration(self, client_id: str, body: dict, agent_token: str | None = None) -> Reply:
+        request_id, merchant_id = rules.registration_ref(body)
+        found = self.store.registration(client_id, agent_token, request_id=request_id,
+                                        reference_merchant_id=merchant_id)
+        if found is None:
+            return failure("REGISTRATION_NOT_EXIST", "no registration of this merchant")
+        return Reply({"result": result(*SUCCESS),
+                      "registrationResult": {"registrationStatus": found["status"]},
+                      "pspRegistrationResultList": [{
+                          "pspName": "ALIPAY_CN", "productCodes": ["IN_STORE_PAYMENT"],
+                          "registrationResult": {"registrationStatus": "APPROVED"}}]})
 
     # --- the customer and the clock ---------------------------------------------------------------
     def customer(self, token: str, decline: bool, wallet_name: str | None = None) -> tuple[int, dict | None]:

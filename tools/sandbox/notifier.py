@@ -80,7 +80,9 @@ class Notifier:
         body = note["body"].encode("utf-8")
         request_time = str(int(time.time() * 1000))
         bad = note["attempts"] < note["bad_signatures"]
-        key = self.wrong_key() if bad else self.private_key
+        # private_key: one key, or a function of the client id (api.AntomKeys)
+        own = self.private_key(note["client_id"]) if callable(self.private_key) else self.private_key
+        key = self.wrong_key() if bad else own
         headers = {"content-type": "application/json; charset=UTF-8", "client-id": note["client_id"],
                    "request-time": request_time,
                    "signature": signature.sign_message(key, "POST", signed_path(note["url"]),

@@ -229,3 +229,45 @@ def refund_ref(body: dict) -> tuple[str | None, str | None]:
     if refund_id is None and request_id is None:
         raise param("refundId or refundRequestId is required")
     return refund_id, request_id
+
+
+@dataclass(frozen=True)
+class RegistrationRequest:
+    registration_request_id: str
+    reference_merchant_id: str
+    reference_store_id: str
+
+    def key_fields(self) -> str:
+        return json.dumps([self.reference_merchant_id, self.reference_store_id])
+
+
+def registration(body: dict) -> RegistrationRequest:
+    """registration (docs.antom.com ams/registration): for IN_STORE_PAYMENT, storeInfo is required
+    (PARAM_ILLEGAL without it)."""
+    request_id = text(body, "registrationRequestId", 64)
+    merchant = obj(body, "merchantInfo")
+    merchant_id = text(merchant, "referenceMerchantId", 64)
+    text(merchant, "merchantMCC", 32)
+    text(merchant, "merchantDisplayName", 256, required=False)
+    codes = body.get("productCodes")
+    if not isinstance(codes, list) or not codes or not all(isinstance(c, str) for c in codes):
+        raise param("productCodes must be a list of product codes")
+    if "IN_STORE_PAYMENT" not in codes:
+        raise param("productCodes must include IN_STORE_PAYMENT")
+    store = obj(body, "storeInfo")
+    store_id = text(store, "referenceStoreId", 32)
+    text(store, "storeName", 256)
+    text(store, "storeMCC", 32)
+    notify = text(body, "registrationNotifyURL", 2048, required=False)
+    if notify is not None and not notify_url_ok(notify):
+        raise param("registrationNotifyURL must be an http(s) URL")
+    return RegistrationRequest(request_id, merchant_id, store_id)
+
+
+def registration_ref(body: dict) -> tuple[str | None, str | None]:
+    """(registrationRequestId, referenceMerchantId) for inquiryRegistrationStatus; one is required."""
+    request_id = text(body, "registrationRequestId", 64, required=False)
+    merchant_id = text(body, "referenceMerchantId", 64, required=False)
+    if request_id is None and merchant_id is None:
+        raise param("registrationRequestId or referenceMerchantId is required")
+    return request_id, merchant_id

@@ -38,6 +38,14 @@ CREATE TABLE IF NOT EXISTS calls (
     request_key TEXT, at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS run_faults (
     id INTEGER PRIMARY KEY AUTOINCREMENT, amount TEXT, name TEXT NOT NULL, arg REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS agents (
+    client_id TEXT NOT NULL, agent_token TEXT NOT NULL, name TEXT NOT NULL,
+    PRIMARY KEY (client_id, agent_token));
+CREATE TABLE IF NOT EXISTS registrations (
+    client_id TEXT NOT NULL, agent_token TEXT, registration_request_id TEXT NOT NULL,
+    reference_merchant_id TEXT NOT NULL, reference_store_id TEXT, key_fields TEXT NOT NULL,
+    status TEXT NOT NULL, created REAL NOT NULL,
+    UNIQUE (client_id, registration_request_id));
 CREATE TABLE IF NOT EXISTS fault_counters (
     scope TEXT NOT NULL, name TEXT NOT NULL, used INTEGER NOT NULL, PRIMARY KEY (scope, name));
 """
@@ -46,7 +54,11 @@ FILENAME = "sandbox.sqlite3"
 
 # Columns added after the first schema: a data dir made by an older sandbox gets them on start.
 ADDED_COLUMNS = {
-    "payments": (("settlement_currency", "TEXT"), ("wallet", "TEXT"), ("customer_currency", "TEXT"),
+    # isv: calls must name a merchant by agent-token; antom_private_pem: this client id's own Antom key
+    "merchants": (("isv", "INTEGER NOT NULL DEFAULT 0"), ("antom_private_pem", "TEXT")),
+    "refunds": (("agent_token", "TEXT"),),
+    "calls": (("agent_token", "TEXT"),),
+    "payments": (("agent_token", "TEXT"), ("settlement_currency", "TEXT"), ("wallet", "TEXT"), ("customer_currency", "TEXT"),
                  ("customer_value", "INTEGER"), ("payment_quote", "TEXT"), ("shown_quote", "TEXT"),
                  ("settlement_value", "INTEGER"), ("settlement_quote", "TEXT")),
 }
@@ -71,8 +83,44 @@ class Store:
         self.db.close()
 
     # --- merchants -------------------------------------------------------------------------------
-    def register_merchant(self, client_id: str, public_key_pem: str) -> None:
-        self.db.execute("INSERT OR REPLACE INTO merchants VALUES (?, ?)", (client_id, public_key_pem))
+    def register_merchant(self, client_id: str, public_key_pem: str, isv: bool = False,
+                          antom_private_pem: str | None = None) -> None:
+        """A client id and its public key; `isv`: every call must carry the agent-token of one of
+        its merchants; `antom_private_pem`: the key Antom signs this client id's answers with
+        (None: the sandbox's own key, sandbox_private.pem)."""
+        self.db.execute("INSERT OR REPLACE INTO merchants (client_id, public_key_pem, isv, antom_private_pem) "
+                        "VALUES (?, ?, ?, ?)", (client_id, public_key_pem, 1 if isv else 0, antom_private_pem))
+
+    def client(self, client_id: str) -> dict | None:
+        row = self.db.execute("SELECT * FROM merchants WHERE client_id = ?", (client_id,)).fetchone()
+        return dict(row) if row else None
+
+    def add_agent(self, client_id: str, agent_token: str, name: str) -> None:
+        """A merchant reachable through ISV `client_id` by its agent token."""
+        self.db.execute("INSERT OR REPLACE INTO agents VALUES (?, ?, ?)", (client_id, agent_token, name))
+
+    def agent(self, client_id: str, agent_token: str) -> dict | None:
+        row = self.db.execute("SELECT * FROM agents WHERE client_id = ? AND agent_token = ?",
+                              (client_id, agent_token)).fetchone()
+        return dict(row) if row else None
+
+    # --- merchant registration -------------------------------------------------------------------
+    def add_registration(self, **fields) -> None:
+        names = ", ".join(fields)
+        marks = ", ".join("?" for _ in fields)
+        self.db.execute("INSERT INTO registrations (%s) VALUES (%s)" % (names, marks), tuple(fields.values()))
+
+    def registration(self, client_id: str, agent_token: str | None, request_id: str | None = None,
+                     reference_merchant_id: str | None = None) -> dict | None:
+        sql, args = "SELECT * FROM registrations WHERE client_id = ? AND agent_token IS ?", [client_id, agent_token]
+        if request_id is not None:
+            sql += " AND registration_request_id = ?"
+            args.append(request_id)
+        if reference_merchant_id is not None:
+            sql += " AND reference_merchant_id = ?"
+            args.append(reference_merchant_id)
+        row = self.db.execute(sql + " ORDER BY created DESC LIMIT 1", args).fetchone()
+        return dict(row) if row else None
 
     def merchant_key(self, client_id: str) -> str | None:
         row = self.db.execute("SELECT public_key_pem FROM merchants WHERE client_id = ?",
@@ -149,12 +197,13 @@ class Store:
         return dict(row) if row else None
 
     # --- the call log (what tests count: "this refund reached Antom once") --------------------------
-    def log_call(self, operation: str, client_id: str, request_key: str | None) -> None:
-        self.db.execute("INSERT INTO calls (operation, client_id, request_key, at) VALUES (?, ?, ?, ?)",
-                        (operation, client_id, request_key, time.time()))
+    def log_call(self, operation: str, client_id: str, request_key: str | None,
+                 agent_token: str | None = None) -> None:
+        self.db.execute("INSERT INTO calls (operation, client_id, request_key, at, agent_token) "
+                        "VALUES (?, ?, ?, ?, ?)", (operation, client_id, request_key, time.time(), agent_token))
 
     def calls(self, operation: str | None = None, request_key: str | None = None) -> list[dict]:
-        sql, args = "SELECT operation, client_id, request_key, at FROM calls WHERE 1=1", []
+        sql, args = "SELECT operation, client_id, agent_token, request_key, at FROM calls WHERE 1=1", []
         if operation:
             sql += " AND operation = ?"
             args.append(operation)

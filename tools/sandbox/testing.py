@@ -29,6 +29,7 @@ options (e.g. ["--code-lifetime", "2", "--fault", "slow=1"]). Server logs: DATA_
 import contextlib
 import json
 import os
+import secrets
 import ssl
 import subprocess
 import sys
@@ -38,6 +39,7 @@ import time
 import httpx
 
 from tools.antom import signature
+from tools.sandbox import keys
 from tools.sandbox.store import Store
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -122,8 +124,9 @@ class Sandbox:
 
     # --- merchant side ---------------------------------------------------------------------------
     def call(self, operation: str, body, path: str | None = None, request_time: str | None = None,
-             client_id: str | None = None) -> httpx.Response:
-        """POST a body (dict, str or bytes) to an AMS operation, signed with the merchant key."""
+             client_id: str | None = None, private_key=None, agent_token: str | None = None) -> httpx.Response:
+        """POST a body (dict, str or bytes) to an AMS operation, signed with the merchant key (or
+        `private_key`, for another `client_id`), with an `agent-token` header when given."""
         path = path or API + operation
         raw = body if isinstance(body, bytes) else (
             body.encode("utf-8") if isinstance(body, str) else json.dumps(body).encode("utf-8"))
@@ -131,13 +134,40 @@ class Sandbox:
         request_time = request_time or str(int(time.time() * 1000))
         headers = {"content-type": "application/json; charset=UTF-8", "client-id": client_id,
                    "request-time": request_time,
-                   "signature": signature.sign_message(self.merchant_private_key, "POST", path,
+                   "signature": signature.sign_message(private_key or self.merchant_private_key, "POST", path,
                                                        client_id, request_time, raw)}
+        if agent_token is not None:
+            headers["agent-token"] = agent_token
         return self.http.post(self.base_url + path, content=raw, headers=headers)
 
-    def verify(self, response: httpx.Response) -> bool:
+    # --- more client ids (system integrators, ISVs) ------------------------------------------------
+    def register_client(self, client_id: str, public_pem: bytes | str, isv: bool = False,
+                        own_antom_key: bool = False) -> bytes:
+        """Register another client id (also while running); returns the PEM of the Antom public
+        key its answers and notifications are signed with."""
+        if isinstance(public_pem, bytes):
+            public_pem = public_pem.decode("ascii")
+        own = signature.private_pem(signature.generate_private_key()).decode("ascii") if own_antom_key else None
+        store = Store(self.data_dir)
+        try:
+            store.register_merchant(client_id, public_pem, isv=isv, antom_private_pem=own)
+        finally:
+            store.close()
+        return keys.public_of(own) if own else self.public_key_pem
+
+    def add_agent(self, client_id: str, name: str) -> str:
+        """A new merchant of ISV `client_id`: its agent token."""
+        token = "AT" + secrets.token_hex(16)
+        store = Store(self.data_dir)
+        try:
+            store.add_agent(client_id, token, name)
+        finally:
+            store.close()
+        return token
+
+    def verify(self, response: httpx.Response, public_key=None) -> bool:
         headers = response.headers
-        return signature.verify_message(self.public_key, "POST", response.request.url.path,
+        return signature.verify_message(public_key or self.public_key, "POST", response.request.url.path,
                                         headers.get("client-id"), headers.get("response-time"),
                                         response.content, headers.get("signature"))
 

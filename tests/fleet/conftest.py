@@ -1,0 +1,26 @@
+"""Fixtures of the fleet tests: one throwaway PostgreSQL cluster per test session (per xdist worker)."""
+import itertools
+import shutil
+import tempfile
+
+import pytest
+
+from tests.postgres import Cluster
+
+_names = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    # not under pytest's own temp folder: that one is 0700 root's, and the server runs as `postgres`
+    parent = tempfile.mkdtemp(prefix="fleet-pg-")
+    cluster = Cluster.start(parent)
+    yield cluster
+    cluster.stop()
+    shutil.rmtree(parent, ignore_errors=True)
+
+
+@pytest.fixture
+def pg_url(pg_cluster):
+    """A fresh, empty database on the session's cluster."""
+    return pg_cluster.create_database("fleet_%d" % next(_names))
