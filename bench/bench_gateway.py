@@ -228,6 +228,10 @@ def main():
     from tools.sandbox.testing import running_sandbox
     with tempfile.TemporaryDirectory(prefix="bench-gw-") as tmp, running_sandbox(time_scale=1.0) as sb:
         cfg_path = write_config(os.path.join(tmp, "gw"), sb,
+                                # the per-terminal rate check runs on every request (its cost is in
+                                # the figures) but never refuses: each terminal here sends far more
+                                # than one at a shop counter would
+                                gateway={"rate_limit": 1_000_000_000},
                                 reconciler={"tick": 0.5, "first_inquiry_after": 3600.0, "inquiry_interval": 3.0,
                                             "expiry_grace": 2.0, "retry_interval": 3.0, "probe_interval": 30.0})
         gp = GatewayProcess(cfg_path, python_args=["-m", "cProfile", "-o", args.profile] if args.profile else ())

@@ -12,6 +12,9 @@ Every method returns an `Answer`, never raises for network trouble:
   stable error code.
 - kind "doubt": anything else (no connection, timeout, unsigned, forged or replayed answer, a 5xx,
   unparsable JSON). A doubtful answer is never evidence of anything: the flow asks again.
+  A signed 429 (this terminal sent too many requests) is doubt too, code RATE_LIMITED: the client
+  then sends nothing for the signed `retry_after` seconds (every call is doubt meanwhile, without
+  touching the network), and the flow's retries keep their order ids (the idempotency keys).
 Every response is closed, whatever happens. Each verified answer's signed X-Timestamp sets the
 wall clock (firmware/link/clock.py: the RTC), which is how a terminal without NTP learns the time.
 """
@@ -23,6 +26,10 @@ from firmware.link import auth
 OK = "ok"
 ERROR = "error"
 DOUBT = "doubt"
+
+RATE_LIMITED = "RATE_LIMITED"
+_QUIET_DEFAULT_S = 5   # a 429 without a usable retry_after
+_QUIET_MAX_S = 300     # and never longer than this, whatever it says
 
 
 class Answer:
@@ -62,9 +69,17 @@ class Gateway:
         self.timeout_s = timeout_s
         self.last_error = None
         self.answered_at = None  # ticks of the last verified answer (any call: the health signal)
+        self.quiet_until = None  # ticks before which nothing is sent (the gateway's signed 429)
+        self.ticks_ms = time.ticks_ms
 
     # --- one exchange --------------------------------------------------------------------
     def call(self, method, path, payload=None, timeout_s=None):
+        if self.quiet_until is not None:
+            left = time.ticks_diff(self.quiet_until, self.ticks_ms())
+            if left > 0:
+                return Answer(DOUBT, 429, code=RATE_LIMITED,
+                              why="gateway busy: waiting %d s as it asked" % ((left + 999) // 1000))
+            self.quiet_until = None
         target = self.prefix + path
         body = b"" if payload is None else json.dumps(payload).encode()
         nonce = auth.new_nonce()
@@ -103,6 +118,15 @@ class Gateway:
         if 200 <= status < 300:
             self.last_error = None
             return Answer(OK, status, body)
+        if status == 429:
+            # Signed, so it is the gateway's own word; but it says "not now", nothing about a sale.
+            wait = body.get("retry_after")
+            if not isinstance(wait, int) or isinstance(wait, bool) or wait < 1:
+                wait = _QUIET_DEFAULT_S
+            wait = min(wait, _QUIET_MAX_S)
+            self.quiet_until = time.ticks_add(self.ticks_ms(), wait * 1000)
+            self.last_error = "gateway busy: retry in %d s" % wait
+            return Answer(DOUBT, status, body, code=RATE_LIMITED, why=self.last_error)
         if 400 <= status < 500 or status == 502:
             # 502 UPSTREAM_ERROR: Antom refused in a way a retry will not fix (docs/protocol.md).
             err = body.get("error")

@@ -183,6 +183,8 @@ class Link:
             once.close()
         if ans.kind == gw.DOUBT:
             self.gateway.last_error = client.last_error
+            if client.quiet_until is not None:   # a signed 429: the main client keeps quiet too
+                self.gateway.quiet_until = client.quiet_until
         return ans
 
     # --- the network task (every 250 ms, from firmware/loop.py) ---------------------------

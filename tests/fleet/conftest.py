@@ -24,3 +24,11 @@ def pg_cluster():
 def pg_url(pg_cluster):
     """A fresh, empty database on the session's cluster."""
     return pg_cluster.create_database("fleet_%d" % next(_names))
+
+
+@pytest.fixture
+def sandbox(tmp_path):
+    """A sandbox of the test's own: its call log counts this test's Antom calls only."""
+    from tools.sandbox.testing import running_sandbox
+    with running_sandbox(time_scale=0.001, data_dir=str(tmp_path / "sandbox")) as sb:
+        yield sb

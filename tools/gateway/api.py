@@ -7,6 +7,7 @@ a request the terminal did not send. Refusals of one order carry its `order_id`:
 a sale on the terminal. Routing is done here rather than by Starlette's router so that unknown
 paths and wrong methods under /v1 are answered like everything else: JSON error, stable code.
 """
+import asyncio
 import json
 import re
 from urllib.parse import parse_qs
@@ -58,10 +59,11 @@ class TerminalAPI:
         target = target_of(scope)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         caller = None
+        extra_headers = []
         nonce = headers.get("x-nonce", "")
         secret = None
         try:
-            body = await read_body(scope, receive, headers, validation.MAX_BODY)
+            body = await read_body(scope, receive, headers, validation.MAX_BODY, self.gw.cfg["gateway"]["body_timeout"])
             handler, args = self.dispatch(scope["path"], method, scope.get("raw_path"))
             try:
                 caller = self.gw.auth.check(method, target, headers, body, skip_window=handler == self.time)
@@ -69,13 +71,22 @@ class TerminalAPI:
                 secret = e.secret
                 raise
             secret = caller.secret
+            wait = self.gw.rate_limit.retry_after(caller.terminal_id)
+            if wait:
+                raise RateLimited(wait)
             if handler is None:
                 raise args
             status, payload = await handler(caller, body, scope, *args)
         except AuthError as e:
             status, payload = 401, error_body(e.code, e.message, **e.extra)
             self.gw.auth_failed(e, scope, headers.get("x-terminal-id"), target)
+        except RateLimited as e:
+            # signed (the terminal can trust it) and never final: no order_id, try again later
+            status, payload = 429, error_body(e.code, e.message, retry_after=e.retry_after)
+            extra_headers.append((b"retry-after", b"%d" % e.retry_after))
         except ServiceError as e:
+            if e.status == 408:
+                extra_headers.append((b"connection", b"close"))  # the rest of a trickled body is not waited for
             # Refused before the request's signature verified (too large, bad Content-Length): `secret`
             # is still None, so the answer goes unsigned and the terminal takes it as no answer.
             status, payload = e.status, error_body(e.code, e.message, **e.extra)
@@ -84,7 +95,7 @@ class TerminalAPI:
         except Exception as e:  # a bug: answer cleanly, log it, never leak a trace to the terminal
             self.gw.log_exception(e, target)
             status, payload = 500, error_body("INTERNAL_ERROR", "the gateway failed; retry later")
-        await send_signed(send, status, payload, secret, target, nonce, self.gw.clock)
+        await send_signed(send, status, payload, secret, target, nonce, self.gw.clock, extra_headers)
 
     def dispatch(self, path, method, raw_path=None):
         if raw_path is not None and b"%" in raw_path:
@@ -179,12 +190,31 @@ def query_params(scope):
     return {k: v[-1] for k, v in parse_qs(raw, keep_blank_values=True).items()}
 
 
+class RateLimited(ServiceError):
+    """A terminal over its request rate (12.11): a signed 429 that says when to come back."""
+
+    def __init__(self, retry_after):
+        self.retry_after = retry_after
+        super().__init__(429, "RATE_LIMITED", "too many requests from this terminal; retry in %d s" % retry_after)
+
+
 class BodyTooLarge(ServiceError):
     def __init__(self, limit):
         super().__init__(413, "BODY_TOO_LARGE", "the body is larger than %d bytes" % limit)
 
 
-async def read_body(scope, receive, headers, limit):
+async def read_body(scope, receive, headers, limit, timeout=None):
+    """The request body, at most `limit` bytes, all of it within `timeout` seconds (a client that
+    trickles its body is answered 408 and its connection closed)."""
+    if timeout is None:
+        return await _read_body(scope, receive, headers, limit)
+    try:
+        return await asyncio.wait_for(_read_body(scope, receive, headers, limit), timeout)
+    except asyncio.TimeoutError:
+        raise ServiceError(408, "REQUEST_TIMEOUT", "the body did not arrive within %.0f s" % timeout) from None
+
+
+async def _read_body(scope, receive, headers, limit):
     declared = headers.get("content-length")
     if declared is not None:
         if not (declared.isascii() and declared.isdigit()):
@@ -206,9 +236,10 @@ async def read_body(scope, receive, headers, limit):
     return b"".join(chunks)
 
 
-async def send_signed(send, status, payload, secret, target, nonce, clock):
+async def send_signed(send, status, payload, secret, target, nonce, clock, extra_headers=()):
     body = dumps(payload)
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    headers.extend(extra_headers)
     if secret is not None:
         ts = str(int(clock()))
         headers.append((b"x-timestamp", ts.encode()))

@@ -16,6 +16,7 @@ from tools.gateway import credentials
 from tools.gateway import merchants
 from tools.gateway import wakeup
 from tools.gateway.api import VERSION, TerminalAPI, error_body
+from tools.gateway.limits import RateLimit
 from tools.gateway.notify import NotifyEndpoint
 from tools.gateway.openapi import spec
 from tools.gateway.reconciler import Reconciler
@@ -75,6 +76,10 @@ class Gateway:
         # several instances on one PostgreSQL wake each other's long polls (LISTEN/NOTIFY)
         self.service.wakeup = wakeup.for_database(cfg["gateway"]["db"], self.service.waiters)
         self.reconciler = None
+        g = cfg["gateway"]
+        # /v1/time nonces are stored dated ahead (terminal_auth): they count in that shifted window
+        self.rate_limit = RateLimit(self.store, g["rate_limit"], g["rate_window"], clock=clock,
+                                    shifts=(0.0, 2 * g["time_window"] - g["nonce_ttl"]))
         self.api = TerminalAPI(self)
         self.notify = NotifyEndpoint(self, urlparse(self.notify_url).path or "/")
         self.notify_merchant = self.notify.for_merchant
@@ -118,8 +123,14 @@ class Gateway:
             if row["pin_locked_until"] > self.clock():
                 raise ServiceError(403, "PIN_LOCKED", "too many wrong PINs; try again later")
             ok = await asyncio.to_thread(credentials.check_pin, pin, row["pin_hash"])
-            locked_until, tries_left = self.store.record_pin_result(terminal_id, ok, g["pin_lock_after"], g["pin_lock_seconds"],
-                                                        g["pin_lock_max_seconds"])
+            with self.store.transaction():
+                # another gateway instance may have locked refunds while this guess was checked:
+                # it is then refused unanswered (right or wrong), so the lockout bounds the guesses
+                # across every instance on the database, not only this process's
+                if self.store.terminal(terminal_id)["pin_locked_until"] > self.clock():
+                    raise ServiceError(403, "PIN_LOCKED", "too many wrong PINs; try again later")
+                locked_until, tries_left = self.store.record_pin_result(
+                    terminal_id, ok, g["pin_lock_after"], g["pin_lock_seconds"], g["pin_lock_max_seconds"])
             if locked_until is not None:
                 log.warning("terminal %s: refunds locked until %d after %d wrong PINs in a row (operator alert)",
                             terminal_id, locked_until, g["pin_lock_after"])

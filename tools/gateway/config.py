@@ -6,7 +6,8 @@ The defaults make `python -m tools.gateway serve` talk to a sandbox started with
 TOML layout (every key optional):
 
     [gateway]     host, port, db, notify_url, notify_path, max_amount, currencies, code_lifetime,
-                  max_wait, timestamp_window, nonce_ttl
+                  max_wait, timestamp_window, nonce_ttl, max_connections, header_timeout,
+                  body_timeout, rate_limit, rate_window
     [antom]       base_url, path_prefix, client_id, private_key_file, public_key_file, timeout,
                   key_version
     [merchant]    id, name, mcc, store_id, store_name, store_mcc, settlement_currency
@@ -45,6 +46,12 @@ DEFAULTS = {
         "pin_lock_after": 5,
         "pin_lock_seconds": 300,   # the first lockout; each next one twice as long
         "pin_lock_max_seconds": 86400,
+        # limits (12.11, docs/gateway.md "Security"): what one client may hold or send
+        "max_connections": 1000,   # open connections; past it the one idle longest is closed
+        "header_timeout": 10.0,    # a request's headers must arrive within this many seconds
+        "body_timeout": 10.0,      # and its body within this many more (else 408)
+        "rate_limit": 100,         # signed requests per terminal in any rate_window (0: no limit)
+        "rate_window": 10.0,       # seconds; past the limit a signed 429 with Retry-After
     },
     "antom": {
         "base_url": "http://127.0.0.1:8600",
@@ -153,6 +160,11 @@ def _check(cfg):
         # a cancel pass makes up to four Antom calls under one lease
         raise ConfigError("reconciler.lease_seconds must be at least 4 x antom.timeout (%.0f s)"
                           % (4 * cfg["antom"]["timeout"]))
+    g = cfg["gateway"]
+    if g["max_connections"] < 1 or g["header_timeout"] <= 0 or g["body_timeout"] <= 0 or g["rate_limit"] < 0 \
+            or g["rate_window"] <= 0:
+        raise ConfigError("gateway.max_connections must be at least 1, header_timeout, body_timeout and "
+                          "rate_window above 0, rate_limit 0 (no limit) or more")
     if rc["unknown_pay_inquiries"] < 1 or rc["inquiry_cap"] < 1:
         raise ConfigError("reconciler.unknown_pay_inquiries and inquiry_cap must be at least 1")
 

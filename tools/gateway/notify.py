@@ -34,7 +34,7 @@ class NotifyEndpoint:
         if scope["method"] != "POST":
             return 405, dumps(_error("METHOD_NOT_ALLOWED", "POST only"))
         try:
-            raw = await read_body(scope, receive, headers, MAX_NOTIFY_BODY)
+            raw = await read_body(scope, receive, headers, MAX_NOTIFY_BODY, self.gw.cfg["gateway"]["body_timeout"])
         except ServiceError as e:
             return e.status, dumps(_error(e.code, e.message))
         store = self.gw.store
@@ -114,9 +114,10 @@ class _MerchantNotify:
 
 
 async def _send(send, status, body):
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode())]})
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if status == 408:
+        headers.append((b"connection", b"close"))  # the rest of a trickled body is not waited for
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 

@@ -26,7 +26,8 @@ def _body(schema):
 
 
 def _errors(*codes):
-    return {str(c): _error() for c in codes}
+    # every authenticated operation may be rate limited: a signed 429 with retry_after (12.11)
+    return {str(c): _error() for c in codes + (429,)}
 
 
 def _order_param():

@@ -9,6 +9,7 @@ import sys
 import uvicorn
 
 from tools.gateway.app import Gateway, build_app
+from tools.gateway.limits import guarded_protocol
 
 
 def bind(host, port):
@@ -33,7 +34,9 @@ def make_server(cfg, sock, reconcile=True, log_level="warning"):
     port = sock.getsockname()[1]
     gateway = Gateway(cfg, port=port)
     app = build_app(gateway, reconcile=reconcile)
-    config = uvicorn.Config(app, log_level=log_level, http="httptools", loop="uvloop", lifespan="on",
+    g = cfg["gateway"]
+    config = uvicorn.Config(app, log_level=log_level, loop="uvloop", lifespan="on",
+                            http=guarded_protocol(g["max_connections"], g["header_timeout"]),
                             access_log=False, timeout_keep_alive=30, backlog=2048)
     return gateway, uvicorn.Server(config)
 

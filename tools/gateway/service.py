@@ -148,6 +148,8 @@ def about_this_payment(row, result):
 
 
 class PaymentService:
+    PAY_LEASE_WAIT = 1.0  # how long a create waits for a pay in flight elsewhere before "retry"
+
     def __init__(self, cfg, store, antom, notify_url, clock=time.time):
         """`antom`: a merchants.MerchantClients (an Antom client per merchant) or one AntomClient
         for every payment; `notify_url`: the notify base (tools/gateway/merchants.py)."""
@@ -252,10 +254,12 @@ class PaymentService:
                 with self.store.transaction():
                     # A cancel that overtook this create left a tombstone: the order stays cancelled.
                     cancelled = self.store.cancelled_order(terminal_id, order_id) is not None
+                    # another gateway instance (on the same database) may have just made it
+                    row = None if cancelled else self.store.payment(terminal_id, order_id)
                     if cancelled:
                         self.store.event("create_after_cancel_refused", terminal_id, order_id, amount=amount,
                                          currency=currency)
-                    else:
+                    elif row is None:
                         rowid = self.store.insert_payment(
                             terminal_id=terminal_id, order_id=order_id, payment_request_id=prid, amount=amount,
                             currency=currency, description=description, status="CREATING",
@@ -268,15 +272,25 @@ class PaymentService:
                 if cancelled:
                     raise ServiceError(409, "ORDER_CANCELLED",
                                        "order %s was cancelled before it was created" % order_id, order_id)
-                row = self.store.payment_by_rowid(rowid)
-            elif (row["amount"], row["currency"], row["description"]) != (amount, currency, description):
+                if row is None:
+                    row = self.store.payment_by_rowid(rowid)
+            if (row["amount"], row["currency"], row["description"]) != (amount, currency, description):
                 raise ServiceError(409, "ORDER_MISMATCH",
                                    "order %s already exists with another amount, currency or description" % order_id)
             if row["status"] != "CREATING":
                 return self.view(row)
-            # Antom's rule: a pay whose answer was lost is re-sent with the same body.
-            result = about_this_payment(row, await self.antom_for(row).pay(row["pay_body"].encode("utf-8")))
-            return self.view(self._apply_pay(row, result))
+            # The pay is sent by the payment's lease holder only: a retry that reaches another
+            # gateway instance (or this one) while the first pay is in flight never sends a second.
+            async with self.leased("payment", row["id"], wait=self.PAY_LEASE_WAIT) as mine:
+                row = self.store.payment_by_rowid(row["id"])
+                if row["status"] != "CREATING":
+                    return self.view(row)
+                if not mine:
+                    raise ServiceError(503, "UPSTREAM_UNAVAILABLE", "this payment's request to Antom is in "
+                                       "progress: retry the same request")
+                # Antom's rule: a pay whose answer was lost is re-sent with the same body.
+                result = about_this_payment(row, await self.antom_for(row).pay(row["pay_body"].encode("utf-8")))
+                return self.view(self._apply_pay(row, result))
 
     def _apply_pay(self, row, result):
         code = antom_mod.code_value(result.body) if result.signed else None

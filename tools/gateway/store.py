@@ -202,6 +202,8 @@ NONCE_SCHEMA = [
         PRIMARY KEY (terminal_id, nonce)
     ) WITHOUT ROWID""",
     "CREATE INDEX IF NOT EXISTS nonces_age ON nonces(seen_at)",
+    # the per-terminal rate limit counts a terminal's recent nonces (tools/gateway/limits.py)
+    "CREATE INDEX IF NOT EXISTS nonces_terminal_age ON nonces(terminal_id, seen_at)",
     # when this nonce log began: requests signed before it cannot be checked for replay
     "CREATE TABLE IF NOT EXISTS nonce_log (began_at REAL NOT NULL)",
 ]
@@ -440,6 +442,12 @@ class Store(MerchantRecords):
     def recent_nonces(self, since):
         return self.nonce_db.execute("SELECT terminal_id, nonce, seen_at FROM nonces WHERE seen_at>=?",
                                      (since,)).fetchall()
+
+    def requests_since(self, terminal_id, since, until):
+        """How many signed requests this terminal made with `since` <= seen_at <= `until` (their
+        nonces): what the per-terminal rate limit counts, the same for every gateway process."""
+        return self.nonce_db.execute("SELECT COUNT(*) FROM nonces WHERE terminal_id=? AND seen_at>=? AND seen_at<=?",
+                                     (terminal_id, since, until)).fetchone()[0]
 
     def forget_nonces(self, before, limit=None):
         """Drop nonces seen before `before`; at most `limit` of them (small batches keep each
