@@ -18,7 +18,8 @@
 Operator commands that read or change payments, terminals, events, alerts and reports take
 --merchant M: only that merchant's are shown or touched (another merchant's are "no such ...").
 
-Every command takes --config FILE (TOML; or GATEWAY_CONFIG) and --db PATH.
+Every command takes --config FILE (TOML; or GATEWAY_CONFIG) and --db PATH|URL (a SQLite file,
+sqlite:///path, or postgresql://user@host/dbname).
 """
 import argparse
 import asyncio
@@ -40,7 +41,8 @@ NO_SECRETS_ON_THE_COMMAND_LINE = (
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m tools.gateway", description="the merchant gateway")
     parser.add_argument("--config", help="TOML configuration file (default: $GATEWAY_CONFIG)")
-    parser.add_argument("--db", help="SQLite database path (overrides the configuration)")
+    parser.add_argument("--db", help="database: a SQLite file path, sqlite:///path, or postgresql://user@host/dbname "
+                                     "(overrides the configuration)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="run the gateway")
@@ -139,6 +141,9 @@ def main(argv=None):
         return handler(cfg, args) or 0
     except (config_mod.ConfigError, SecretBoxError) as e:
         print("config error:", e, file=sys.stderr)
+        return 2
+    except ConnectionError as e:  # the database is not reachable (PostgreSQL down, wrong URL)
+        print("database error:", e, file=sys.stderr)
         return 2
 
 
