@@ -68,6 +68,16 @@ def test_a_trickled_body_is_answered_408_and_the_connection_closed(make_config):
         assert gw.store.payment("T1", "LIM-1") is None
 
 
+def test_a_body_nobody_reads_does_not_keep_the_connection(make_config):
+    # a route that takes no body answers at once; the trickled rest of the body is not waited for
+    with running_gateway(make_config(gateway={"body_timeout": 30.0, "header_timeout": 30.0})) as gw:
+        s = connect(gw)
+        s.sendall(b"POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n" + b"x" * 10)
+        s.settimeout(10)
+        assert s.recv(4096).startswith(b"HTTP/1.1 ")
+        assert closed_by_peer(s, timeout=5)   # not kept for the keep-alive's 30 s
+
+
 def test_idle_connections_past_the_cap_give_up_their_slots(make_config):
     # the review held 250 idle connections open: with a cap of 250, the 251st connection still
     # gets its request answered, and it is the oldest idle connection that is closed for it

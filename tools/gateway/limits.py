@@ -90,6 +90,10 @@ def guarded_protocol(max_connections, header_timeout, base=None):
 
         def on_response_complete(self):
             self._idle_since = time.monotonic()
+            if self.cycle is not None and self.cycle.more_body and not self.transport.is_closing():
+                # answered before its body was read (a route that takes none, a 413): the rest of
+                # that body is not waited for, however slowly it comes
+                self.transport.close()
             super().on_response_complete()
 
         def connection_lost(self, exc):
