@@ -158,9 +158,11 @@ class TerminalAPI:
         return 200, {"time": int(self.gw.clock())}
 
     async def health(self, caller, body, scope):
-        client = await self.gw.db(self.gw.antom_for_terminal, caller.terminal_id)
+        client, environment = await self.gw.db.read(lambda: (self.gw.antom_for_terminal(caller.terminal_id),
+                                                             self.gw.environment_for_terminal(caller.terminal_id)))
         reached, checked_at = client.last_contact if client is not None else (None, None)
         return 200, {"ok": True, "time": int(self.gw.clock()), "version": VERSION,
+                     "environment": environment,
                      "upstream": {"reachable": reached, "checked_at": checked_at}}
 
     async def heartbeat(self, caller, body, scope):
