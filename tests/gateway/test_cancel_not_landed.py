@@ -18,15 +18,15 @@ def _cancelled_payment(store, rowid, expires_at):
     return store.payment_by_rowid(rowid)
 
 
-def test_order_not_exist_before_expiry_is_retried(tmp_path):
-    svc, store, rowid = service_with_upstream(tmp_path, lambda req: NOT_EXIST)
+def test_order_not_exist_before_expiry_is_retried(open_store):
+    svc, store, rowid = service_with_upstream(open_store, lambda req: NOT_EXIST)
     row = _cancelled_payment(store, rowid, int(svc.clock()) + 600)
     asyncio.run(svc.reconcile_cancel(row))
     assert store.payment_by_rowid(rowid)["cancel_state"] == "PENDING"
 
 
-def test_order_not_exist_after_expiry_ends_the_cancel(tmp_path):
-    svc, store, rowid = service_with_upstream(tmp_path, lambda req: NOT_EXIST)
+def test_order_not_exist_after_expiry_ends_the_cancel(open_store):
+    svc, store, rowid = service_with_upstream(open_store, lambda req: NOT_EXIST)
     row = _cancelled_payment(store, rowid, int(svc.clock()) - 1)
     asyncio.run(svc.reconcile_cancel(row))
     assert store.payment_by_rowid(rowid)["cancel_state"] == "DONE"

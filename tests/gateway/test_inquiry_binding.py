@@ -13,12 +13,11 @@ from tests.gateway.test_antom_client import ANTOM_KEY, CLIENT_ID, MERCHANT, anto
 from tools.gateway import antom, config
 from tools.gateway.service import PaymentService
 from tools.gateway.secretbox import SecretBox
-from tools.gateway.store import Store
 
 
-def service_with_upstream(tmp_path, answer):
+def service_with_upstream(open_store, answer):
     cfg = config.load(None, environ={})
-    store = Store(str(tmp_path / "gw.sqlite3"), box=SecretBox(b"k" * 32))
+    store = open_store(box=SecretBox(b"k" * 32))
     store.add_terminal("T1", "s" * 32, None)
 
     def handler(request):
@@ -40,25 +39,25 @@ def success(prid, value="1250"):
             "paymentAmount": {"currency": "USD", "value": value}, "paymentTime": "2026-11-25T18:00:00+00:00"}
 
 
-def test_signed_success_about_another_payment_is_not_taken_as_paid(tmp_path):
-    svc, store, rowid = service_with_upstream(tmp_path, lambda req: success("T1.O-OTHER"))
+def test_signed_success_about_another_payment_is_not_taken_as_paid(open_store):
+    svc, store, rowid = service_with_upstream(open_store, lambda req: success("T1.O-OTHER"))
     asyncio.run(svc.check_open(store.payment_by_rowid(rowid)))
     assert store.payment_by_rowid(rowid)["status"] == "PENDING"
 
 
-def test_signed_success_with_another_amount_is_not_taken_as_paid(tmp_path):
-    svc, store, rowid = service_with_upstream(tmp_path, lambda req: success(req["paymentRequestId"], "1"))
+def test_signed_success_with_another_amount_is_not_taken_as_paid(open_store):
+    svc, store, rowid = service_with_upstream(open_store, lambda req: success(req["paymentRequestId"], "1"))
     asyncio.run(svc.check_open(store.payment_by_rowid(rowid)))
     assert store.payment_by_rowid(rowid)["status"] == "PENDING"
 
 
-def test_signed_success_about_this_payment_is_paid(tmp_path):
-    svc, store, rowid = service_with_upstream(tmp_path, lambda req: success(req["paymentRequestId"]))
+def test_signed_success_about_this_payment_is_paid(open_store):
+    svc, store, rowid = service_with_upstream(open_store, lambda req: success(req["paymentRequestId"]))
     asyncio.run(svc.check_open(store.payment_by_rowid(rowid)))
     assert store.payment_by_rowid(rowid)["status"] == "PAID"
 
 
-def test_late_refund_never_takes_the_payment_id_from_an_answer_about_another_payment(tmp_path):
+def test_late_refund_never_takes_the_payment_id_from_an_answer_about_another_payment(open_store):
     refunds = []
 
     def answer(req):
@@ -68,7 +67,7 @@ def test_late_refund_never_takes_the_payment_id_from_an_answer_about_another_pay
                     "refundId": "RF-1"}
         return dict(success("T1.O-OTHER"), paymentId="P-OTHER")
 
-    svc, store, rowid = service_with_upstream(tmp_path, answer)
+    svc, store, rowid = service_with_upstream(open_store, answer)
     with store.transaction():  # paid after the terminal gave up, and Antom's id never learned
         store.update_payment(rowid, status="CANCELLED", late=1, cancel_state="REFUND", payment_id=None)
     asyncio.run(svc.reconcile_cancel(store.payment_by_rowid(rowid)))
@@ -76,7 +75,7 @@ def test_late_refund_never_takes_the_payment_id_from_an_answer_about_another_pay
     assert store.payment_by_rowid(rowid)["payment_id"] is None
 
 
-def test_pay_and_cancel_answers_about_another_payment_are_not_taken(tmp_path):
+def test_pay_and_cancel_answers_about_another_payment_are_not_taken(open_store):
     import pytest
 
     from tools.gateway.service import ServiceError
@@ -89,7 +88,7 @@ def test_pay_and_cancel_answers_about_another_payment_are_not_taken(tmp_path):
                     "orderCodeForm": {"codeDetails": [{"displayType": "TEXT", "codeValue": "https://x/c/OTHER"}]}}
         return {"result": ok, "paymentRequestId": "T1.O-OTHER", "paymentId": "P-OTHER"}
 
-    svc, store, rowid = service_with_upstream(tmp_path, answer)
+    svc, store, rowid = service_with_upstream(open_store, answer)
     with pytest.raises(ServiceError):
         asyncio.run(svc.create("T1", "O-2", 500, "USD", ""))
     assert store.payment("T1", "O-2")["status"] == "CREATING" and store.payment("T1", "O-2")["code_value"] is None
@@ -99,25 +98,25 @@ def test_pay_and_cancel_answers_about_another_payment_are_not_taken(tmp_path):
     assert store.payment_by_rowid(rowid)["cancel_state"] == "PENDING"
 
 
-def test_refund_answer_about_another_refund_is_not_taken(tmp_path):
+def test_refund_answer_about_another_refund_is_not_taken(open_store):
     def answer(req):
         return {"result": {"resultCode": "SUCCESS", "resultStatus": "S", "resultMessage": "success"},
                 "refundRequestId": "R-OTHER", "refundId": "RF-OTHER", "paymentId": req["paymentId"]}
 
-    svc, store, rowid = service_with_upstream(tmp_path, answer)
+    svc, store, rowid = service_with_upstream(open_store, answer)
     with store.transaction():
         store.update_payment(rowid, status="PAID")
     view = asyncio.run(svc.refund("T1", "O-1", "R1", 100))
     assert view["status"] == "PENDING" and store.refunded_total(rowid) == 0
 
 
-def test_refund_refused_for_traffic_is_retried_not_failed(tmp_path):
+def test_refund_refused_for_traffic_is_retried_not_failed(open_store):
     # ALIPAY.md: REQUEST_TRAFFIC_EXCEED_LIMIT means back off and retry, not a final refusal
     def answer(req):
         return {"result": {"resultCode": "REQUEST_TRAFFIC_EXCEED_LIMIT", "resultStatus": "F",
                            "resultMessage": "busy"}}
 
-    svc, store, rowid = service_with_upstream(tmp_path, answer)
+    svc, store, rowid = service_with_upstream(open_store, answer)
     with store.transaction():
         store.update_payment(rowid, status="PAID")
     view = asyncio.run(svc.refund("T1", "O-1", "R1", 100))

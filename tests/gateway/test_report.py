@@ -4,7 +4,6 @@ import csv
 import io
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 from datetime import datetime, timezone
@@ -27,19 +26,18 @@ def cli(config_path, *args):
     return done.stdout
 
 
-def table_sums(db_path, day):
+def table_sums(store, day):
     """Straight from the tables, without the report's code: per currency (sales, refunds)."""
     start = int(datetime.fromisoformat(day).replace(tzinfo=timezone.utc).timestamp())
-    db = sqlite3.connect(db_path)
-    sales = dict(db.execute("SELECT currency, SUM(amount) FROM payments WHERE status='PAID' AND paid_at>=? "
+    db = store.db
+    sales = dict(db.execute("SELECT currency, CAST(SUM(amount) AS INTEGER) FROM payments WHERE status='PAID' AND paid_at>=? "
                             "AND paid_at<? GROUP BY currency", (start, start + 86400)).fetchall())
-    refunds = dict(db.execute("SELECT refunds.currency, SUM(refunds.amount) FROM refunds JOIN payments ON "
+    refunds = dict(db.execute("SELECT refunds.currency, CAST(SUM(refunds.amount) AS INTEGER) FROM refunds JOIN payments ON "
                               "payments.id=refunds.payment WHERE refunds.status='SUCCEEDED' AND "
                               "payments.status='PAID' AND refunds.created_at>=? AND refunds.created_at<? "
                               "GROUP BY refunds.currency", (start, start + 86400)).fetchall())
-    settled = dict(db.execute("SELECT settlement_currency, SUM(settlement_amount) FROM payments WHERE "
-                              "status='PAID' AND settlement_currency IS NOT NULL GROUP BY settlement_currency"))
-    db.close()
+    settled = dict(db.execute("SELECT settlement_currency, CAST(SUM(settlement_amount) AS INTEGER) FROM payments WHERE "
+                              "status='PAID' AND settlement_currency IS NOT NULL GROUP BY settlement_currency").fetchall())
     return sales, refunds, settled
 
 
@@ -65,10 +63,9 @@ def test_report_of_a_day_of_mixed_sales_matches_the_payments_table(make_config, 
         sandbox.pay(other["code_value"], wallet="ALIPAY_HK")
         assert t2.status("RP-9", wait=10).body["status"] == "PAID"
         day = datetime.now(timezone.utc).date().isoformat()
-        db_path = gw.cfg["gateway"]["db"]
 
         data = json.loads(cli(cfg, "--from", day, "--to", day, "--json"))
-        sales, refunds, settled = table_sums(db_path, day)
+        sales, refunds, settled = table_sums(gw.store, day)
         assert sales == {"USD": 2430, "JPY": 5000, "KWD": 1234, "PHP": 50000} and refunds == {"USD": 100}
         currencies = {e["currency"]: e for e in data["currencies"]}
         assert {c: e["sales"] for c, e in currencies.items()} == sales

@@ -2,7 +2,6 @@
 under a key-encryption key kept apart from the database, and plain secrets of older databases are
 sealed when the gateway first opens them."""
 import os
-import sqlite3
 import stat
 import subprocess
 import sys
@@ -19,6 +18,7 @@ def mode(path):
     return stat.S_IMODE(os.stat(path).st_mode)
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)   # SQLite's own files
 def test_database_files_are_0600_in_a_0700_folder(make_config, tmp_path):
     cfg_path = make_config(gateway={"db": str(tmp_path / "fresh" / "data" / "gateway.sqlite3")})
     with running_gateway(cfg_path) as gw:
@@ -34,10 +34,11 @@ def test_database_files_are_0600_in_a_0700_folder(make_config, tmp_path):
 
 def test_terminal_secrets_are_sealed_in_the_database_and_the_gateway_still_authenticates(gateway, t1):
     secret = gateway.secrets["T1"]
-    raw = sqlite3.connect(gateway.cfg["gateway"]["db"]).execute("SELECT secret FROM terminals WHERE id='T1'").fetchone()[0]
+    raw = gateway.store.db.execute("SELECT secret FROM terminals WHERE id='T1'").fetchone()[0]
     assert raw.startswith("v1:") and secret not in raw
-    with open(gateway.cfg["gateway"]["db"], "rb") as f:
-        assert secret.encode() not in f.read()
+    if gateway.store.dialect == "sqlite":
+        with open(gateway.cfg["gateway"]["db"], "rb") as f:
+            assert secret.encode() not in f.read()
     assert t1.health().status == 200
 
 
@@ -55,13 +56,11 @@ def test_plain_secrets_of_an_older_database_are_sealed_on_first_open(make_config
     cfg_path = make_config()
     cfg = config_mod.load(cfg_path, environ={})
     db = cfg["gateway"]["db"]
-    Store(db).close()   # a database of the schema, then a plain secret as older versions stored it
-    conn = sqlite3.connect(db)
-    conn.execute("INSERT INTO terminals(id, secret, pin_hash, created_at) VALUES ('OLD', ?, NULL, 0)", ("b" * 64,))
-    conn.commit()
-    conn.close()
+    old = Store(db)   # a database of the schema, then a plain secret as older versions stored it
+    old.db.execute("INSERT INTO terminals(id, secret, pin_hash, created_at) VALUES ('OLD', ?, NULL, 0)", ("b" * 64,))
+    old.close()
     with running_gateway(cfg_path) as gw:
-        stored = sqlite3.connect(db).execute("SELECT secret FROM terminals WHERE id='OLD'").fetchone()[0]
+        stored = gw.store.db.execute("SELECT secret FROM terminals WHERE id='OLD'").fetchone()[0]
         assert stored.startswith("v1:")
         assert gw.client("OLD", "b" * 64).health().status == 200
         assert "terminal_secrets_encrypted" in [e["kind"] for e in gw.store.events()]

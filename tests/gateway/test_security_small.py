@@ -14,7 +14,7 @@ from tests.gateway.test_notifications import NOTIFY_PATH, note_body, pending, po
 from tests.gateway.test_terminal_api import paid
 from firmware.link import auth
 from tools.gateway.client import TerminalClient
-from tools.gateway.store import MIGRATIONS, Store, connect, _statements
+from tools.gateway.store import MIGRATIONS, Store, open_backends
 from tools.gateway.testing import ROOT, running_gateway
 
 
@@ -84,6 +84,11 @@ def test_requests_signed_before_a_restored_nonce_log_are_refused(make_config):
         assert gw.client("T1").request("GET", "/v1/health", timestamp=old, nonce=captured).status == 200
     # a restore: the database comes back, its nonce log (not in backups) does not
     db = gw.cfg["gateway"]["db"]
+    if "://" in db:   # PostgreSQL: the nonce tables are in the database; a restore without their rows
+        store = Store(db)
+        store.db.execute("DELETE FROM nonces")
+        store.db.execute("DELETE FROM nonce_log")
+        store.close()
     for suffix in (".nonces", ".nonces-wal", ".nonces-shm"):
         if os.path.exists(db + suffix):
             os.remove(db + suffix)
@@ -165,6 +170,15 @@ def test_an_edited_event_breaks_the_hash_chain_and_verify_says_where(gateway, t1
     assert gateway.store.verify_events()["ok"]
     assert cli(gateway.config_path, "events", "verify").returncode == 0
     victim = [e for e in gateway.store.events("T1", "CHAIN-1")][1]["id"]
+    if gateway.store.dialect == "postgresql":
+        # someone with the database owner's rights edits an entry (the append-only triggers off first)
+        gateway.store.db.script("ALTER TABLE events DISABLE TRIGGER events_no_update; "
+                                "UPDATE events SET detail='{}' WHERE id=%d" % victim)
+        result = gateway.store.verify_events()
+        assert not result["ok"] and result["first_bad"] == victim
+        r = cli(gateway.config_path, "events", "verify", "--json")
+        assert r.returncode == 1 and json.loads(r.stdout)["first_bad"] == victim
+        return
     # someone with a copy of the file edits an entry (the append-only triggers dropped first)
     copy = os.path.join(os.path.dirname(gateway.cfg["gateway"]["db"]), "edited.sqlite3")
     src = sqlite3.connect(gateway.cfg["gateway"]["db"])
@@ -183,16 +197,16 @@ def test_an_edited_event_breaks_the_hash_chain_and_verify_says_where(gateway, t1
     assert r.returncode == 1 and json.loads(r.stdout)["first_bad"] == victim
 
 
-def test_events_written_before_the_chain_existed_are_chained_by_the_migration(tmp_path):
-    path = str(tmp_path / "old.sqlite3")
-    db = connect(path)
-    for statement in _statements(MIGRATIONS[0]):
-        db.execute(statement)
-    db.execute("PRAGMA user_version=1")
+def test_events_written_before_the_chain_existed_are_chained_by_the_migration(db_url):
+    os.makedirs(os.path.dirname(db_url), exist_ok=True) if "://" not in db_url else None
+    db, nonces = open_backends(db_url)
+    db.migrate(MIGRATIONS[:1])   # a database of the first version, with events in it
     for i in range(3):
         db.execute("INSERT INTO events(at, kind, detail) VALUES (?, 'old', '{}')", (1000.5 + i,))
     db.close()
-    store = Store(path)
+    if nonces is not None:
+        nonces.close()
+    store = Store(db_url)
     store.event("new")
     result = store.verify_events()
     assert result["ok"] and result["events"] == 4

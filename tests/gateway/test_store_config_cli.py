@@ -1,7 +1,6 @@
 """The store (migrations, append-only log, nonces), PIN hashing, configuration, and the CLI."""
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 
@@ -10,39 +9,69 @@ import pytest
 from tools.gateway import config as config_mod
 from tools.gateway import credentials
 from tools.gateway.secretbox import SecretBox
-from tools.gateway.store import Store, connect, migrate
+from tools.gateway.store import MIGRATIONS, IntegrityError, SqliteDb, Store, connect, migrate
 from tools.gateway.testing import running_gateway
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 # --- store ---------------------------------------------------------------------------------------
-def test_migrations_are_idempotent_and_wal(tmp_path):
-    path = str(tmp_path / "g.sqlite3")
-    Store(path).close()
-    db = connect(path)
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_sqlite_migrations_are_idempotent_and_wal(db_url):
+    os.makedirs(os.path.dirname(db_url), exist_ok=True)
+    Store(db_url).close()
+    db = SqliteDb(db_url)
     migrate(db)  # again: nothing to do
-    assert db.execute("PRAGMA user_version").fetchone()[0] >= 1
+    assert db.schema_version() == len(MIGRATIONS)
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"terminals", "payments", "refunds", "events", "alerts", "notifications"} <= tables
-    nonce_db = connect(path + ".nonces")
+    nonce_db = connect(db_url + ".nonces")
     assert {r[0] for r in nonce_db.execute("SELECT name FROM sqlite_master WHERE type='table'")} == {"nonces", "nonce_log"}
     assert nonce_db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    db.close()
 
 
-def test_event_log_is_append_only(tmp_path):
-    store = Store(str(tmp_path / "g.sqlite3"))
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_postgresql_schema_is_migrated_once_with_64_bit_columns(db_url):
+    Store(db_url).close()
+    store = Store(db_url)  # again: nothing to do
+    assert store.db.schema_version() == len(MIGRATIONS)
+    assert store.db.execute("SELECT count(*) FROM schema_version").fetchone()[0] == 1
+    tables = {r[0] for r in store.db.execute("SELECT tablename FROM pg_tables WHERE schemaname='public'")}
+    assert {"terminals", "payments", "refunds", "events", "alerts", "notifications", "nonces", "nonce_log"} <= tables
+    types = dict(store.db.execute("SELECT column_name, data_type FROM information_schema.columns "
+                                  "WHERE table_name='payments'").fetchall())
+    # amounts and times are 64-bit integers; epoch seconds with a fraction keep their precision
+    assert types["amount"] == types["created_at"] == types["id"] == "bigint"
+    assert types["updated_at"] == types["next_check_at"] == types["lease_until"] == "double precision"
+    store.db.execute("UPDATE payments SET updated_at=? WHERE 1=0", (1796000000.123456,))
+    with store.transaction():
+        store.event("precise")
+    assert store.verify_events()["ok"]
+    store.close()
+
+
+def test_event_log_is_append_only(open_store):
+    store = open_store()
     with store.transaction():
         store.event("something", "T1", "O1", x=1)
     for sql in ("UPDATE events SET kind='other'", "DELETE FROM events"):
-        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        with pytest.raises(IntegrityError, match="append-only"):
             store.db.execute(sql)
     assert [e["kind"] for e in store.events()] == ["something"]
 
 
-def test_transactions_roll_back_together(tmp_path):
-    store = Store(str(tmp_path / "g.sqlite3"), box=SecretBox(b"k" * 32))
+def test_a_unique_key_violation_is_the_store_s_own_integrity_error(open_store):
+    store = open_store(box=SecretBox(b"k" * 32))
+    store.add_terminal("T1", "s" * 64, None)
+    with pytest.raises(IntegrityError):
+        store.add_terminal("T1", "s" * 64, None)
+    assert [e["kind"] for e in store.events()] == ["terminal_added"]   # the failed one left nothing
+
+
+def test_transactions_roll_back_together(open_store):
+    store = open_store(box=SecretBox(b"k" * 32))
     store.add_terminal("T1", "s" * 64, None)
     with pytest.raises(RuntimeError):
         with store.transaction():
@@ -53,8 +82,8 @@ def test_transactions_roll_back_together(tmp_path):
     assert "half" not in [e["kind"] for e in store.events()]
 
 
-def test_nonces_are_unique_per_terminal_and_expire(tmp_path):
-    store = Store(str(tmp_path / "g.sqlite3"))
+def test_nonces_are_unique_per_terminal_and_expire(open_store):
+    store = open_store()
     assert store.remember_nonce("T1", "a" * 32, 100.0)
     assert not store.remember_nonce("T1", "a" * 32, 101.0)
     assert store.remember_nonce("T2", "a" * 32, 101.0)
@@ -67,8 +96,26 @@ def test_nonces_are_unique_per_terminal_and_expire(tmp_path):
     assert len([r for r in store.recent_nonces(0) if r["seen_at"] < 160.0]) == old - 2
     assert len([r for r in store.recent_nonces(160.0)]) == 1
     # committed at once: another connection sees it
-    other = Store(store.path)
+    other = open_store()
     assert not other.remember_nonce("T1", "a" * 32, 201.0)
+
+
+def test_the_event_chain_does_not_fork_when_several_threads_append(open_store):
+    """Each thread appends through its own connection (another process, as far as the database
+    can tell): every entry lands, and the chain stays one line."""
+    import threading
+    store = open_store()
+
+    def append(n):
+        for i in range(20):
+            store.event("parallel", "T%d" % n, "O%d" % i)
+    threads = [threading.Thread(target=append, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    result = store.verify_events()
+    assert result["ok"] and result["events"] == 80
 
 
 # --- PINs and secrets --------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ import time
 from tests.waiting import wait_until
 from tools.gateway.antom import refund_request_id
 from tools.gateway.secretbox import SecretBox
-from tools.gateway.store import Store
 from tools.gateway.testing import ROOT
 
 
@@ -32,15 +31,15 @@ def test_a_cli_refund_is_sent_to_antom_once_while_the_gateway_runs(gateway_proce
     assert int(sandbox.payments(reference_order_id="T1.LEASE-1")[0]["refunded"]) == 300
 
 
-def test_a_lease_has_one_owner_until_it_is_released_or_runs_out(tmp_path):
+def test_a_lease_has_one_owner_until_it_is_released_or_runs_out(open_store):
     now = [1000.0]
-    store = Store(str(tmp_path / "g.sqlite3"), clock=lambda: now[0], box=SecretBox(b"k" * 32))
+    store = open_store(clock=lambda: now[0], box=SecretBox(b"k" * 32))
     store.add_terminal("T1", "s" * 64, None)
     with store.transaction():
         rowid = store.insert_payment(terminal_id="T1", order_id="O1", payment_request_id="T1.O1", amount=1,
                                      currency="USD", description="", status="PENDING", pay_body="{}",
                                      expires_at=2000)
-    other = Store(store.path, clock=lambda: now[0])   # another process's connection
+    other = open_store(clock=lambda: now[0])   # another process's connection
     assert store.claim("payment", rowid, "a", 60)
     assert not other.claim("payment", rowid, "b", 60)
     assert not store.claim("payment", rowid, "a", 60)   # not re-entrant: one claim, one owner
@@ -55,10 +54,10 @@ def test_a_lease_has_one_owner_until_it_is_released_or_runs_out(tmp_path):
     other.close()
 
 
-def test_the_leases_of_a_killed_process_are_freed_at_once(tmp_path):
+def test_the_leases_of_a_killed_process_are_freed_at_once(open_store):
     from tools.gateway.reconciler import free_dead_leases
     import socket
-    store = Store(str(tmp_path / "g.sqlite3"), box=SecretBox(b"k" * 32))
+    store = open_store(box=SecretBox(b"k" * 32))
     store.add_terminal("T1", "s" * 64, None)
     with store.transaction():
         rowid = store.insert_payment(terminal_id="T1", order_id="O1", payment_request_id="T1.O1", amount=1,

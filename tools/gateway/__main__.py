@@ -12,8 +12,14 @@
     python -m tools.gateway alerts [--all] [--json]
     python -m tools.gateway keys                            show (create) the merchant key pair
     python -m tools.gateway report --from D1 --to D2 [--terminal T] [--csv | --json]
+    python -m tools.gateway merchant add|list|show|set|register ...; store add|list (merchant_cli.py)
+    python -m tools.gateway terminal add ID --store S       a terminal of a merchant's store
 
-Every command takes --config FILE (TOML; or GATEWAY_CONFIG) and --db PATH.
+Operator commands that read or change payments, terminals, events, alerts and reports take
+--merchant M: only that merchant's are shown or touched (another merchant's are "no such ...").
+
+Every command takes --config FILE (TOML; or GATEWAY_CONFIG) and --db PATH|URL (a SQLite file,
+sqlite:///path, or postgresql://user@host/dbname).
 """
 import argparse
 import asyncio
@@ -35,7 +41,8 @@ NO_SECRETS_ON_THE_COMMAND_LINE = (
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m tools.gateway", description="the merchant gateway")
     parser.add_argument("--config", help="TOML configuration file (default: $GATEWAY_CONFIG)")
-    parser.add_argument("--db", help="SQLite database path (overrides the configuration)")
+    parser.add_argument("--db", help="database: a SQLite file path, sqlite:///path, or postgresql://user@host/dbname "
+                                     "(overrides the configuration)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="run the gateway")
@@ -49,6 +56,7 @@ def main(argv=None):
     add.add_argument("terminal_id")
     add.add_argument("--json", action="store_true", help="print {terminal_id, secret} as JSON")
     add.add_argument("--pin", help=argparse.SUPPRESS)  # refused with a clear message
+    add.add_argument("--store", help="the merchant's store it stands in (default: the configuration's store)")
     setpin = tsub.add_parser("set-pin", help="change the supervisor PIN (prompt, stdin or $GATEWAY_PIN)")
     setpin.add_argument("terminal_id")
     setpin.add_argument("--pin", help=argparse.SUPPRESS)
@@ -59,6 +67,7 @@ def main(argv=None):
     rev.add_argument("terminal_id")
     tlist = tsub.add_parser("list")
     tlist.add_argument("--json", action="store_true")
+    tlist.add_argument("--merchant", help="only this merchant's terminals")
 
     pay = sub.add_parser("payments", help="inspect payments")
     psub = pay.add_subparsers(dest="action", required=True)
@@ -67,16 +76,19 @@ def main(argv=None):
     plist.add_argument("--status")
     plist.add_argument("--limit", type=int, default=50)
     plist.add_argument("--json", action="store_true", help="one JSON document: {payments: [...]}")
+    plist.add_argument("--merchant", help="only this merchant's payments")
     show = psub.add_parser("show")
     show.add_argument("terminal_id")
     show.add_argument("order_id")
     show.add_argument("--json", action="store_true", help="(the default) JSON")
+    show.add_argument("--merchant", help="as this merchant's operator (another's payment: no such payment)")
 
     ref = sub.add_parser("refund", help="operator refund of a paid payment")
     ref.add_argument("terminal_id")
     ref.add_argument("order_id")
     ref.add_argument("amount", type=int, help="minor units")
     ref.add_argument("--refund-id", help="idempotency key (default: OP-<n>)")
+    ref.add_argument("--merchant", help="as this merchant's operator (another's payment: no such payment)")
 
     ev = sub.add_parser("events", help="the event log (list, or verify its hash chain)")
     ev.add_argument("action", nargs="?", choices=("list", "verify"), default="list")
@@ -84,10 +96,12 @@ def main(argv=None):
     ev.add_argument("--order")
     ev.add_argument("--limit", type=int, default=100)
     ev.add_argument("--json", action="store_true")
+    ev.add_argument("--merchant", help="only the events of this merchant's terminals")
 
     al = sub.add_parser("alerts", help="late-payment and PIN alerts")
     al.add_argument("--all", action="store_true", help="include acknowledged ones")
     al.add_argument("--json", action="store_true")
+    al.add_argument("--merchant", help="only this merchant's alerts")
 
     sub.add_parser("keys", help="print the merchant public key (creating the key pair if needed)")
 
@@ -95,9 +109,13 @@ def main(argv=None):
     rep.add_argument("--from", dest="date_from", required=True, metavar="YYYY-MM-DD", help="first UTC day")
     rep.add_argument("--to", dest="date_to", required=True, metavar="YYYY-MM-DD", help="last UTC day (inclusive)")
     rep.add_argument("--terminal", help="only this terminal's payments")
+    rep.add_argument("--merchant", help="only this merchant's payments")
     form = rep.add_mutually_exclusive_group()
     form.add_argument("--csv", action="store_true", help="CSV (amounts in major units)")
     form.add_argument("--json", action="store_true", help="JSON (amounts in minor units)")
+
+    from tools.gateway import merchant_cli
+    merchant_cli.add_parsers(sub)
 
     args = parser.parse_args(argv)
     if getattr(args, "pin", None) is not None:
@@ -116,12 +134,16 @@ def main(argv=None):
         print("config error:", e, file=sys.stderr)
         return 2
     handler = {"serve": cmd_serve, "terminal": cmd_terminal, "payments": cmd_payments, "refund": cmd_refund,
-               "events": cmd_events, "alerts": cmd_alerts, "keys": cmd_keys, "report": cmd_report}[args.command]
+               "events": cmd_events, "alerts": cmd_alerts, "keys": cmd_keys, "report": cmd_report,
+               "merchant": cmd_merchant, "store": cmd_shop}[args.command]
     from tools.gateway.secretbox import SecretBoxError
     try:
         return handler(cfg, args) or 0
     except (config_mod.ConfigError, SecretBoxError) as e:
         print("config error:", e, file=sys.stderr)
+        return 2
+    except ConnectionError as e:  # the database is not reachable (PostgreSQL down, wrong URL)
+        print("database error:", e, file=sys.stderr)
         return 2
 
 
@@ -156,6 +178,27 @@ def _store(cfg):
     return Store(cfg["gateway"]["db"], box=box_for(cfg))
 
 
+def cmd_merchant(cfg, args):
+    from tools.gateway import merchant_cli
+    return merchant_cli.cmd_merchant(cfg, _store(cfg), args)
+
+
+def cmd_shop(cfg, args):
+    from tools.gateway import merchant_cli
+    return merchant_cli.cmd_store(cfg, _store(cfg), args)
+
+
+def _merchant_scope(store, args):
+    """The --merchant M of an operator command: (ok, merchant id or None)."""
+    merchant_id = getattr(args, "merchant", None)
+    if merchant_id is None:
+        return True, None
+    if store.merchant(merchant_id) is None:
+        print("no such merchant %s" % merchant_id, file=sys.stderr)
+        return False, None
+    return True, merchant_id
+
+
 def cmd_serve(cfg, args):
     from tools.gateway.server import serve
     return serve(cfg, reconcile=not args.no_reconcile)
@@ -170,11 +213,19 @@ def cmd_terminal(cfg, args):
         if store.terminal(args.terminal_id) is not None:
             print("terminal %s already exists (ids are never reused)" % args.terminal_id, file=sys.stderr)
             return 1
+        from tools.gateway import merchant_cli
+        store_id = args.store or merchant_cli.default_store(cfg, store)
+        if store_id is None:
+            print("this gateway has several stores: give --store S (store list)", file=sys.stderr)
+            return 2
+        if store.shop(store_id) is None:
+            print("no such store %s (store list)" % store_id, file=sys.stderr)
+            return 1
         pin = _pin_or_complain()
         if pin is None:
             return 2
         secret = credentials.new_secret()
-        store.add_terminal(args.terminal_id, secret, credentials.hash_pin(pin))
+        store.add_terminal(args.terminal_id, secret, credentials.hash_pin(pin), store_id=store_id)
         _print_secret(args, "added", secret)
     elif args.action == "set-pin":
         if store.terminal(args.terminal_id) is None:
@@ -197,7 +248,10 @@ def cmd_terminal(cfg, args):
             return 1
         print("terminal %s revoked" % args.terminal_id)
     else:
-        rows = [terminal_view(row) for row in store.terminals()]
+        ok, merchant_id = _merchant_scope(store, args)
+        if not ok:
+            return 1
+        rows = [terminal_view(row) for row in store.terminals(merchant_id)]
         if args.json:
             print(json.dumps({"terminals": rows}, indent=1))
         for t in rows if not args.json else ():
@@ -215,7 +269,7 @@ def _print_secret(args, what, secret):
 
 
 def terminal_view(row):
-    return {"terminal_id": row["id"], "state": "revoked" if row["revoked_at"] else "active",
+    return {"terminal_id": row["id"], "store_id": row["store_id"], "state": "revoked" if row["revoked_at"] else "active",
             "created_at": row["created_at"], "revoked_at": row["revoked_at"], "last_seen": row["last_seen"],
             "heartbeat": json.loads(row["heartbeat"]) if row["heartbeat"] else None,
             "pin_failures": row["pin_failures"], "pin_locked_until": row["pin_locked_until"]}
@@ -232,7 +286,8 @@ def payment_record(store, row, full=False):
     events and alerts too."""
     refunds = store.refunds_of(row["id"])
     out = {
-        "terminal_id": row["terminal_id"], "order_id": row["order_id"], "status": row["status"],
+        "terminal_id": row["terminal_id"], "merchant_id": row["merchant_id"], "order_id": row["order_id"],
+        "status": row["status"],
         "amount": row["amount"], "currency": row["currency"], "description": row["description"],
         "payment_request_id": row["payment_request_id"], "payment_id": row["payment_id"],
         "code_value": row["code_value"], "created_at": row["created_at"], "expires_at": row["expires_at"],
@@ -259,8 +314,11 @@ def alert_view(a):
 
 def cmd_payments(cfg, args):
     store = _store(cfg)
+    ok, merchant_id = _merchant_scope(store, args)
+    if not ok:
+        return 1
     if args.action == "list":
-        rows = store.payments(args.terminal, args.status, args.limit)
+        rows = store.payments(args.terminal, args.status, args.limit, merchant_id=merchant_id)
         if args.json:
             print(json.dumps({"payments": [payment_record(store, row) for row in rows]}, indent=1))
         else:
@@ -268,7 +326,7 @@ def cmd_payments(cfg, args):
                 print(_payment_line(row))
         return 0
     row = store.payment(args.terminal_id, args.order_id)
-    if row is None:
+    if row is None or (merchant_id is not None and row["merchant_id"] != merchant_id):
         print("no such payment", file=sys.stderr)
         return 1
     print(json.dumps(payment_record(store, row, full=True), indent=1))
@@ -294,7 +352,9 @@ def cmd_refund(cfg, args):
         gw = Gateway(cfg)
         try:
             row = gw.store.payment(args.terminal_id, args.order_id)
-            if row is None:
+            if args.merchant is not None and gw.store.merchant(args.merchant) is None:
+                raise ServiceError(404, "NOT_FOUND", "no such merchant %s" % args.merchant)
+            if row is None or (args.merchant is not None and row["merchant_id"] != args.merchant):
                 raise ServiceError(404, "NOT_FOUND", "no such payment")
             refund_id = args.refund_id or "OP-%d" % (len(gw.store.refunds_of(row["id"])) + 1)
             return await gw.service.refund(args.terminal_id, args.order_id, refund_id, args.amount,
@@ -323,7 +383,10 @@ def cmd_events(cfg, args):
             print("event log BROKEN at entry %d (the %d entries before it are intact)"
                   % (result["first_bad"], result["events"]), file=sys.stderr)
         return 0 if result["ok"] else 1
-    rows = store.events(args.terminal, args.order, args.limit)
+    ok, merchant_id = _merchant_scope(store, args)
+    if not ok:
+        return 1
+    rows = store.events(args.terminal, args.order, args.limit, merchant_id=merchant_id)
     if args.json:
         print(json.dumps({"events": [{"id": e["id"], "at": e["at"], "kind": e["kind"], "terminal_id": e["terminal_id"],
                                       "order_id": e["order_id"], "detail": json.loads(e["detail"]),
@@ -337,7 +400,10 @@ def cmd_events(cfg, args):
 
 def cmd_alerts(cfg, args):
     store = _store(cfg)
-    rows = store.alerts(include_acked=args.all)
+    ok, merchant_id = _merchant_scope(store, args)
+    if not ok:
+        return 1
+    rows = store.alerts(include_acked=args.all, merchant_id=merchant_id)
     if args.json:
         print(json.dumps({"alerts": [alert_view(a) for a in rows]}, indent=1))
         return 0
@@ -351,7 +417,11 @@ def cmd_alerts(cfg, args):
 def cmd_report(cfg, args):
     from tools.gateway import report
     try:
-        data = report.build(_store(cfg), args.date_from, args.date_to, args.terminal)
+        store = _store(cfg)
+        ok, merchant_id = _merchant_scope(store, args)
+        if not ok:
+            return 1
+        data = report.build(store, args.date_from, args.date_to, args.terminal, merchant_id=merchant_id)
     except report.ReportError as e:
         print("report:", e, file=sys.stderr)
         return 2

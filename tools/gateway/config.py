@@ -5,9 +5,9 @@ The defaults make `python -m tools.gateway serve` talk to a sandbox started with
 
 TOML layout (every key optional):
 
-    [gateway]     host, port, db, notify_url, notify_path, max_amount, currencies, code_lifetime,
-                  max_wait, timestamp_window, nonce_ttl, max_connections, header_timeout,
-                  body_timeout, rate_limit, rate_window
+    [gateway]     host, port, db (a SQLite path, sqlite:///path or postgresql://...), notify_url,
+                  notify_path, max_amount, currencies, code_lifetime, max_wait, timestamp_window,
+                  nonce_ttl, max_connections, header_timeout, body_timeout, rate_limit, rate_window
     [antom]       base_url, path_prefix, client_id, private_key_file, public_key_file, timeout,
                   key_version
     [merchant]    id, name, mcc, store_id, store_name, store_mcc, settlement_currency
@@ -23,6 +23,7 @@ import copy
 import os
 import tomllib
 
+from tools.gateway import dburl
 from tools.gateway.currencies import DEFAULT_ACCEPTED, EXPONENTS
 
 DEFAULTS = {
@@ -143,6 +144,10 @@ def _merge(cfg, data, path):
 
 
 def _check(cfg):
+    try:
+        dburl.parse(cfg["gateway"]["db"])
+    except dburl.DbUrlError as e:
+        raise ConfigError(str(e)) from e
     for code in cfg["gateway"]["currencies"]:
         if code not in EXPONENTS:
             raise ConfigError("unknown currency %r (tools/antom/currencies.py lists the known ones)" % code)

@@ -42,7 +42,7 @@ def _line(key):
     return dict(key, sales_count=0, sales=0, refunds_count=0, refunds=0, net=0)
 
 
-def build(store, start_text, end_text, terminal_id=None):
+def build(store, start_text, end_text, terminal_id=None, merchant_id=None):
     start, end, first, last = day_range(start_text, end_text)
     by_day, by_wallet, by_currency, settlement = {}, {}, {}, {}
 
@@ -58,7 +58,7 @@ def build(store, start_text, end_text, terminal_id=None):
             entry["refunds"] += refund
         entry["net"] = entry["sales"] - entry["refunds"]
 
-    for row in store.paid_between(start, end, terminal_id):
+    for row in store.paid_between(start, end, terminal_id, merchant_id=merchant_id):
         wallet = row["wallet"] or UNKNOWN_WALLET
         add(by_day, {"day": utc_day(row["paid_at"]), "currency": row["currency"], "wallet": wallet},
             sale=row["amount"])
@@ -69,7 +69,7 @@ def build(store, start_text, end_text, terminal_id=None):
                 "currency": row["settlement_currency"], "sales_count": 0, "amount": 0})
             entry["sales_count"] += 1
             entry["amount"] += row["settlement_amount"]
-    for ref in store.refunds_between(start, end, terminal_id):
+    for ref in store.refunds_between(start, end, terminal_id, merchant_id=merchant_id):
         wallet = ref["wallet"] or UNKNOWN_WALLET
         add(by_day, {"day": utc_day(ref["created_at"]), "currency": ref["currency"], "wallet": wallet},
             refund=ref["amount"])
@@ -79,7 +79,7 @@ def build(store, start_text, end_text, terminal_id=None):
              "amount": row["amount"], "currency": row["currency"], "wallet": row["wallet"] or UNKNOWN_WALLET,
              "created_at": row["created_at"], "day": utc_day(row["created_at"]),
              "returned": returned(store, row)}
-            for row in store.late_between(start, end, terminal_id)]
+            for row in store.late_between(start, end, terminal_id, merchant_id=merchant_id)]
     order = lambda table, *keys: sorted(table.values(), key=lambda e: tuple(e[k] for k in keys))  # noqa: E731
     return {"from": first.isoformat(), "to": last.isoformat(), "terminal": terminal_id, "timezone": "UTC",
             "days": order(by_day, "day", "currency", "wallet"),

@@ -1,21 +1,26 @@
-"""The gateway's SQLite store: terminals, payments, refunds, alerts, an append-only event log, nonces.
+"""The gateway's store: terminals, payments, refunds, alerts, an append-only event log, nonces.
 
-WAL mode. State changes commit before the gateway acknowledges anything (a terminal answer, an
-Antom notification ack), so SIGKILL at any moment loses no acknowledged state. Payment state uses
-`synchronous=FULL`. The nonce log (written on every request) is a second file, `<db>.nonces`, with
-`synchronous=OFF`: a committed nonce survives a process kill (it is in the OS's cache), and only an
-OS crash could forget the last few, re-opening a replay window of at most the 5-minute timestamp
-window for requests that were already answered.
+One interface, two backends, chosen by the `db` setting (tools/gateway/dburl.py): SQLite
+(db_sqlite.py, the embedded default) and PostgreSQL (db_postgres.py). The SQL here is written once,
+in the common subset of the two with `?` placeholders; the PostgreSQL backend translates the few
+words that differ. Nothing outside the backends knows which database it is.
+
+State changes commit before the gateway acknowledges anything (a terminal answer, an Antom
+notification ack), so SIGKILL at any moment loses no acknowledged state. On SQLite, payment state
+uses `synchronous=FULL` and the nonce log (written on every request) is a second file,
+`<db>.nonces`, with `synchronous=OFF`: a committed nonce survives a process kill (it is in the OS's
+cache), and only an OS crash could forget the last few, re-opening a replay window of at most the
+5-minute timestamp window for requests that were already answered. On PostgreSQL the nonces live in
+the same database, written by connections with `synchronous_commit=off` (the same trade).
 """
-import contextlib
 import hashlib
 import json
 import logging
-import os
-import sqlite3
 import time
 
-from tools.gateway.files import private_dir, private_file
+from tools.gateway import dburl
+from tools.gateway.db_common import IntegrityError  # noqa: F401  (the store's one integrity error)
+from tools.gateway.db_sqlite import SqliteDb, connect, statements as _statements  # noqa: F401
 from tools.gateway.merchant_store import MIGRATION as MERCHANTS_MIGRATION, MerchantRecords
 from tools.gateway.secretbox import SecretBoxError
 
@@ -23,7 +28,7 @@ log = logging.getLogger("gateway")
 
 MIGRATIONS = [
     # 1: the initial schema
-    """
+    ["""
     CREATE TABLE terminals (
         id TEXT PRIMARY KEY,
         secret TEXT NOT NULL,
@@ -104,11 +109,21 @@ MIGRATIONS = [
         detail TEXT NOT NULL
     );
     CREATE INDEX events_order ON events(terminal_id, order_id);
+    """, {
+        # the append-only guard: trigger bodies are the one thing written twice
+        "sqlite": """
     CREATE TRIGGER events_no_update BEFORE UPDATE ON events
         BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
     CREATE TRIGGER events_no_delete BEFORE DELETE ON events
         BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
     """,
+        "postgresql": """
+    CREATE FUNCTION events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'the event log is append-only' USING ERRCODE = 'integrity_constraint_violation'; END $$;
+    CREATE TRIGGER events_no_update BEFORE UPDATE ON events FOR EACH ROW EXECUTE FUNCTION events_append_only();
+    CREATE TRIGGER events_no_delete BEFORE DELETE ON events FOR EACH ROW EXECUTE FUNCTION events_append_only();
+    CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON events FOR EACH STATEMENT EXECUTE FUNCTION events_append_only();
+    """}],
     # 2: tombstones, cancels of orders the gateway had not seen (their create may come later)
     """
     CREATE TABLE cancelled_orders (
@@ -148,8 +163,12 @@ MIGRATIONS = [
     ALTER TABLE refunds ADD COLUMN lease_until REAL NOT NULL DEFAULT 0;
     """,
     # 7: escalating PIN lockouts (a level that only an operator's set-pin resets), and alerts that
-    # concern a terminal rather than a payment (PIN lockouts)
-    """
+    # concern a terminal rather than a payment (PIN lockouts). SQLite cannot drop a NOT NULL: it
+    # rebuilds the table; PostgreSQL says it directly (and keeps the identity sequence right).
+    {"postgresql": """
+    ALTER TABLE terminals ADD COLUMN pin_lockouts INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE alerts ALTER COLUMN payment DROP NOT NULL;
+    """, "sqlite": """
     ALTER TABLE terminals ADD COLUMN pin_lockouts INTEGER NOT NULL DEFAULT 0;
     CREATE TABLE alerts_new (
         id INTEGER PRIMARY KEY,
@@ -164,13 +183,17 @@ MIGRATIONS = [
     DROP TABLE alerts;
     ALTER TABLE alerts_new RENAME TO alerts;
     CREATE INDEX alerts_terminal ON alerts(terminal_id, acked_at);
-    """,
+    """},
     # 8: merchants, their stores and Antom accounts; terminals belong to a store, payments to a
     # merchant (tools/gateway/merchant_store.py; the configuration's merchant is written at start)
     MERCHANTS_MIGRATION,
 ]
 # Append new migrations at the end (never edit or reorder a landed one): a database records the
-# number of the last one it ran in `PRAGMA user_version`. An entry is SQL or a function(conn).
+# number of the last one it ran (SQLite: `PRAGMA user_version`; PostgreSQL: table schema_version).
+# An entry runs on both backends: portable SQL (SQLite's type names INTEGER, REAL, TEXT and
+# `INTEGER PRIMARY KEY`, translated for PostgreSQL by db_postgres.to_postgres), a function(db) whose
+# `db.execute(sql, args)` takes the same SQL, {"sqlite": ..., "postgresql": ...} only where the two
+# really differ, or a list of such parts. Use `... RETURNING id`, not lastrowid.
 
 GENESIS = "0" * 64
 
@@ -181,16 +204,22 @@ def event_hash(prev_hash, event_id, at, kind, terminal_id, order_id, detail):
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _chain_existing_events(conn):
+def _chain_existing_events(db):
     """Hash the entries written before the chain existed (the append-only triggers step aside)."""
-    conn.execute("DROP TRIGGER events_no_update")
+    if db.dialect == "postgresql":
+        db.execute("ALTER TABLE events DISABLE TRIGGER events_no_update")
+    else:
+        db.execute("DROP TRIGGER events_no_update")
     prev = GENESIS
-    for row in conn.execute("SELECT * FROM events ORDER BY id").fetchall():
+    for row in db.execute("SELECT * FROM events ORDER BY id").fetchall():
         digest = event_hash(prev, row["id"], row["at"], row["kind"], row["terminal_id"], row["order_id"], row["detail"])
-        conn.execute("UPDATE events SET prev_hash=?, hash=? WHERE id=?", (prev, digest, row["id"]))
+        db.execute("UPDATE events SET prev_hash=?, hash=? WHERE id=?", (prev, digest, row["id"]))
         prev = digest
-    conn.execute("CREATE TRIGGER events_no_update BEFORE UPDATE ON events "
-                 "BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END")
+    if db.dialect == "postgresql":
+        db.execute("ALTER TABLE events ENABLE TRIGGER events_no_update")
+    else:
+        db.execute("CREATE TRIGGER events_no_update BEFORE UPDATE ON events "
+                   "BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END")
 
 # The nonce log lives in its own file: it is written on every request, and keeping its WAL apart
 # keeps its checkpoints from syncing the payment database (and the other way round).
@@ -216,80 +245,62 @@ def nonce_path(path):
     return ":memory:" if path == ":memory:" else path + ".nonces"
 
 
-def connect(path, synchronous="FULL"):
-    if path != ":memory:":
-        folder = os.path.dirname(os.path.abspath(path))
-        if not private_dir(folder):
-            log.warning("%s can be read by other users: keep the gateway's data in a 0700 folder", folder)
-        # 0600 before SQLite opens it; its -wal and -shm files take the database file's mode
-        private_file(path)
-        for suffix in ("-wal", "-shm"):
-            if os.path.exists(path + suffix):
-                os.chmod(path + suffix, 0o600)
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
-    conn.row_factory = sqlite3.Row
-    conn.execute("PRAGMA busy_timeout=10000")
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=%s" % synchronous)
-    conn.execute("PRAGMA foreign_keys=ON")
-    return conn
+def migrate(db):
+    """Bring a backend's schema up to date (a SqliteDb or PostgresDb)."""
+    db.migrate(MIGRATIONS)
 
 
-def migrate(conn):
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        for number, script in enumerate(MIGRATIONS, start=1):
-            if number > version:
-                if callable(script):
-                    script(conn)
-                else:
-                    for statement in _statements(script):
-                        conn.execute(statement)
-                conn.execute("PRAGMA user_version=%d" % number)
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-
-
-def _statements(script):
-    """Split a migration into statements, keeping trigger bodies (which contain ';') whole."""
-    out, current = [], []
-    for line in script.strip().splitlines():
-        current.append(line)
-        text = "\n".join(current).strip()
-        if text.endswith(";") and sqlite3.complete_statement(text):
-            out.append(text)
-            current = []
-    if "\n".join(current).strip():
-        out.append("\n".join(current))
-    return out
+def open_backends(setting):
+    """(payment database, nonce log) for the `db` setting."""
+    kind, location = dburl.parse(setting)
+    if kind == dburl.POSTGRESQL:
+        from tools.gateway.db_postgres import PostgresDb
+        main = PostgresDb(location)
+        try:
+            # the nonce log: same database, no wait for the WAL flush (as SQLite's .nonces file)
+            nonces = PostgresDb(location, min_size=1, max_size=4, options="-c synchronous_commit=off")
+        except BaseException:
+            main.close()
+            raise
+        return main, nonces
+    return SqliteDb(location), None
 
 
 class Store(MerchantRecords):
-    """One gateway database. Not shared between threads: the gateway uses it from its event loop."""
+    """One gateway database, SQLite or PostgreSQL (the `db` setting). Usable from several threads:
+    each thread's transaction is its own."""
 
     def __init__(self, path, clock=time.time, box=None):
-        """`box` (tools/gateway/secretbox.py) seals and opens terminal secrets; without one, this
-        connection can do everything except read or write a secret."""
+        """`path` is the `db` setting (a SQLite path, sqlite:///path or postgresql://...). `box`
+        (tools/gateway/secretbox.py) seals and opens terminal secrets; without one, this store can
+        do everything except read or write a secret."""
         self.path = path
         self.clock = clock
         self.box = box
-        self.db = connect(path)
-        existed = self.db.execute("PRAGMA user_version").fetchone()[0] > 0
-        migrate(self.db)
-        self.nonce_path = nonce_path(path)
-        self.nonce_db = connect(self.nonce_path, synchronous="OFF")
-        for statement in NONCE_SCHEMA:
-            self.nonce_db.execute(statement)
-        # A nonce log that starts next to a database that already answered requests (a restore, or
-        # a lost .nonces file) cannot prove that older requests are not replays: it begins now. A new
-        # installation has answered nothing yet: its log is complete from the start.
-        self.nonce_db.execute("INSERT INTO nonce_log(began_at) SELECT ? WHERE NOT EXISTS (SELECT 1 FROM nonce_log)",
-                              (self.clock() if existed else 0,))
-        if box is not None:
-            self._seal_plain_secrets()
+        self.db, pg_nonces = open_backends(path)
+        try:
+            self.dialect = self.db.dialect
+            existed = self.db.schema_version() > 0
+            migrate(self.db)
+            if pg_nonces is None:
+                self.nonce_db = SqliteDb(nonce_path(dburl.parse(path)[1]), synchronous="OFF")
+            else:
+                self.nonce_db = pg_nonces
+            with self.db.transaction() if pg_nonces else self.nonce_db.transaction():
+                nonce_side = self.db if pg_nonces else self.nonce_db
+                for statement in NONCE_SCHEMA:
+                    nonce_side.execute(statement)
+                # A nonce log that starts next to a database that already answered requests (a
+                # restore, or a lost .nonces file) cannot prove that older requests are not replays: it
+                # begins now. A new installation has answered nothing yet: its log is complete from the
+                # start.
+                nonce_side.execute("INSERT INTO nonce_log(began_at) SELECT ? WHERE NOT EXISTS "
+                                   "(SELECT 1 FROM nonce_log)", (float(self.clock()) if existed else 0.0,))
+            if box is not None:
+                self._seal_plain_secrets()
+        except BaseException:
+            self.close()
+            raise
 
     def _seal_plain_secrets(self):
         """Encrypt secrets stored in plain text by older versions, and prove the key opens the rest
@@ -317,12 +328,14 @@ class Store(MerchantRecords):
         return self.box.seal(terminal_id, secret)
 
     def close(self):
-        self.db.close()
-        self.nonce_db.close()
+        for db in (getattr(self, "db", None), getattr(self, "nonce_db", None)):
+            if db is not None:
+                db.close()
 
     # --- transactions ---------------------------------------------------------------------
     def transaction(self):
-        return _Transaction(self.db)
+        """`with store.transaction():` one write transaction (nestable: inner blocks join it)."""
+        return self.db.transaction()
 
     def event(self, kind, terminal_id=None, order_id=None, **detail):
         """Append to the event log (inside the caller's transaction when there is one). Each entry
@@ -428,12 +441,8 @@ class Store(MerchantRecords):
     # --- nonces ---------------------------------------------------------------------------
     def remember_nonce(self, terminal_id, nonce, seen_at):
         """False when this terminal already used this nonce (committed before returning True)."""
-        try:
-            self.nonce_db.execute("INSERT INTO nonces(terminal_id, nonce, seen_at) VALUES (?,?,?)",
-                                  (terminal_id, nonce, seen_at))
-            return True
-        except sqlite3.IntegrityError:
-            return False
+        return self.nonce_db.execute("INSERT INTO nonces(terminal_id, nonce, seen_at) VALUES (?,?,?) "
+                                     "ON CONFLICT DO NOTHING", (terminal_id, nonce, seen_at)).rowcount == 1
 
     def nonces_since(self):
         """Unix time since which the nonce log is complete (a new or restored log: now)."""
@@ -479,8 +488,8 @@ class Store(MerchantRecords):
         fields.setdefault("updated_at", now)
         names = ",".join(fields)
         marks = ",".join("?" for _ in fields)
-        cur = self.db.execute("INSERT INTO payments(%s) VALUES (%s)" % (names, marks), tuple(fields.values()))
-        return cur.lastrowid
+        return self.db.execute("INSERT INTO payments(%s) VALUES (%s) RETURNING id" % (names, marks),
+                               tuple(fields.values())).fetchone()[0]
 
     def update_payment(self, rowid, **fields):
         fields["updated_at"] = self.clock()
@@ -553,9 +562,9 @@ class Store(MerchantRecords):
 
     # --- work leases ------------------------------------------------------------------------
     # One owner at a time per payment (its inquiries and cancels) and per refund (its sends), across
-    # every process on the database: a lease is (owner, until) in the row itself. SQLite takes it with
-    # one conditional UPDATE in a write transaction; PostgreSQL will take the same lease with
-    # SELECT ... FOR UPDATE SKIP LOCKED behind this same interface.
+    # every process on the database: a lease is (owner, until) in the row itself, taken with one
+    # conditional UPDATE (atomic on both backends: SQLite in a write transaction, PostgreSQL as a
+    # single autocommit statement that re-checks its WHERE on the locked row).
     LEASED = {"payment": "payments", "refund": "refunds"}
 
     def claim(self, kind, rowid, owner, seconds):
@@ -571,20 +580,11 @@ class Store(MerchantRecords):
             self.db.execute("UPDATE %s SET lease_owner=NULL, lease_until=0 WHERE id=? AND lease_owner=?"
                             % self.LEASED[kind], (rowid, owner))
 
-    @contextlib.contextmanager
     def _unsynced(self):
-        """A write transaction without its fsync: a lease lost to an OS crash is harmless (every
-        process died with it), and claims happen on every reconciler pass. Inside a caller's
-        transaction it simply joins it."""
-        if self.db.in_transaction:
-            yield
-            return
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        try:
-            with self.transaction():
-                yield
-        finally:
-            self.db.execute("PRAGMA synchronous=FULL")
+        """A write without its fsync: a lease lost to an OS crash is harmless (every process died
+        with it), and claims happen on every reconciler pass. Inside a caller's transaction it
+        simply joins it."""
+        return self.db.unsynced()
 
     def lease_owners(self):
         """Owners of leases still running (to free those of processes that died)."""
@@ -600,8 +600,8 @@ class Store(MerchantRecords):
     # --- tombstones -----------------------------------------------------------------------
     def add_cancelled_order(self, terminal_id, order_id, reason):
         """Remember a cancel for an order with no payment; False when it was already remembered."""
-        cur = self.db.execute("INSERT OR IGNORE INTO cancelled_orders(terminal_id, order_id, reason, cancelled_at) "
-                              "VALUES (?,?,?,?)", (terminal_id, order_id, reason, int(self.clock())))
+        cur = self.db.execute("INSERT INTO cancelled_orders(terminal_id, order_id, reason, cancelled_at) "
+                              "VALUES (?,?,?,?) ON CONFLICT DO NOTHING", (terminal_id, order_id, reason, int(self.clock())))
         return cur.rowcount == 1
 
     def cancelled_order(self, terminal_id, order_id):
@@ -622,7 +622,8 @@ class Store(MerchantRecords):
         fields.setdefault("updated_at", now)
         names = ",".join(fields)
         marks = ",".join("?" for _ in fields)
-        return self.db.execute("INSERT INTO refunds(%s) VALUES (%s)" % (names, marks), tuple(fields.values())).lastrowid
+        return self.db.execute("INSERT INTO refunds(%s) VALUES (%s) RETURNING id" % (names, marks),
+                               tuple(fields.values())).fetchone()[0]
 
     def update_refund(self, rowid, **fields):
         fields["updated_at"] = self.clock()
@@ -639,14 +640,14 @@ class Store(MerchantRecords):
     def refunded_total(self, payment_rowid, include_pending=False):
         statuses = ("SUCCEEDED", "PENDING") if include_pending else ("SUCCEEDED",)
         marks = ",".join("?" for _ in statuses)
-        row = self.db.execute("SELECT COALESCE(SUM(amount),0) FROM refunds WHERE payment=? AND status IN (%s)" % marks,
+        row = self.db.execute("SELECT CAST(COALESCE(SUM(amount),0) AS INTEGER) FROM refunds WHERE payment=? AND status IN (%s)" % marks,
                               (payment_rowid,) + statuses).fetchone()
         return row[0]
 
     # --- alerts ---------------------------------------------------------------------------
     def add_alert(self, terminal_id, payment_rowid, kind, message):
-        return self.db.execute("INSERT INTO alerts(terminal_id, payment, kind, message, created_at) VALUES (?,?,?,?,?)",
-                               (terminal_id, payment_rowid, kind, message, int(self.clock()))).lastrowid
+        return self.db.execute("INSERT INTO alerts(terminal_id, payment, kind, message, created_at) VALUES (?,?,?,?,?) "
+                               "RETURNING id", (terminal_id, payment_rowid, kind, message, int(self.clock()))).fetchone()[0]
 
     def alerts(self, terminal_id=None, include_acked=False, payments_only=False, merchant_id=None):
         """Alerts with their payment's order, amount and currency (None for a terminal's own, such as
@@ -677,12 +678,10 @@ class Store(MerchantRecords):
     # --- notifications --------------------------------------------------------------------
     def remember_notification(self, digest, payment_request_id, body):
         """False when this exact notification body was already processed."""
-        try:
-            self.db.execute("INSERT INTO notifications(digest, received_at, payment_request_id, body) VALUES (?,?,?,?)",
-                            (digest, self.clock(), payment_request_id, body))
-            return True
-        except sqlite3.IntegrityError:
-            return False
+        # ON CONFLICT, not a caught error: on PostgreSQL an error would abort the caller's transaction
+        return self.db.execute("INSERT INTO notifications(digest, received_at, payment_request_id, body) "
+                               "VALUES (?,?,?,?) ON CONFLICT DO NOTHING",
+                               (digest, self.clock(), payment_request_id, body)).rowcount == 1
 
     # --- events ---------------------------------------------------------------------------
     def events(self, terminal_id=None, order_id=None, limit=200, merchant_id=None):
@@ -700,22 +699,3 @@ class Store(MerchantRecords):
         sql += " ORDER BY id DESC LIMIT ?"
         args.append(limit)
         return list(reversed(self.db.execute(sql, args).fetchall()))
-
-
-class _Transaction:
-    """BEGIN IMMEDIATE ... COMMIT, nestable (inner blocks join the outer transaction)."""
-
-    def __init__(self, db):
-        self.db = db
-        self.outer = False
-
-    def __enter__(self):
-        if not self.db.in_transaction:
-            self.db.execute("BEGIN IMMEDIATE")
-            self.outer = True
-        return self.db
-
-    def __exit__(self, exc_type, exc, tb):
-        if self.outer:
-            self.db.execute("COMMIT" if exc_type is None else "ROLLBACK")
-        return False

@@ -1,6 +1,8 @@
 """Real gateways for tests and benchmarks, on free ports, in temp dirs.
 
-    cfg_path = write_config(tmp, sandbox, reconciler={"tick": 0.05})
+    cfg_path = write_config(tmp, sandbox, reconciler={"tick": 0.05})   # SQLite file in tmp
+    cfg_path = write_config(tmp, sandbox, db="postgresql://user@127.0.0.1:5432/gw")   # or PostgreSQL
+                                                     # (several GatewayProcess on one such URL)
     with running_gateway(cfg_path) as gw:          # uvicorn in a thread of this process
         secret = gw.add_terminal("T1", pin="123456")
         c = gw.client("T1")                          # TerminalClient, signs and verifies
@@ -51,8 +53,9 @@ def write_toml(path, sections):
 
 
 def write_config(directory, sandbox=None, antom_base_url=None, merchant_private_key=None,
-                 antom_public_pem=None, client_id=None, **sections):
-    """A TOML config in `directory` for a gateway talking to `sandbox` (tools.sandbox.testing)."""
+                 antom_public_pem=None, client_id=None, db=None, **sections):
+    """A TOML config in `directory` for a gateway talking to `sandbox` (tools.sandbox.testing).
+    `db`: the database setting (default: a SQLite file in `directory`; or a postgresql:// URL)."""
     os.makedirs(directory, exist_ok=True)
     private = merchant_private_key or (sandbox.merchant_private_key if sandbox else signature.generate_private_key())
     public_pem = antom_public_pem or (sandbox.public_key_pem if sandbox else signature.public_pem(
@@ -64,7 +67,7 @@ def write_config(directory, sandbox=None, antom_base_url=None, merchant_private_
     with open(pub_path, "wb") as f:
         f.write(public_pem)
     data = {
-        "gateway": {"host": "127.0.0.1", "port": 0, "db": os.path.join(directory, "gateway.sqlite3"),
+        "gateway": {"host": "127.0.0.1", "port": 0, "db": db or os.path.join(directory, "gateway.sqlite3"),
                     "kek_file": os.path.join(directory, "kek", "terminal-secrets.key")},
         "antom": {"base_url": antom_base_url or (sandbox.base_url if sandbox else "http://127.0.0.1:9"),
                   "client_id": client_id or (sandbox.client_id if sandbox else "SANDBOX_TEST"),
