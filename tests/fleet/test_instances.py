@@ -13,13 +13,6 @@ RACING = {"tick": 0.05, "first_inquiry_after": 0.3, "inquiry_interval": 0.2, "ex
           "retry_interval": 0.2, "probe_interval": 60.0, "unknown_pay_inquiries": 2}
 
 
-@pytest.fixture(params=["sqlite"])  # + "postgresql" once the store has that backend
-def db_url(request, tmp_path):
-    if request.param == "sqlite":
-        return str(tmp_path / "db" / "gateway.sqlite3")
-    return request.getfixturevalue("pg_url")
-
-
 @pytest.fixture
 def fleet_of(tmp_path, sandbox, db_url):
     fleets = []
