@@ -38,7 +38,7 @@ class Terminal:
         self.fleet, self.tid, self.rng, self.done = fleet, tid, rng, done
         self.sales = sales
         self.client = fleet.client(tid, timeout=15.0)
-        self.customer = httpx.Client(timeout=15.0, trust_env=False)
+        self.customer = httpx.Client(timeout=30.0, trust_env=False)
         self.acked_creates = {}     # order -> (amount, answer body)
         self.acked_status = {}      # order -> last status answered
         self.acked_refunds = {}     # (order, refund id) -> (amount, status answered)
@@ -70,6 +70,22 @@ class Terminal:
         except BaseException as e:  # reported by the test
             self.errors.append(repr(e))
 
+    def customer_acts(self, code_value, outcome, order):
+        """The customer pays or declines at the sandbox's wallet page (again after a lost answer:
+        the sandbox then says what the first press did)."""
+        for _ in range(20):
+            try:
+                customer = self.customer.post(code_value.rstrip("/") + "/" + outcome)
+            except httpx.TransportError:
+                time.sleep(0.2)
+                continue
+            if customer.status_code == 200:
+                return
+            done = [p for p in self.fleet.sandbox.payments(order) if p["status"] != "PROCESSING"]
+            assert done, customer.text
+            return
+        raise AssertionError("the sandbox never took the customer's %s of %s" % (outcome, order))
+
     def sale(self, k):
         order = "%s-%d" % (self.tid, k)
         amount = self.rng.randrange(100, 5000)
@@ -78,8 +94,7 @@ class Terminal:
         self.acked_creates[order] = (amount, created.body)
         outcome = "pay" if self.rng.random() < 0.75 else "decline"
         self.outcome[order] = outcome
-        customer = self.customer.post(created.body["code_value"].rstrip("/") + "/" + outcome)
-        assert customer.status_code == 200, customer.text
+        self.customer_acts(created.body["code_value"], outcome, order)
         while True:
             status = self.call(self.client.status, order, wait=5, timeout=20.0)
             assert status.status == 200, status
