@@ -7,8 +7,9 @@
 #   make BOARD=ESP32_GENERIC FROZEN_MANIFEST=/path/to/this/checkout/manifest.py
 #
 # then `python -m tools.terminal flash build-ESP32_GENERIC/firmware.bin` and
-# `python -m tools.terminal deploy --frozen` (boot.py, main.py and the font files lib/*.bfn stay on
-# the filesystem, where MicroPython and lib/fonts.py look for them; a filesystem copy of firmware/
+# `python -m tools.terminal deploy --frozen` (boot.py, main.py, the font files lib/*.bfn and the
+# word catalogues firmware/display/*.txt stay on the filesystem, where MicroPython, lib/fonts.py
+# and lib/kvfile.py look for them; a filesystem copy of firmware/
 # or lib/ modules would shadow the frozen ones).
 # Paths are relative to this file. tests/terminal/test_packaging.py checks every device module is
 # here and that the version is firmware/app.py's VERSION.
@@ -25,5 +26,5 @@ require("requests")
 package("firmware", opt=3)
 
 # Device libraries, imported as top-level modules (`import uqr`), as from /lib.
-for _name in ("fonts", "late", "lcd", "panels", "qrdraw", "textdraw", "uqr"):
+for _name in ("fonts", "kvfile", "late", "lcd", "panels", "qrdraw", "textdraw", "uqr"):
     module(_name + ".py", base_path="lib", opt=3)

@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_heap.py [--sales 100]
 
 The device files are built as a deploy builds them (tools/terminal/build.py: .mpy from mpy-cross
--O2, the font files as they are), and bench/heap_device.py boots the application from them (every
+-O3, the font files as they are), and bench/heap_device.py boots the application from them (every
 module boot.py and main.py import, the idle screen drawn on a 240x320 panel) and runs N sales in
 turn paid, declined, cancelled, expired, with one supervisor refund, against an in-process fake
 gateway that checks and signs every message.
@@ -48,7 +48,7 @@ def harness_mpy():
 
     with tempfile.TemporaryDirectory() as tmp:
         target = os.path.join(tmp, "heap_device.mpy")
-        mpy_cross(os.path.join(ROOT, "bench", "heap_device.py"), target)
+        mpy_cross(os.path.join(ROOT, "bench", "heap_device.py"), target, name="heap_device.py")
         with open(target, "rb") as f:
             return f.read()
 
@@ -187,6 +187,8 @@ def largest_free_block(meminfo, block_bytes):
 
 
 def main(argv=None):
+    from heap_device import expected
+
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sales", type=int, default=100)
     p.add_argument("--heapsize", type=int, help="cap of the unix-port run in bytes (default: 96 KB x the factor)")
@@ -211,6 +213,14 @@ def main(argv=None):
     finally:
         unix.close()
 
+    errors = int(out.split("ERRORS")[1].split()[0])
+    states = out.split("STATES")[1].splitlines()[0].split()
+    # A run that did not do what it says measures nothing: every sale must end as planned.
+    want = [expected(i) for i in range(n)]
+    wrong = [(i + 1, g, w) for i, (g, w) in enumerate(zip(wasm["states"], want)) if g != w]
+    if wrong:
+        raise SystemExit("bench_heap: the WebAssembly run went wrong: sale %d ended %s, not %s" % wrong[0])
+    astray = [i + 1 for i, (g, w) in enumerate(zip(states, want)) if g != w]  # after a MemoryError
     sales = wasm["sales"]
     peak = max(max(s) for s in sales)
     peak_sale = max(range(n), key=lambda i: max(sales[i]))
@@ -236,8 +246,6 @@ def main(argv=None):
         print("  heap capped at 96 KB x %.3f = %d B (-X heapsize=%d), no forced collection:" % (factor, cap, cap))
     if "BOOT-FAILED" in out:
         print("  boot failed: %s" % out.split("BOOT-FAILED")[1].splitlines()[0].strip())
-    errors = int(out.split("ERRORS")[1].split()[0])
-    states = out.split("STATES")[1].splitlines()[0].split()
     meminfo = out.split("MEMINFO")[1]
     block = 32 if sys.maxsize > 2 ** 32 else 16  # MICROPY_BYTES_PER_GC_BLOCK: 4 words
     largest = largest_free_block(meminfo, block)
@@ -245,6 +253,8 @@ def main(argv=None):
     boot64 = re.search(r"^BOOT (\d+)", out, re.M).group(1)
     print("  live after boot: %s B (the 64-bit figure%s)" % (boot64, ", a failed boot" if "BOOT-FAILED" in out else ""))
     other = out.split("OTHERS")[1].splitlines()[0].strip()
+    if astray:
+        print("  %d sales ended other than planned (first: sale %d)" % (len(astray), astray[0]))
     if not other.startswith("0 "):
         print("  other exceptions after a MemoryError: %s" % other)
     print("  %d sales, %d MemoryError; results: %s" % (

@@ -101,7 +101,7 @@ class Application:
                 self.on_config_error(e.problems)
             raise
         for name in ("firmware.config", "firmware.board.wiring", "firmware.board.boards", "firmware.board.safemode",
-                     "firmware.board.hw"):
+                     "firmware.board.hw", "panels"):
             late.drop(name)
         return self
 

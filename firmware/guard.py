@@ -9,6 +9,7 @@ firmware/loop.py starts each task as `guarded(app, task)`:
   but the cashier would not understand it), logged with its reason. The watchdog task calls
   `Guard.look()` every half second, which is where both are checked.
 """
+from micropython import const
 import asyncio
 import gc
 import sys
@@ -18,7 +19,7 @@ from firmware.sale import flow as F
 
 RESTART_MS = (100, 500, 1000, 2000, 5000)  # back-off between restarts of a failing task
 WINDOW_MS = 600000  # failures counted over the last 10 minutes
-_HOUR_MS = 3600000
+_HOUR_MS = const(3600000)
 
 
 def task_name(fn):

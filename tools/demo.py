@@ -55,7 +55,8 @@ class System:
         self.sandbox = self._sandbox_cm.__enter__()
         self.gateway = None
         try:
-            log("sandbox (Antom + wallet) on %s" % self.sandbox.base_url)
+            log("sandbox (Antom + wallet) on %s; its admin API on %s (this machine only)"
+                % (self.sandbox.base_url, self.sandbox.admin_url))
             cfg = write_config(os.path.join(data, "gateway"), self.sandbox,
                                gateway={"code_lifetime": code_lifetime})
             self.gateway_config = cfg

@@ -7,11 +7,12 @@ act on, and a code the catalogue does not know gets a generic sentence on screen
 the device log (`log`, e.g. firmware/log.py's Log.write). `render()` is called when
 `flow.view_seq` changed, `tick()` about every 250 ms so the QR countdown follows the wall clock.
 """
+from micropython import const
 import time
 
 from firmware.sale import money
 
-_GREY = 0x4AAC  # the checking screen's grey (RGB565 of 75, 85, 99)
+_GREY = const(0x4AAC)  # the checking screen's grey (RGB565 of 75, 85, 99)
 
 
 def _customer(d):

@@ -4,10 +4,11 @@
 returns at once and the link comes up later. After a failed attempt the next waits longer
 (1, 2, 4 ... 30 s), so a missing access point does not keep the radio busy.
 """
+from micropython import const
 import time
 
 _BACKOFF_MS = (1000, 2000, 4000, 8000, 15000, 30000)
-_CONNECT_TIMEOUT_MS = 15000
+_CONNECT_TIMEOUT_MS = const(15000)
 
 
 class Wifi:

@@ -8,6 +8,7 @@ out). So each call here lends `requests` a `socket` module that remembers what i
 closes it whatever happens. The answer is read up to a bound (the stock `content` reads until the
 server closes, however much that is).
 """
+from micropython import const
 import socket as _socket
 
 try:
@@ -16,7 +17,7 @@ except ImportError:
     def _ident():
         return 0
 
-_MAX_BODY = 16384
+_MAX_BODY = const(16384)
 
 
 class _Lender:

@@ -14,10 +14,11 @@ handed over by an event, not found by polling each job.
 lane, everything else to the command lane, so a cancel never waits behind a 20 s poll. Where
 `_thread` is missing (the WebAssembly build), `InlineRunner` runs each call at once.
 """
+from micropython import const
 import time
 
 PRIORITY = {"cancel": 0, "create": 1, "status": 2, "refund": 3}
-_OTHER = 4
+_OTHER = const(4)
 
 
 class Job:

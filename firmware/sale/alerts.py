@@ -5,12 +5,13 @@ At idle the flow asks every 30 s, and 3 s after a sale ended (a late payment sho
 the first unread alert is shown until the cashier presses OK, which sends the acknowledgement.
 `Alerts` keeps the list and the timing; the flow (firmware/sale/flow.py) owns the screen and state.
 """
+from micropython import const
 import time
 
 from firmware.link.gateway import OK
 
-_EVERY_MS = 30000
-_SOON_MS = 3000
+_EVERY_MS = const(30000)
+_SOON_MS = const(3000)
 
 
 class Alerts:

@@ -13,18 +13,21 @@ Rules it keeps:
   customer paid meanwhile the gateway answers PAID and PAID is shown. Expiry cancels the same way.
 - After a reboot, an open sale in the journal is resolved before a new one can start.
 
-Supervisor refunds (firmware/sale/refunds.py) and late-payment alerts (firmware/sale/alerts.py)
-are their own modules; the flow hands them keys and answers and draws what they say.
+Supervisor refunds (firmware/sale/refunds.py, loaded at the menu key and dropped when the
+supervisor leaves) and late-payment alerts (firmware/sale/alerts.py) are their own modules; the
+flow hands them keys and answers and draws what they say.
 
 The flow never blocks and never touches hardware: `key(name)` takes a key, `tick()` (called every
 few ms by the loop) collects finished network jobs and starts the next ones; network calls go
 through `runner.start(job, fn, *args)` (firmware/link/worker.py). What the screen should show is
 `self.view` (a screen name and a dict), with `self.view_seq` bumped on every change.
 """
+from micropython import const
 import time
 
+import late
+
 from firmware.link import gateway as gw
-from firmware.sale import refunds as R
 from firmware.sale.alerts import Alerts
 
 IDLE = "IDLE"
@@ -36,16 +39,19 @@ PAID = "PAID"
 FAILED = "FAILED"
 EXPIRED = "EXPIRED"
 CANCELLED = "CANCELLED"
-MENU = R.MENU
-REFUND_PIN = R.REFUND_PIN
-REFUNDING = R.REFUNDING
-REFUND_DONE = R.REFUND_DONE
+# The supervisor's refund steps (firmware/sale/refunds.py, which has the same names): that module
+# loads at the menu key and is dropped when the supervisor leaves (lib/late.py).
+MENU = "MENU"
+REFUND_PIN = "REFUND_PIN"
+REFUNDING = "REFUNDING"
+REFUND_DONE = "REFUND_DONE"
+REFUND_STATES = (MENU, REFUND_PIN, REFUNDING, REFUND_DONE)
 ALERT = "ALERT"
 
 FINAL = (PAID, FAILED, EXPIRED, CANCELLED)
 _GATEWAY_FINAL = ("PAID", "FAILED", "CANCELLED", "EXPIRED")
 _BACKOFF_MS = (300, 600, 1200, 2500, 5000)
-_MAX_DIGITS = 9  # amounts stay small ints on MicroPython (< 2**30)
+_MAX_DIGITS = const(9)  # amounts stay small ints on MicroPython (< 2**30)
 
 
 def _ticks():
@@ -78,7 +84,7 @@ class Flow:
         self.retry_at = None
         self.attempt = 0
         self.alerts = Alerts(client, self._start_free)
-        self.refunds = R.Refunds(cfg, journal, clock, client, self._start_free, self._emit)
+        self.refunds = None  # a Refunds while the supervisor is in the menu, else None
         sale = journal.sale
         if sale is not None and sale.get("state") in FINAL:  # decided, not yet seen: show it again
             self._show_result(again=True)
@@ -238,6 +244,8 @@ class Flow:
                 self._set(AMOUNT)
                 self._digit(name)
             elif name == "menu":
+                from firmware.sale.refunds import Refunds
+                self.refunds = Refunds(self.cfg, self.journal, self.clock, self.client, self._start_free, self._emit)
                 self.refunds.open()
                 self._refund_view()
         elif st == AMOUNT:
@@ -252,7 +260,7 @@ class Flow:
             if name in ("ok", "cancel"):
                 self.alerts.acknowledge()
                 self._idle()
-        elif st in R.STATES:
+        elif st in REFUND_STATES and self.refunds is not None:
             if self.refunds.key(name):
                 self._refund_view()
 
@@ -368,7 +376,7 @@ class Flow:
         if job.kind in ("ack", "heartbeat"):
             return
         if job.kind == "refund":
-            if self.refunds.answer(ans):
+            if self.refunds is not None and self.refunds.answer(ans):
                 self._refund_view()
             return
         sale = self.journal.sale
@@ -486,6 +494,8 @@ class Flow:
         """Draw the refund step the supervisor is at (firmware/sale/refunds.py), or leave to idle."""
         r = self.refunds
         if r.state is None:
+            self.refunds = None
+            late.drop("firmware.sale.refunds")  # its bytecode leaves the heap until the next menu key
             self._idle()
         else:
             self._set(r.state)

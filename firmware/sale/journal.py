@@ -17,16 +17,20 @@ Record: {"v": 1, "series": "a1b2c3", "next": 7, "sale": {...} or null, "recent":
 - `sale` is the open sale (see firmware/sale/flow.py for its fields), null when none is open. A
   decided sale (state PAID, FAILED, EXPIRED or CANCELLED) stays until the cashier has seen its
   result (`close_sale`), so a power cut in between shows the result again at boot.
-- `recent` lists the last few paid sales (order id, amount, currency, time) for supervisor refunds.
+- `recent` lists the last two paid sales (order id, amount, currency, time) for supervisor refunds:
+  the menu offers the latest one, and once that is refunded the one before; anything older is the
+  office's (the gateway's operator `refund` command). Two, not more: the list lives in RAM with the
+  record and grows until it is full, so it is full after the second paid sale.
 """
+from micropython import const
 import json
 import os
 
 JOURNAL_PATH = "/journal.json"
-_RECENT_MAX = 5
+_RECENT_MAX = const(2)
 
 
-_ID_RANDOM_BYTES = 6
+_ID_RANDOM_BYTES = const(6)
 
 
 def random_hex(nbytes):

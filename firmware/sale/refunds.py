@@ -15,6 +15,7 @@ refunded, in full; the gateway checks the PIN. The refund id is `<order id>-R`, 
 order, so a retry (or a second try after a doubtful answer) can never refund twice.
 `Refunds` keeps its own step and view; the flow (firmware/sale/flow.py) draws them.
 """
+from micropython import const
 from firmware.link.gateway import ERROR, OK
 
 MENU = "MENU"
@@ -22,7 +23,7 @@ REFUND_PIN = "REFUND_PIN"
 REFUNDING = "REFUNDING"
 REFUND_DONE = "REFUND_DONE"
 STATES = (MENU, REFUND_PIN, REFUNDING, REFUND_DONE)
-_PIN_MAX = 12
+_PIN_MAX = const(12)
 
 
 class Refunds:

@@ -4,9 +4,10 @@ recording SPI stand-in: the build has no `machine`, so the pins and the bus are 
 Used by tests/display/test_micropython.py and bench/bench_display.py.
 """
 MODULES = ["lib/lcd.py", "lib/panels.py", "lib/qrdraw.py", "lib/textdraw.py", "lib/fonts.py", "lib/late.py",
-           "lib/font_small.bfn", "lib/font_medium.bfn", "lib/font_large.bfn", "firmware/__init__.py",
+           "lib/font_small.bfn", "lib/font_medium.bfn", "lib/font_large.bfn", "lib/kvfile.py", "firmware/__init__.py",
            "firmware/sale/money.py", "firmware/display/screens.py", "firmware/display/texts.py",
-           "firmware/display/texts_en.py", "firmware/display/texts_zh_hans.py", "firmware/display/texts_zh_hant.py"]
+           "firmware/display/texts_en.txt", "firmware/display/texts_zh_hans.txt", "firmware/display/texts_zh_hant.txt",
+           "firmware/display/reasons.txt"]
 
 # Recording stand-ins: Pin keeps a level; SPI hashes every write with the DC level, so the whole
 # stream can be compared with the one CPython produces, and counts bytes and transactions.

@@ -92,9 +92,9 @@ def views():
          ("error", {"message": "; ".join(_all_config_problems()[:4]), "kind": "config"}),
          ("error", {"message": "hardware: pin 6 is a flash pin (check the pin map and display)", "kind": "hardware"}),
          ("no-such-view", {})]
-    for code in sorted(T.WHY):
+    for code in sorted(T.reasons("why")):
         v.append(("result", dict(SALE, state="FAILED", reason=code)))
-    for code in sorted(T.REFUND_WHY):
+    for code in sorted(T.reasons("refund")):
         v.append(("refund_result", {"sale": SALE, "outcome": code}))
     return v
 
@@ -213,7 +213,7 @@ def test_every_catalogue_key_exists_in_english_and_every_cashier_language_is_com
         table = T.load(lang)
         assert set(T.CUSTOMER_KEYS) <= set(table), lang
         assert set(table) <= set(en), lang
-    for key in list(T.WHY.values()) + list(T.REFUND_WHY.values()):
+    for key in list(T.reasons("why").values()) + list(T.reasons("refund").values()):
         assert key in en
 
 

@@ -70,12 +70,14 @@ def test_round_trip_and_counter(tmp_path):
     assert third.sale is None and third.recent[0]["order_id"] == "T1-x1"
 
 
-def test_recent_keeps_only_the_last_few(tmp_path):
+def test_recent_keeps_only_the_last_two_paid_sales(tmp_path):
     j = Journal(str(tmp_path / "j.json"))
     for n in range(8):
         j.open_sale(_sale(n))
         j.close_sale({"order_id": "o%d" % n})
-    assert [r["order_id"] for r in j.recent] == ["o7", "o6", "o5", "o4", "o3"]
+    assert [r["order_id"] for r in j.recent] == ["o7", "o6"]
+    j.forget_recent("o7")  # refunded: the one before is offered next
+    assert [r["order_id"] for r in Journal(str(tmp_path / "j.json")).recent] == ["o6"]
 
 
 def test_power_cut_at_every_byte(tmp_path):

@@ -16,7 +16,7 @@ def test_no_heap_growth_over_sales():
     r = run_sales(25)
     assert set(r["states"]) == {"PAID"}
     retained = r["retained"]
-    # Warm-up: modules loaded, the journal's list of recent payments fills (5 entries). After
+    # Warm-up: modules loaded, the journal's list of recent payments fills (2 entries). After
     # that the heap in use after a collection is the same after every sale.
     assert max(retained[5:]) - min(retained[5:]) < 256, retained
     assert r["allocated"][-1] < 200_000

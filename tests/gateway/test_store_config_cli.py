@@ -213,7 +213,7 @@ def test_cli_terminals_payments_refund_events(make_config, sandbox):
 
 def test_cli_serve_reports_a_missing_antom_key(tmp_path):
     path = tmp_path / "g.toml"
-    path.write_text('[gateway]\ndb = "%s"\nport = 0\n[antom]\nprivate_key_file = "%s"\npublic_key_file = "%s"\n' % (
+    path.write_text('[gateway]\ndb = "%s"\nport = 0\n[antom]\nsandbox = true\nprivate_key_file = "%s"\npublic_key_file = "%s"\n' % (
         tmp_path / "g.sqlite3", tmp_path / "m.pem", tmp_path / "missing.pem"))
     r = cli(str(path), "serve")
     assert r.returncode == 2 and "public key" in r.stderr

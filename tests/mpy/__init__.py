@@ -37,8 +37,9 @@ def device_path(repo_path):
     return "/" + repo_path
 
 
-# Device data files that are not source: the fonts (lib/font_*.bfn, read from flash on demand).
-DATA_SUFFIXES = (".bfn",)
+# Device data files that are not source, read from flash on demand: the fonts (lib/font_*.bfn) and
+# the word catalogues (firmware/display/*.txt).
+DATA_SUFFIXES = (".bfn", ".txt")
 
 
 def collect_files(modules):

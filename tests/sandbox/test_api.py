@@ -281,7 +281,7 @@ def test_oversized_body_is_rejected_cleanly(sandbox):
     assert response.status_code == 413
     assert response.json()["result"]["resultCode"] == "PARAM_ILLEGAL"
     assert "signature" not in response.headers
-    assert sandbox.http.get(sandbox.base_url + "/_sandbox/payments").status_code == 200
+    assert sandbox.http.get(sandbox.admin_url + "/_sandbox/payments").status_code == 200
 
 
 def test_unknown_operation_and_method(sandbox):

@@ -36,7 +36,7 @@ def test_description_marker_with_absurd_skew_is_param_illegal_not_500(sandbox):
 
 def test_admin_faults_with_non_finite_seconds_is_400(sandbox):
     for spec in ("slow=nan", "slow=1e400"):
-        r = httpx.post(sandbox.base_url + "/_sandbox/faults", json={"faults": [spec]}, trust_env=False)
+        r = httpx.post(sandbox.admin_url + "/_sandbox/faults", json={"faults": [spec]}, trust_env=False)
         assert r.status_code == 400, (spec, r.status_code, r.text)
 
 

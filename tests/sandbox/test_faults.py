@@ -185,7 +185,7 @@ def test_run_wide_faults_by_amount_via_the_admin_endpoint(sandbox, receiver):
         sandbox.clear_faults()
     later = sandbox.call("pay", marked(receiver, value="1313")).json()
     assert sandbox.call("inquiryPayment", {"paymentId": later["paymentId"]}).json()["paymentStatus"] == "PROCESSING"
-    bad = sandbox.http.post(sandbox.base_url + "/_sandbox/faults", json={"faults": ["nope"]})
+    bad = sandbox.http.post(sandbox.admin_url + "/_sandbox/faults", json={"faults": ["nope"]})
     assert bad.status_code == 400
 
 

@@ -108,13 +108,15 @@ def test_deploy_without_a_reachable_index_says_so(vterm, checkout):
     assert json.loads(device_files(vterm.root)["/manifest.json"])["complete"] is False
 
 
-def test_frozen_deploy_keeps_only_the_entry_files_and_fonts(deployed, checkout):
+def test_frozen_deploy_keeps_only_the_entry_files_fonts_and_words(deployed, checkout):
     vterm = deployed
     r = cli("deploy", "--checkout", checkout, "--port", vterm.port, "--no-mip", "--frozen")
     assert r.returncode == 0, r.stderr
     files = device_files(vterm.root)
     modules = [p for p in files if p.startswith("/firmware/") or p.startswith("/lib/")]
-    assert sorted(modules) == ["/lib/font_large.bfn", "/lib/font_medium.bfn", "/lib/font_small.bfn"]
+    assert sorted(modules) == ["/firmware/display/reasons.txt", "/firmware/display/texts_en.txt",
+                               "/firmware/display/texts_zh_hans.txt", "/firmware/display/texts_zh_hant.txt",
+                               "/lib/font_large.bfn", "/lib/font_medium.bfn", "/lib/font_small.bfn"]
     assert "/boot.py" in files and "/main.py" in files
     assert json.loads(files["/manifest.json"])["frozen"] is True
 

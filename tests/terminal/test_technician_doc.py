@@ -22,7 +22,7 @@ RUN_BY = {
     "mpremote fs rm": "tests/terminal/test_technician_doc.py::test_section_6_runs_as_written",
     "alipay-terminal flash": "tests/terminal/test_flash.py::test_flash_erases_writes_and_verifies_through_esptool",
     "alipay-terminal deploy": "tests/terminal/test_deploy.py::test_fresh_deploy_installs_every_file_and_a_manifest",
-    "alipay-terminal deploy --frozen": "tests/terminal/test_packaging.py::test_frozen_deploy_keeps_only_the_entry_files_and_fonts",
+    "alipay-terminal deploy --frozen": "tests/terminal/test_packaging.py::test_frozen_deploy_keeps_only_the_entry_files_fonts_and_words",
     "alipay-terminal provision --create": ("tests/terminal/test_provision.py::"
                                            "test_create_registers_at_the_gateway_and_a_second_create_is_refused"),
     "alipay-terminal provision": ("tests/terminal/test_provision.py::"

@@ -2,7 +2,8 @@
 the device code can show.
 
 The strings are read, never imported: every str constant in the device code (firmware/**/*.py,
-where the text catalogue lives, and boot.py, main.py) is collected with `ast`, plus the strings of
+boot.py, main.py) is collected with `ast`, every text of the word catalogues (firmware/**/*.txt,
+`key = text` lines, lib/kvfile.py), plus the strings of
 tools/fonts/strings.py (text that reaches the screen from elsewhere, e.g. languages not yet in the
 catalogue). So a word added to the catalogue gets its glyphs at the next `make_fonts` run, and the
 fonts test (tests/display) fails until it has.
@@ -15,6 +16,7 @@ from tools.fonts import strings
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DEVICE_SOURCES = ("boot.py", "main.py", "firmware/**/*.py")
+CATALOGUES = "firmware/**/*.txt"
 
 
 def source_strings(root=ROOT):
@@ -29,7 +31,19 @@ def source_strings(root=ROOT):
             for node in ast.walk(tree):
                 if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in bare:
                     found.append(node.value)
+    for path in sorted(glob.glob(os.path.join(root, CATALOGUES), recursive=True)):
+        found += list(_read_catalogue(path).values())
     return found
+
+
+def _read_catalogue(path):
+    import sys
+    sys.path.insert(0, os.path.join(ROOT, "lib"))
+    try:
+        import kvfile
+    finally:
+        sys.path.pop(0)
+    return kvfile.read(path)
 
 
 def needed_chars(root=ROOT):

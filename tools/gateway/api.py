@@ -156,6 +156,7 @@ class TerminalAPI:
         client = self.gw.antom_for_terminal(caller.terminal_id)
         reached, checked_at = client.last_contact if client is not None else (None, None)
         return 200, {"ok": True, "time": int(self.gw.clock()), "version": VERSION,
+                     "environment": self.gw.environment_for_terminal(caller.terminal_id),
                      "upstream": {"reachable": reached, "checked_at": checked_at}}
 
     async def heartbeat(self, caller, body, scope):

@@ -13,6 +13,7 @@ from starlette.routing import Route
 from tools.antom import signature
 from tools.gateway import config as config_mod
 from tools.gateway import credentials
+from tools.gateway import environment as environment_mod
 from tools.gateway import merchants
 from tools.gateway import wakeup
 from tools.gateway.api import VERSION, TerminalAPI, error_body
@@ -67,6 +68,8 @@ class Gateway:
         self.store = Store(cfg["gateway"]["db"], clock=clock, box=box_for(cfg))
         # merchant mode with no extra step: the configuration's merchant and store (tools/gateway/merchants.py)
         self.config_merchant = merchants.ensure_config_merchant(self.store, cfg)
+        # which Antom the configuration's account is; a sandbox it did not ask for is refused (12.13)
+        self.environment = environment_mod.check(cfg["antom"]) if self.config_merchant is not None else None
         self._config_keys = load_keys(cfg) if self.config_merchant is not None else None
         self.clients = merchants.MerchantClients(cfg, self.store, self.config_keys, clock, transport)
         self.accepted_currencies = frozenset(cfg["gateway"]["currencies"])
@@ -97,6 +100,25 @@ class Gateway:
             return self.clients.for_merchant(self.config_merchant["id"])
         rows = self.store.merchants()
         return self.clients.for_merchant(rows[0]["id"]) if rows else None
+
+    def environments(self):
+        """(environment, base URL, client id) of every Antom account the merchants use."""
+        seen = []
+        for row in self.store.antom_accounts():
+            access = self.cfg["antom"] if row["from_config"] else row
+            entry = (environment_mod.environment(access), row["base_url"], row["client_id"])
+            if entry not in seen:
+                seen.append(entry)
+        return seen
+
+    def environment_for_terminal(self, terminal_id):
+        """The Antom environment the payments of this terminal go to (its merchant's account)."""
+        mid = self.store.terminal_merchant_id(terminal_id)
+        merchant = self.store.merchant(mid) if mid else None
+        account = self.store.antom_account(merchant["client_id"]) if merchant else None
+        if account is None or account["from_config"]:
+            return self.environment or environment_mod.environment(self.cfg["antom"])
+        return environment_mod.environment(account)
 
     def antom_for_terminal(self, terminal_id):
         mid = self.store.terminal_merchant_id(terminal_id)

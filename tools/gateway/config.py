@@ -8,7 +8,7 @@ TOML layout (every key optional):
     [gateway]     host, port, db (a SQLite path, sqlite:///path or postgresql://...), notify_url,
                   notify_path, max_amount, currencies, code_lifetime, max_wait, timestamp_window,
                   nonce_ttl, max_connections, header_timeout, body_timeout, rate_limit, rate_window
-    [antom]       base_url, path_prefix, client_id, private_key_file, public_key_file, timeout,
+    [antom]       sandbox, base_url, path_prefix, client_id, private_key_file, public_key_file, timeout,
                   key_version
     [merchant]    id, name, mcc, store_id, store_name, store_mcc, settlement_currency
     [reconciler]  tick, first_inquiry_after, inquiry_interval, expiry_grace, retry_interval,
@@ -17,7 +17,7 @@ TOML layout (every key optional):
 
 Environment variables override the file: GATEWAY_HOST, GATEWAY_PORT, GATEWAY_DB,
 GATEWAY_NOTIFY_URL, ANTOM_BASE_URL, ANTOM_PATH_PREFIX, ANTOM_CLIENT_ID, ANTOM_PRIVATE_KEY_FILE,
-ANTOM_PUBLIC_KEY_FILE, ANTOM_TIMEOUT. GATEWAY_CONFIG names the TOML file (or pass --config).
+ANTOM_PUBLIC_KEY_FILE, ANTOM_TIMEOUT, ANTOM_SANDBOX (1/true/yes). GATEWAY_CONFIG names the TOML file (or pass --config).
 """
 import copy
 import os
@@ -55,6 +55,9 @@ DEFAULTS = {
         "rate_window": 10.0,       # seconds; past the limit a signed 429 with Retry-After
     },
     "antom": {
+        # true: these settings mean a sandbox (the local one, or Antom's SANDBOX_ client ids); without
+        # it the gateway refuses a sandbox and the defaults below (tools/gateway/environment.py)
+        "sandbox": False,
         "base_url": "http://127.0.0.1:8600",
         "path_prefix": "/ams/api",
         "client_id": "SANDBOX_DEMO",
@@ -97,11 +100,21 @@ ENV = {
     "ANTOM_PRIVATE_KEY_FILE": ("antom", "private_key_file", str),
     "ANTOM_PUBLIC_KEY_FILE": ("antom", "public_key_file", str),
     "ANTOM_TIMEOUT": ("antom", "timeout", float),
+    "ANTOM_SANDBOX": ("antom", "sandbox", lambda text: _flag("ANTOM_SANDBOX", text)),
 }
 
 
 class ConfigError(ValueError):
     pass
+
+
+def _flag(name, text):
+    value = text.strip().lower()
+    if value in ("1", "true", "yes"):
+        return True
+    if value in ("0", "false", "no"):
+        return False
+    raise ValueError("%s must be 1/true/yes or 0/false/no, not %r" % (name, text))
 
 
 def load(path=None, environ=None, overrides=None):

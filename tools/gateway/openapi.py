@@ -120,6 +120,7 @@ def spec(currencies, max_amount, max_wait):
                 "responses": {"200": {"description": "liveness, clock, upstream", "content": {"application/json": {
                     "schema": {"type": "object", "required": ["ok", "time", "upstream"], "properties": {
                         "ok": {"type": "boolean"}, "time": {"type": "integer"}, "version": {"type": "string"},
+                        "environment": {"type": "string", "enum": ["local-sandbox", "antom-sandbox", "production"]},
                         "upstream": {"type": "object", "properties": {
                             "reachable": {"type": ["boolean", "null"]},
                             "checked_at": {"type": ["integer", "null"]}}}}}}}},

@@ -59,6 +59,9 @@ def serve(cfg, reconcile=True):
         while not server.started and not task.done():
             await asyncio.sleep(0.01)
         if server.started:
+            # before "listening": who waits for that line (tests, the demo) finds these already there
+            for env, base_url, client_id in gateway.environments():
+                print("Antom environment: %s (%s, client id %s)" % (env, base_url, client_id), flush=True)
             print("gateway listening on http://%s:%d (notify URL %s)" % (host, port, gateway.notify_url), flush=True)
         await task
 

@@ -18,9 +18,15 @@ def cmd_serve(args) -> int:
     config = Config(public_url=args.public_url or base, code_lifetime=args.code_lifetime,
                     cancel_window=args.cancel_window, time_scale=args.time_scale,
                     run_faults=[faults.parse_cli(spec) for spec in args.fault])
-    application = app.build(args.data, config)
+    public, admin = app.build(args.data, config)
+    admin_sock = server.bind("127.0.0.1", args.admin_port)   # loopback only, whatever --host says
+    admin_address = admin_sock.getsockname()
+    # first: who sees "listening" (tools/sandbox/testing.py, make demo) finds the admin line too
+    print("sandbox admin on %s://127.0.0.1:%d (loopback only: /_sandbox/...)" % (scheme, admin_address[1]),
+          flush=True)
     print("sandbox listening on %s" % base, flush=True)
-    server.run(application, sock, args.tls_cert, args.tls_key, args.log_level)
+    server.run(app.by_socket(public, admin, admin_address), sock, args.tls_cert, args.tls_key, args.log_level,
+               more_sockets=[admin_sock])
     return 0
 
 
@@ -132,6 +138,8 @@ def parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the sandbox server")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=0, help="0 picks a free port (printed)")
+    serve.add_argument("--admin-port", type=int, default=0,
+                       help="port of the /_sandbox/ admin API, always on 127.0.0.1 (0: a free one, printed)")
     serve.add_argument("--data", required=True, help="directory for keys and sandbox.sqlite3")
     serve.add_argument("--public-url", help="base URL of order codes (default: the listen address)")
     serve.add_argument("--time-scale", type=float, default=1.0, help="multiplies notification retry delays")
@@ -176,7 +184,7 @@ def parser() -> argparse.ArgumentParser:
 
     payments = sub.add_parser("payments", help="list payments as JSON")
     where = payments.add_mutually_exclusive_group(required=True)
-    where.add_argument("--url", help="a running sandbox")
+    where.add_argument("--url", help="a running sandbox's admin URL (printed: 'sandbox admin on ...')")
     where.add_argument("--data", help="a data dir (reads SQLite directly)")
     payments.set_defaults(func=cmd_payments)
     return top

@@ -26,7 +26,23 @@ class AbsoluteFormPaths:
         await self.app(scope, receive, send)
 
 
+def by_socket(public, admin, admin_address):
+    """One ASGI app for both sockets: requests that arrived on `admin_address` (host, port) go to
+    `admin`, all others (and the lifespan) to `public`."""
+    admin_address = tuple(admin_address[:2])
+
+    async def app(scope, receive, send):
+        if scope["type"] != "lifespan" and tuple(scope.get("server") or ()) == admin_address:
+            await admin(scope, receive, send)
+        else:
+            await public(scope, receive, send)
+    return app
+
+
 def build(data_dir: str, config: Config):
+    """(public app, admin app). The public one serves the AMS API and the wallet pages; the admin
+    one (`/_sandbox/*`: inspection, faults, expiry) is served on its own loopback-only port, so
+    nobody who can reach the wallet can list live codes or decline a stranger's (issue 12.13)."""
     store = Store(data_dir)
     private_key = keys.load_or_create(data_dir)
     ledger = Ledger(store, config)
@@ -59,6 +75,8 @@ def build(data_dir: str, config: Config):
         Route("/c/{token}/qr.png", qr_png, methods=["GET"]),
         Route("/c/{token}/quote", quote, methods=["GET"]),
         Route("/c/{token}/{action:str}", act, methods=["POST"]),
+    ]
+    admin_routes = [
         Route("/_sandbox/payments", payments, methods=["GET"]),
         Route("/_sandbox/notifications", notifications, methods=["GET"]),
         Route("/_sandbox/calls", calls, methods=["GET"]),
@@ -68,4 +86,5 @@ def build(data_dir: str, config: Config):
     ]
     app = Starlette(routes=routes, lifespan=lifespan,
                     exception_handlers={404: not_found, 405: not_found})
-    return AbsoluteFormPaths(app)
+    admin_app = Starlette(routes=admin_routes, exception_handlers={404: not_found, 405: not_found})
+    return AbsoluteFormPaths(app), admin_app

@@ -48,8 +48,10 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 def run(app, sock: socket.socket, tls_cert: str | None = None, tls_key: str | None = None,
-        log_level: str = "warning") -> None:
+        log_level: str = "warning", more_sockets=()) -> None:
+    """Serve `app` on `sock` and `more_sockets` (the admin port: `app` tells them apart by the
+    local address of each request, tools/sandbox/app.py by_socket)."""
     config = uvicorn.Config(app, http=AbortableH11Protocol, ws="none", lifespan="on",
                             log_level=log_level, ssl_certfile=tls_cert, ssl_keyfile=tls_key,
                             timeout_graceful_shutdown=2)
-    uvicorn.Server(config).run(sockets=[sock])
+    uvicorn.Server(config).run(sockets=[sock, *more_sockets])

@@ -3,7 +3,8 @@
     from tools.sandbox.testing import running_sandbox
 
     with running_sandbox(time_scale=0.001) as sb:
-        sb.base_url             # "http://127.0.0.1:PORT" (a free port)
+        sb.base_url             # "http://127.0.0.1:PORT" (a free port): AMS API and wallet pages
+        sb.admin_url            # "http://127.0.0.1:PORT2": the /_sandbox/ admin API (loopback only)
         sb.client_id            # registered merchant client id ("SANDBOX_TEST" by default)
         sb.merchant_private_key # generated merchant key (None if you passed merchant_public_pem)
         sb.public_key_pem       # the sandbox's public key, PEM bytes (verify replies/notifications)
@@ -58,6 +59,7 @@ class Sandbox:
         self.port = port
         self.tls = tls  # (cert file, key file, CA file) to serve HTTPS
         self.base_url = None
+        self.admin_url = None
         self.public_key_pem = None
         self.public_key = None
         self.process = None
@@ -83,6 +85,7 @@ class Sandbox:
                 text = out.read()
             if "sandbox listening on " in text:
                 self.base_url = text.split("sandbox listening on ", 1)[1].split()[0]
+                self.admin_url = text.split("sandbox admin on ", 1)[1].split()[0]
                 self.port = int(self.base_url.rsplit(":", 1)[1])
                 break
             if self.process.poll() is not None or time.monotonic() > deadline:
@@ -99,7 +102,7 @@ class Sandbox:
     def _wait_ready(self, deadline: float) -> None:
         while True:
             try:
-                self.http.get(self.base_url + "/_sandbox/payments", timeout=2)
+                self.http.get(self.admin_url + "/_sandbox/payments", timeout=2)
                 return
             except httpx.HTTPError:
                 if time.monotonic() > deadline:
@@ -186,16 +189,16 @@ class Sandbox:
 
     def payments(self, reference_order_id: str | None = None) -> list[dict]:
         params = {"referenceOrderId": reference_order_id} if reference_order_id is not None else {}
-        return self.http.get(self.base_url + "/_sandbox/payments", params=params).json()["payments"]
+        return self.http.get(self.admin_url + "/_sandbox/payments", params=params).json()["payments"]
 
     def calls(self, operation: str | None = None, key: str | None = None) -> list[dict]:
         """Verified AMS calls (operation as in the path, e.g. "refund"; key: the refundRequestId or
         paymentRequestId the call was about)."""
         params = {k: v for k, v in (("operation", operation), ("key", key)) if v}
-        return self.http.get(self.base_url + "/_sandbox/calls", params=params).json()["calls"]
+        return self.http.get(self.admin_url + "/_sandbox/calls", params=params).json()["calls"]
 
     def notifications(self) -> list[dict]:
-        return self.http.get(self.base_url + "/_sandbox/notifications").json()["notifications"]
+        return self.http.get(self.admin_url + "/_sandbox/notifications").json()["notifications"]
 
     def wait_notifications(self, predicate, timeout: float = 5.0) -> list[dict]:
         deadline = time.monotonic() + timeout
@@ -208,15 +211,15 @@ class Sandbox:
             time.sleep(0.03)
 
     def set_faults(self, faults: list[str], amount: str | None = None) -> None:
-        response = self.http.post(self.base_url + "/_sandbox/faults",
+        response = self.http.post(self.admin_url + "/_sandbox/faults",
                                   json={"faults": faults, "amount": amount})
         response.raise_for_status()
 
     def clear_faults(self) -> None:
-        self.http.delete(self.base_url + "/_sandbox/faults").raise_for_status()
+        self.http.delete(self.admin_url + "/_sandbox/faults").raise_for_status()
 
     def expire(self, payment_id: str) -> dict:
-        return self.http.post(self.base_url + "/_sandbox/expire/" + payment_id).json()
+        return self.http.post(self.admin_url + "/_sandbox/expire/" + payment_id).json()
 
 
 @contextlib.contextmanager

@@ -31,7 +31,20 @@ form{margin:0}button{width:100%;font-size:1.15rem;padding:14px;border:0;border-r
 .wallet small{float:right;color:#5b6577}.walletname{font-weight:600;margin-top:14px}
 .customer{font-size:1.6rem;font-weight:700;margin-top:6px}.rate,.back{color:#5b6577;font-size:.9rem}
 .back{display:block;margin-top:12px}.paidwith{margin-top:8px}
+.sandbox{background:#b00020;color:#fff;text-align:center;font-weight:700;padding:8px;letter-spacing:.04em}
 """
+
+# No script, no frames, forms only to this page's own origin: another site cannot frame the page
+# (clickjacking its Pay button), and nothing runs even if a description slipped through escaping.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; "
+                               "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+BANNER = ("<div class=sandbox id=sandbox-banner role=note>SANDBOX &mdash; a test wallet: "
+          "no real money moves</div>")
 
 MESSAGES = {"SUCCESS": "Paid", "FAIL": "Declined", "CANCELLED": "Cancelled by the merchant",
             "PROCESSING": "Waiting for payment"}
@@ -49,8 +62,8 @@ def page(title: str, inner: str, status: int = 200) -> HTMLResponse:
     return HTMLResponse(
         "<!doctype html><html lang=en><head><meta charset=utf-8>"
         "<meta name=viewport content='width=device-width,initial-scale=1'>"
-        "<title>%s</title><style>%s</style></head><body><main>%s</main></body></html>"
-        % (html.escape(title), STYLE, inner), status_code=status)
+        "<title>%s</title><style>%s</style></head><body>%s<main>%s</main></body></html>"
+        % (html.escape(title), STYLE, BANNER, inner), status_code=status, headers=SECURITY_HEADERS)
 
 
 def order_card(payment: dict) -> str:

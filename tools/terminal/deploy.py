@@ -56,7 +56,7 @@ def deploy(device, log, root=build_mod.REPO, compiled=True, mip=True, mip_index=
         files = {p: d for p, d in files.items()
                  if p.lstrip("/") in build_mod.ENTRY_FILES or p.endswith(build_mod.DATA_SUFFIXES)}
     version = build_mod.read_version(root)
-    log("built %d files (%s), version %s" % (len(files), "frozen image: entry files and fonts" if frozen else
+    log("built %d files (%s), version %s" % (len(files), "frozen image: entry files, fonts and words" if frozen else
                                             "mpy-cross -O3" if compiled else "source", version))
 
     present = device.walk("/")
