@@ -90,8 +90,13 @@ def test_merchant_keys_and_agent_tokens_are_sealed_at_rest(tmp_path, db_url):
     token = "AT-secret-token-4711"
     # the private key from stdin, the token from a file: never an argument
     (tmp_path / "token").write_text(token + "\n")
+    # the sandbox check of the configuration's account (12.13) holds for a merchant's own: a
+    # loopback host without --sandbox is refused
+    refused = cli(cfg_path, "merchant", "add", "SHOP1", "--name", "Shop", "--mcc", "5411", "--client-id", "ISV_1",
+                  "--private-key-file", str(private_path), "--antom-public-key-file", str(antom_path))
+    assert refused.returncode == 2 and "--sandbox" in refused.stderr, refused.stderr
     done = cli(cfg_path, "merchant", "add", "SHOP1", "--name", "Shop", "--mcc", "5411", "--client-id", "ISV_1",
-               "--private-key-file", "-", "--antom-public-key-file", str(antom_path),
+               "--sandbox", "--private-key-file", "-", "--antom-public-key-file", str(antom_path),
                "--agent-token-file", str(tmp_path / "token"), "--json", stdin=signature.private_pem(key).decode())
     assert done.returncode == 0, done.stderr
     assert token not in done.stdout and "PRIVATE" not in done.stdout

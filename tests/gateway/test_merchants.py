@@ -182,7 +182,7 @@ def si(tmp_path_factory, deployment_db):
         for mid, name in (("CAFE_A", "Cafe A"), ("BAKERY_B", "Bakery B"), ("DELI_C", "Deli C")):
             private_path, antom_path, antom_public = new_client_id(sb, tmp, "SI_" + mid)
             cli(cfg_path, "merchant", "add", mid, "--name", name, "--mcc", "5812", "--client-id", "SI_" + mid,
-                "--private-key-file", private_path, "--antom-public-key-file", antom_path,
+                "--private-key-file", private_path, "--antom-public-key-file", antom_path, "--sandbox",
                 "--store-id", mid + "-1", "--store-name", name + " Main St")
             merchants[mid] = {"client_id": "SI_" + mid, "antom_public": antom_public, "store": mid + "-1"}
         secrets = {"TA1": add_terminal(cfg_path, "TA1", "CAFE_A-1"), "TB1": add_terminal(cfg_path, "TB1", "BAKERY_B-1"),
@@ -287,7 +287,8 @@ def isv(tmp_path_factory, deployment_db):
             token_path = str(tmp / (mid + ".token"))
             with open(token_path, "w") as f:
                 f.write(tokens[mid] + "\n")
-            keys = ["--private-key-file", private_path, "--antom-public-key-file", antom_path] if mid == "SHOP1" else []
+            keys = ["--private-key-file", private_path, "--antom-public-key-file", antom_path,
+                    "--sandbox"] if mid == "SHOP1" else []
             cli(cfg_path, "merchant", "add", mid, "--name", name, "--mcc", "5411", "--client-id", "ISV_POS",
                 *keys, "--agent-token-file", token_path, "--store-id", mid + "-1", "--store-name", name)
         secrets = {"TS1": add_terminal(cfg_path, "TS1", "SHOP1-1"), "TS2": add_terminal(cfg_path, "TS2", "SHOP2-1")}
