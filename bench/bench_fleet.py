@@ -103,9 +103,15 @@ class Conn(asyncio.Protocol):
         return fut
 
 
-async def connect(port):
-    _t, conn = await asyncio.get_running_loop().create_connection(Conn, "127.0.0.1", port)
-    return conn
+async def connect(port, tries=5):
+    for attempt in range(tries):
+        try:
+            _t, conn = await asyncio.get_running_loop().create_connection(Conn, "127.0.0.1", port)
+            return conn
+        except (TimeoutError, ConnectionRefusedError):  # a full accept queue on a busy machine
+            if attempt == tries - 1:
+                raise
+            await asyncio.sleep(0.5)
 
 
 def header(head, name):
@@ -284,7 +290,7 @@ async def settle(pid, quiet=0.5, limit=60):
 
 async def hold_polls(fleet, port, orders, wait):
     """One connection per order, each with an idle long poll parked at the gateway."""
-    sem = asyncio.Semaphore(200)
+    sem = asyncio.Semaphore(100)
     held = {}
 
     async def one(order):
@@ -318,8 +324,7 @@ async def notify_to_answer(held, samples, notify_port, sandbox_key, client_id, f
     return delays
 
 
-async def measure_backend(name, fleet, args, sandbox_key, client_id):
-    out = {}
+async def measure_backend(name, fleet, args, sandbox_key, client_id, out):
     orders = list(fleet.orders)
     random.Random(15).shuffle(orders)
     # 1 instance, then 2
@@ -385,7 +390,7 @@ def table(results, args, limit):
         r = results[b]
         v = r.get(key)
         if v is None:
-            return "-"
+            return "not measured (below)" if "error" in r else "-"
         if key.startswith("status"):
             return "%s req/s" % format(int(round(v)), ",")
         if key == "mem":
@@ -446,14 +451,18 @@ def main():
                 t0 = time.monotonic()
                 fleet.seed()
                 seeded = time.monotonic() - t0
+                partial = {}
                 try:
                     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
                         results[backend] = runner.run(measure_backend(backend, fleet, args, sandbox_key,
-                                                                      sb.client_id))
-                except BaseException:
+                                                                      sb.client_id, partial))
+                except Exception as e:  # the table still prints what was measured, and why the rest is not
                     for gp in fleet.instances:
-                        print("--- %s log ---\n%s" % (gp.log_path, open(gp.log_path).read()[-3000:]))
-                    raise
+                        print("--- %s log ---\n%s" % (gp.log_path, open(gp.log_path).read()[-2000:]))
+                    partial["error"] = "%s: %s" % (type(e).__name__, e)
+                    results[backend] = partial
+                    details.append("%s: stopped by %s" % (backend, partial["error"]))
+                    continue
                 finally:
                     fleet.stop()
                 r = results[backend]

@@ -32,3 +32,15 @@ def sandbox(tmp_path):
     from tools.sandbox.testing import running_sandbox
     with running_sandbox(time_scale=0.001, data_dir=str(tmp_path / "sandbox")) as sb:
         yield sb
+
+
+# several instances share one database: PostgreSQL is the fleet's, SQLite (one file, several
+# processes) must hold the same guarantees except the cross-instance wake-ups
+BACKENDS = ["sqlite"]  # + "postgresql" once the store has that backend
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request, tmp_path):
+    if request.param == "sqlite":
+        return str(tmp_path / "db" / "gateway.sqlite3")
+    return request.getfixturevalue("pg_url")

@@ -13,13 +13,6 @@ RACING = {"tick": 0.05, "first_inquiry_after": 0.3, "inquiry_interval": 0.2, "ex
           "retry_interval": 0.2, "probe_interval": 60.0, "unknown_pay_inquiries": 2}
 
 
-@pytest.fixture(params=["sqlite"])  # + "postgresql" once the store has that backend
-def db_url(request, tmp_path):
-    if request.param == "sqlite":
-        return str(tmp_path / "db" / "gateway.sqlite3")
-    return request.getfixturevalue("pg_url")
-
-
 @pytest.fixture
 def fleet_of(tmp_path, sandbox, db_url):
     fleets = []
@@ -121,3 +114,14 @@ def test_the_pin_lockout_bounds_guesses_spread_over_every_instance(fleet_of, san
     # the right PIN is refused too while locked, on any instance
     assert fleet.client("T1", via=2).refund("T1-P", "RX", 1, "123456").code == "PIN_LOCKED"
     assert not sandbox.calls(operation="refund")
+
+
+def test_the_rate_limit_counts_a_terminal_s_requests_on_every_instance(fleet_of):
+    fleet = fleet_of(3, gateway={"rate_limit": 6, "rate_window": 60.0})
+    fleet.add_terminal("T1")
+    fleet.add_terminal("T2")
+    clients = [fleet.client("T1", via=i) for i in range(3)]
+    answers = [clients[i % 3].health() for i in range(9)]   # 3 each: under the limit on every instance
+    assert [a.status for a in answers] == [200] * 6 + [429] * 3, [a.status for a in answers]
+    assert all(a.verified and a.code == "RATE_LIMITED" for a in answers[6:])
+    assert fleet.client("T2", via=1).health().status == 200   # another terminal is not affected

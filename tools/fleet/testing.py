@@ -11,6 +11,7 @@ Every instance has its own config folder (its log, its port) and the same databa
 key and Antom keys; their notify URL is the proxy's, as a fleet behind a load balancer is configured.
 """
 import os
+import threading
 
 from tools.fleet.proxy import ThreadProxy
 from tools.gateway.testing import GatewayProcess, write_config
@@ -43,8 +44,23 @@ class GatewayFleet:
         extra = {"notify_url": self.proxy.base_url + "/antom/notify"} if self.notify_via_proxy else {}
         for i in range(self.n):
             self.instances.append(GatewayProcess(self.config(i, extra)))
-        for gp in self.instances:
-            gp.start()
+        # the test's own connection first: it makes the key-encryption key and runs the migrations,
+        # so the instances can then start together without racing to create either
+        self.store  # noqa: B018
+        errors = []
+
+        def start(gp):
+            try:
+                gp.start()
+            except Exception as e:  # reported below, with every instance's log
+                errors.append(e)
+        threads = [threading.Thread(target=start, args=(gp,)) for gp in self.instances]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        if errors:
+            raise errors[0]
         self.proxy.set_backends([("127.0.0.1", gp.port) for gp in self.instances])
         return self
 
