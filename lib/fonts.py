@@ -1,9 +1,11 @@
 """Bitmap fonts read from flash on demand: only a small index lives in RAM.
 
 A font is a binary file made by tools/fonts (`lib/font_small.bfn` ... on the device
-`/lib/font_small.bfn`, found along sys.path). In RAM a font keeps its line metrics, the sorted
-code points of its glyphs and their advances (3 bytes per glyph); each glyph's ink box and bitmap
-stay in the file and are read when a text box is drawn, a few bytes at a time into one small
+`/lib/font_small.bfn`, found along sys.path). In RAM a font keeps its line metrics and the
+advances of its glyphs (1 byte per glyph). The sorted code points stay in the file: printable
+ASCII is stored first and complete (a character's glyph is its code - 32), so only another
+character costs a binary search, reading two bytes per step. Each glyph's ink box and bitmap
+stay in the file too and are read when a text box is drawn, a few bytes at a time into one small
 buffer (lib/textdraw.py).
 
     import fonts
@@ -50,11 +52,15 @@ class Font:
         self.BASELINE = head[5]
         n = (head[6] << 8) | head[7]
         self.count = n
+        self._two = bytearray(2)
         if data is not None:
             self._codes = data[8:8 + 2 * n]
             self._adv = data[8 + 2 * n:8 + 3 * n]
         else:
-            self._codes = self._file.read(2 * n)
+            # The code points stay in the file: printable ASCII needs none of them (below), and
+            # a search for another character reads a few pairs of bytes.
+            self._codes = None
+            self._file.seek(8 + 2 * n)
             self._adv = self._file.read(n)
         self._recs = 8 + 3 * n
         # Printable ASCII stored first and complete: index = code - 32, no search.
@@ -69,12 +75,19 @@ class Font:
             self._file = None
 
     def _code(self, i):
-        return (self._codes[2 * i] << 8) | self._codes[2 * i + 1]
+        codes = self._codes
+        if codes is None:
+            f = self._source()
+            f.seek(8 + 2 * i)
+            codes = self._two
+            f.readinto(codes)
+            return (codes[0] << 8) | codes[1]
+        return (codes[2 * i] << 8) | codes[2 * i + 1]
 
     def _find(self, c):
         if self._ascii and 32 <= c <= 126:
             return c - 32
-        lo = 0
+        lo = 95 if self._ascii else 0  # the ASCII block is complete: another character is after it
         hi = self.count - 1
         while lo <= hi:
             mid = (lo + hi) >> 1

@@ -2,7 +2,6 @@
 
     words = KVFile(kvfile.find("firmware/display/texts_en.txt"))
     words.get("idle.prompt")          -> "Enter amount"   (None for a key the file lacks)
-    kvfile.read(path)                 -> {key: value} of the whole file (host tools and tests)
 
 One entry per line: the key, " = ", then the value to the end of the line (UTF-8; a key has no
 " = " in it). Blank lines and lines starting with "#" are comments, and the entries may come in
@@ -71,19 +70,6 @@ class KVFile:
 
     def close(self):
         self._file.close()
-
-
-def read(path):
-    """Every entry of the file as a dict (for host tools and tests; on the device use KVFile)."""
-    out = {}
-    with open(path, "rb") as f:
-        for line in f:
-            if line[:1] != b"#" and line.strip():
-                cut = line.find(SEP)
-                if cut <= 0:
-                    raise ValueError("%s: not `key = value`: %r" % (path, line))
-                out[line[:cut].decode()] = line[cut + 3:].rstrip(b"\r\n").decode()
-    return out
 
 
 def find(relpath):

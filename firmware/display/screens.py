@@ -42,6 +42,7 @@ only when its content differs from what the panel already shows, so repeating a 
 digit or ticking the countdown costs only the boxes that changed. `invalidate()` forces a full
 redraw next time (e.g. after the panel was reset). Readable on 135x240 up to 320x240.
 """
+from micropython import const
 from collections import namedtuple
 
 import late
@@ -50,27 +51,27 @@ import textdraw
 from fonts import large as font_large
 from fonts import medium as font_medium
 from fonts import small as font_small
-from lcd import color565
 
 from firmware.sale import money
 from firmware.display.texts import Texts
 
-WHITE = 0xFFFF
-INK = color565(20, 20, 24)
-MUTED = color565(90, 90, 100)
-BLUE = color565(22, 119, 255)  # Alipay blue
-GREEN = color565(21, 128, 61)
-RED = color565(190, 24, 24)
-AMBER = color565(180, 83, 9)
-GREY = color565(75, 85, 99)
-PURPLE = color565(109, 40, 217)
+# RGB565 colours (lib/lcd.py's color565 of the RGB in each comment), as const(): no names on the heap.
+_WHITE = const(0xFFFF)
+_INK = const(0x10A3)  # 20, 20, 24
+_MUTED = const(0x5ACC)  # 90, 90, 100
+_BLUE = const(0x13BF)  # 22, 119, 255  Alipay blue
+_GREEN = const(0x1407)  # 21, 128, 61
+_RED = const(0xB8C3)  # 190, 24, 24
+_AMBER = const(0xB281)  # 180, 83, 9
+_GREY = const(0x4AAC)  # 75, 85, 99
+_PURPLE = const(0x695B)  # 109, 40, 217
 
-_LEFT = textdraw.LEFT
-_CENTER = textdraw.CENTER
-_RIGHT = textdraw.RIGHT
-_ELLIPSIS = "..."
-_ROTATE_S = 3  # seconds each customer language shows when their lines take turns
-_COMFORT = 4  # px per QR module a phone reads at ease; beyond it words win over a bigger code
+_LEFT = const(0)  # textdraw.LEFT, CENTER, RIGHT
+_CENTER = const(1)
+_RIGHT = const(2)
+_ELLIPSIS = const("...")
+_ROTATE_S = const(3)  # seconds each customer language shows when their lines take turns
+_COMFORT = const(4)  # px per QR module a phone reads at ease; beyond it words win over a bigger code
 
 # A screen is a list of boxes that tile the panel. kind "text": content is a str drawn in font;
 # "runs": content is ((text, font), ...) on one baseline; "fill": content is a colour; "qr":
@@ -179,6 +180,9 @@ class Screens:
             self._boxes[b.key] = b
         if name != "qr":
             self._turns = None
+        if name == "idle":  # the sale is over: forget its code (the heap at idle is the same after every sale)
+            self._qr = None
+            self._qr_args = None
         return drawn
 
     def _draw(self, b):
@@ -263,13 +267,13 @@ class Screens:
             boxes.append(_fill("gap_bottom", x, y, W, bottom - y, bg))
         return boxes
 
-    def _header(self, text, bg, fg=WHITE):
+    def _header(self, text, bg, fg=_WHITE):
         h = 30 if self.compact else 36
         w = self.lcd.width - 8
         font = _pick(text, (font_medium, font_small), w)
         return h, [Box("header", 0, 0, self.lcd.width, h, "text", shorten(text, font, w), font, fg, bg, _CENTER)]
 
-    def _footer(self, text, bg=WHITE, fg=MUTED):
+    def _footer(self, text, bg=_WHITE, fg=_MUTED):
         """Key hint at the bottom: one line, two on a narrow panel if it must wrap (then "...")."""
         H = self.lcd.height
         if not text:
@@ -312,7 +316,7 @@ class Screens:
             rows += self._lines(key + "abc"[i], text, f, fg, line_h, w, extra=i > 0)
         return rows
 
-    def _amount_rows(self, key, minor, fg=INK, w=None, fonts=None):
+    def _amount_rows(self, key, minor, fg=_INK, w=None, fonts=None):
         """Rows showing an amount as large as the panel allows; a currency code that leaves the
         digits too small on one line goes on a line of its own above them."""
         if fonts is None:
@@ -356,10 +360,10 @@ class Screens:
         title_h = self._title_h()
         fonts = (font_medium, font_small) if self.compact else (font_large, font_medium, font_small)
         font = _pick(title, fonts, W - 12)
-        boxes = [Box("title", 0, 0, W, title_h, "text", shorten(title, font, W - 12), font, WHITE, colour,
+        boxes = [Box("title", 0, 0, W, title_h, "text", shorten(title, font, W - 12), font, _WHITE, colour,
                      _CENTER)]
         bottom, foot = self._footer(footer)
-        boxes += self._stack(title_h, rows, bottom, WHITE)
+        boxes += self._stack(title_h, rows, bottom, _WHITE)
         boxes += foot
         return self._show(name, boxes)
 
@@ -385,31 +389,31 @@ class Screens:
     # --- screens --------------------------------------------------------------------------
     def idle(self, notice=None):
         """Merchant name and "Enter amount"; `notice` (e.g. a late-payment line) shows in amber."""
-        top, boxes = self._header(self.merchant or "Alipay", BLUE)
+        top, boxes = self._header(self.merchant or "Alipay", _BLUE)
         prompt = self.t("idle.prompt")
-        rows = self._lines("prompt", prompt, font_medium, INK, 30)
+        rows = self._lines("prompt", prompt, font_medium, _INK, 30)
         if notice:  # the notice takes the place of the welcome line
-            rows += self._lines("notice", notice, font_small, AMBER)
+            rows += self._lines("notice", notice, font_small, _AMBER)
         else:
-            rows += self._lines("sub", self.t("idle.sub"), font_small, MUTED)
+            rows += self._lines("sub", self.t("idle.sub"), font_small, _MUTED)
         bottom, foot = self._footer(self.currency)
-        boxes += self._stack(top, rows, bottom, WHITE) + foot
+        boxes += self._stack(top, rows, bottom, _WHITE) + foot
         return self._show("idle", boxes)
 
     def amount(self, minor, title=None):
-        top, boxes = self._header(title or self.t("amount.title"), BLUE)
+        top, boxes = self._header(title or self.t("amount.title"), _BLUE)
         rows = self._amount_rows("amount", minor)
         footer = self._hint(self.t("hint.confirm_clear", self.keys[0], self.keys[2]),
                             self.t("hint.confirm", self.keys[0]))
         bottom, foot = self._footer(footer)
-        boxes += self._stack(top, rows, bottom, WHITE) + foot
+        boxes += self._stack(top, rows, bottom, _WHITE) + foot
         return self._show("amount:" + (title or ""), boxes)
 
     def creating(self, minor):
-        top, boxes = self._header(self.merchant or "Alipay", BLUE)
-        rows = self._amount_rows("amount", minor) + self._lines("status", self.t("creating"), self._body, MUTED)
+        top, boxes = self._header(self.merchant or "Alipay", _BLUE)
+        rows = self._amount_rows("amount", minor) + self._lines("status", self.t("creating"), self._body, _MUTED)
         bottom, foot = self._footer(self.t("hint.stop", self.keys[1]))
-        boxes += self._stack(top, rows, bottom, WHITE) + foot
+        boxes += self._stack(top, rows, bottom, _WHITE) + foot
         return self._show("creating", boxes)
 
     def qr(self, code, minor, seconds):
@@ -462,7 +466,7 @@ class Screens:
         if together:
             for i, lines in enumerate(langs):
                 for j, (line, font) in enumerate(lines):
-                    rows.append(_row("wallet%s%d" % ("abc"[i], j), line, font, INK, font_small.HEIGHT + 2))
+                    rows.append(_row("wallet%s%d" % ("abc"[i], j), line, font, _INK, font_small.HEIGHT + 2))
             return rows, None
         n = 0
         for lines in langs:
@@ -471,14 +475,14 @@ class Screens:
         first = langs[_turn_of(seconds, len(langs))]
         for j in range(n):
             line, font = first[j] if j < len(first) else ("", font_small)
-            rows.append(_row(keys[j], line, font, INK, font_small.HEIGHT + 2))
+            rows.append(_row(keys[j], line, font, _INK, font_small.HEIGHT + 2))
         return rows, (keys, langs)
 
     def _merchant_row(self, w):
         if not self.merchant:
             return []
         font = _pick(self.merchant, (font_small,), w)
-        return [_row("merchant", shorten(self.merchant, font, w), font, MUTED, font.HEIGHT + 2)]
+        return [_row("merchant", shorten(self.merchant, font, w), font, _MUTED, font.HEIGHT + 2)]
 
     def _qr_portrait(self, packed, minor, seconds, modules):
         W = self.lcd.width
@@ -510,24 +514,24 @@ class Screens:
         boxes = []
         y = 0
         for r in merchant:
-            boxes.append(self._text_box(r.key, 0, y, W, r.h, r.text, r.font, r.fg, WHITE))
+            boxes.append(self._text_box(r.key, 0, y, W, r.h, r.text, r.font, r.fg, _WHITE))
             y += r.h
-        boxes.append(self._text_box("amount", 0, y, W, amount_h, text, font, INK, WHITE))
+        boxes.append(self._text_box("amount", 0, y, W, amount_h, text, font, _INK, _WHITE))
         y += amount_h
         boxes.append(self._qr_box(0, y, W, qr_h, packed))
         y += qr_h
         for r in wallet:
-            boxes.append(self._text_box(r.key, 0, y, W, r.h, r.text, r.font, r.fg, WHITE))
+            boxes.append(self._text_box(r.key, 0, y, W, r.h, r.text, r.font, r.fg, _WHITE))
             y += r.h
         if self.narrow:  # two footer lines: countdown, hint
             half = foot_h // 2
-            boxes += [Box("countdown", 0, y, W, half, "text", count, font_small, INK, WHITE, _CENTER),
+            boxes += [Box("countdown", 0, y, W, half, "text", count, font_small, _INK, _WHITE, _CENTER),
                       Box("hint", 0, y + half, W, H - y - half, "text", shorten(hint, font_small, W - 8),
-                          font_small, MUTED, WHITE, _CENTER)]
+                          font_small, _MUTED, _WHITE, _CENTER)]
         else:  # one footer line: countdown left, hint right
             half = W - textdraw.width(font_small, hint) - 12
-            boxes += [Box("countdown", 0, y, half, H - y, "text", count, font_small, INK, WHITE, _LEFT),
-                      Box("hint", half, y, W - half, H - y, "text", hint, font_small, MUTED, WHITE, _RIGHT)]
+            boxes += [Box("countdown", 0, y, half, H - y, "text", count, font_small, _INK, _WHITE, _LEFT),
+                      Box("hint", half, y, W - half, H - y, "text", hint, font_small, _MUTED, _WHITE, _RIGHT)]
         return boxes
 
     def _qr_landscape(self, packed, minor, seconds, modules):
@@ -545,10 +549,10 @@ class Screens:
             side = size * (modules + 2 * qrdraw.QUIET)
             col = W - side
             w = col - 6
-            tail = [_row("countdown", count, font_small, INK, 20),
-                    _row("hint", shorten(hint, font_small, w), font_small, MUTED, 20)]
+            tail = [_row("countdown", count, font_small, _INK, 20),
+                    _row("hint", shorten(hint, font_small, w), font_small, _MUTED, 20)]
             for fonts in ((font_large, font_medium, font_small), (font_medium, font_small), (font_small,)):
-                amount = self._amount_rows("amount", minor, INK, w, fonts)
+                amount = self._amount_rows("amount", minor, _INK, w, fonts)
                 if [r for r in amount if _width(r.text, r.font) > w]:
                     continue
                 for option in self._wallet_options(w):
@@ -564,7 +568,7 @@ class Screens:
                 chosen = (self._merchant_row(w) + amount + tail, None)
             size -= 1
         rows, self._turns = chosen
-        return [self._qr_box(0, 0, side, H, packed)] + self._stack(0, rows, H, WHITE, side, col)
+        return [self._qr_box(0, 0, side, H, packed)] + self._stack(0, rows, H, _WHITE, side, col)
 
     def _qr_box(self, x, y, w, h, packed):
         return Box("qr", x, y, w, h, "qr", packed[0], None, None, None, None)
@@ -632,148 +636,148 @@ class Screens:
         return self._qr
 
     def checking(self, minor=None):
-        top, boxes = self._header(self.t("checking.title"), GREY)
+        top, boxes = self._header(self.t("checking.title"), _GREY)
         rows = []
         if minor is not None:
             rows += self._amount_rows("amount", minor)
-        rows += self._lines("status", self.t("checking.status"), self._body, MUTED)
-        rows += self._lines("note", self.t("checking.note"), font_small, INK)
+        rows += self._lines("status", self.t("checking.status"), self._body, _MUTED)
+        rows += self._lines("note", self.t("checking.note"), font_small, _INK)
         bottom, foot = self._footer("")
-        boxes += self._stack(top, rows, bottom, WHITE) + foot
+        boxes += self._stack(top, rows, bottom, _WHITE) + foot
         return self._show("checking", boxes)
 
     def cancelling(self, minor):
         """The cashier pressed cancel: said at once; the gateway's answer decides (PAID wins)."""
-        rows = self._lines("text", self.t("cancelling.text", self._money(minor)), font_small, INK)
-        rows += self._lines("note", self.t("checking.note"), font_small, MUTED)
-        return self._result("cancelling", self.t("cancelling.title"), GREY, rows, "")
+        rows = self._lines("text", self.t("cancelling.text", self._money(minor)), font_small, _INK)
+        rows += self._lines("note", self.t("checking.note"), font_small, _MUTED)
+        return self._result("cancelling", self.t("cancelling.title"), _GREY, rows, "")
 
     def paid(self, minor, wallet=None, customer=None):
         """PAID with the amount; "Paid with GCash" and the customer's own amount ("PHP 712.50")
         when the gateway named them, else the customer's "Payment received"."""
-        rows = self._amount_rows("amount", minor, fg=GREEN)
+        rows = self._amount_rows("amount", minor, fg=_GREEN)
         if wallet:
-            rows += self._lines("wallet", self.t("paid.with", wallet), self._body, INK)
+            rows += self._lines("wallet", self.t("paid.with", wallet), self._body, _INK)
             if customer:
-                rows += self._lines("customer", customer, font_small, MUTED)
+                rows += self._lines("customer", customer, font_small, _MUTED)
         else:
-            rows += self._customer("note", "paid.note", self._body, INK)
-        return self._result("paid", self.t("paid.title"), GREEN, rows, self.t("hint.next", self.keys[0]))
+            rows += self._customer("note", "paid.note", self._body, _INK)
+        return self._result("paid", self.t("paid.title"), _GREEN, rows, self.t("hint.next", self.keys[0]))
 
     def failed(self, reason=""):
-        rows = self._lines("reason", reason or self.t("why.unknown"), self._body, INK)
-        rows += self._customer("note", "no_payment", font_small, MUTED)
-        return self._result("failed", self.t("failed.title"), RED, rows, self.t("hint.back", self.keys[0]))
+        rows = self._lines("reason", reason or self.t("why.unknown"), self._body, _INK)
+        rows += self._customer("note", "no_payment", font_small, _MUTED)
+        return self._result("failed", self.t("failed.title"), _RED, rows, self.t("hint.back", self.keys[0]))
 
     def expired(self, minor=None):
         rows = []
         if minor is not None:
-            rows += self._amount_rows("amount", minor, fg=MUTED)
-        rows += self._customer("note", "expired.note", self._body, INK)
-        rows += self._customer("note2", "no_payment", font_small, MUTED)
-        return self._result("expired", self.t("expired.title"), AMBER, rows, self.t("hint.back", self.keys[0]))
+            rows += self._amount_rows("amount", minor, fg=_MUTED)
+        rows += self._customer("note", "expired.note", self._body, _INK)
+        rows += self._customer("note2", "no_payment", font_small, _MUTED)
+        return self._result("expired", self.t("expired.title"), _AMBER, rows, self.t("hint.back", self.keys[0]))
 
     def cancelled(self, minor=None):
         rows = []
         if minor is not None:
-            rows += self._amount_rows("amount", minor, fg=MUTED)
-        rows += self._customer("note", "cancelled.note", self._body, INK)
-        rows += self._customer("note2", "no_payment", font_small, MUTED)
-        return self._result("cancelled", self.t("cancelled.title"), GREY, rows, self.t("hint.back", self.keys[0]))
+            rows += self._amount_rows("amount", minor, fg=_MUTED)
+        rows += self._customer("note", "cancelled.note", self._body, _INK)
+        rows += self._customer("note2", "no_payment", font_small, _MUTED)
+        return self._result("cancelled", self.t("cancelled.title"), _GREY, rows, self.t("hint.back", self.keys[0]))
 
     def offline(self, detail=""):
         note = self.t("offline.note")
-        rows = self._lines("note", note, self._word_font(note, (font_medium, font_small)), INK)
-        rows += self._lines("detail", detail or self.t("offline.detail"), font_small, MUTED)
-        return self._result("offline", self.t("offline.title"), AMBER, rows, self.t("offline.hint"))
+        rows = self._lines("note", note, self._word_font(note, (font_medium, font_small)), _INK)
+        rows += self._lines("detail", detail or self.t("offline.detail"), font_small, _MUTED)
+        return self._result("offline", self.t("offline.title"), _AMBER, rows, self.t("offline.hint"))
 
     def error(self, message, kind="config"):
         """A configuration or hardware problem: says what, and who can fix it."""
         what = self.t("error.config" if kind == "config" else "error.hardware")
         font = font_small if self.compact else self._word_font(what, (font_medium, font_small))
-        rows = self._lines("what", what, font, RED)
+        rows = self._lines("what", what, font, _RED)
         hint = self.t("error.hint")
         space = self._footer(hint)[0] - self._title_h() - _height(rows)
-        rows += self._clip(self._lines("msg", message, font_small, INK), space, self.lcd.width - 10)
-        return self._result("error", self.t("error.title"), RED, rows, hint)
+        rows += self._clip(self._lines("msg", message, font_small, _INK), space, self.lcd.width - 10)
+        return self._result("error", self.t("error.title"), _RED, rows, hint)
 
     def menu(self, sale=None):
         """The supervisor menu: `sale` says which payment a refund would return (by time and
         amount), or None when there is nothing to refund."""
         if sale is None:
-            rows = self._lines("text", self.t("menu.none"), font_small, INK)
-            return self._result("menu", self.t("menu.title"), PURPLE, rows, self.t("hint.back", self.keys[1]))
-        rows = self._lines("text", sale, self._body, INK)
+            rows = self._lines("text", self.t("menu.none"), font_small, _INK)
+            return self._result("menu", self.t("menu.title"), _PURPLE, rows, self.t("hint.back", self.keys[1]))
+        rows = self._lines("text", sale, self._body, _INK)
         footer = self._hint(self.t("hint.refund_back", self.keys[0], self.keys[1]),
                             self.t("hint.confirm", self.keys[0]))
-        return self._result("menu", self.t("refund.title"), PURPLE, rows, footer)
+        return self._result("menu", self.t("refund.title"), _PURPLE, rows, footer)
 
     def pin(self, digits, wrong=False, status=None, title=None):
         """The supervisor PIN prompt: dots for the digits keyed; `status` says what happened
         (a wrong PIN and the tries left) in red instead of "Enter the PIN"."""
         if wrong and not status:
             status = self.t("pin.retry")
-        top, boxes = self._header(title or self.t("pin.title"), PURPLE)
+        top, boxes = self._header(title or self.t("pin.title"), _PURPLE)
         font = font_medium if self.compact else font_large
         dots = ("\u2022 " * digits).strip() or "-"
         w = self.lcd.width - 8
         if textdraw.width(font, dots) > w:  # a long PIN: the dots closer together, then smaller
             dots = "\u2022" * digits
             font = _pick(dots, (font, font_medium, font_small), w)
-        rows = [_row("dots", dots, font, INK, font.HEIGHT + 8)]
+        rows = [_row("dots", dots, font, _INK, font.HEIGHT + 8)]
         rows += self._lines("status", status or self.t("pin.enter"), self._body if not status else font_small,
-                            RED if status else MUTED)
+                            _RED if status else _MUTED)
         bottom, foot = self._footer(self._hint(self.t("hint.enter_back", self.keys[0], self.keys[1]),
                                                self.t("hint.enter", self.keys[0])))
-        boxes += self._stack(top, rows, bottom, WHITE) + foot
+        boxes += self._stack(top, rows, bottom, _WHITE) + foot
         return self._show("pin", boxes)
 
     def refund_amount(self, minor, paid=None):
-        top, boxes = self._header(self.t("refund.title"), PURPLE)
+        top, boxes = self._header(self.t("refund.title"), _PURPLE)
         rows = self._amount_rows("amount", minor)
         if paid is not None:
-            rows += self._lines("of", self.t("refund.of", self._money(paid)), font_small, MUTED)
+            rows += self._lines("of", self.t("refund.of", self._money(paid)), font_small, _MUTED)
         bottom, foot = self._footer(self._hint(self.t("hint.confirm_back", self.keys[0], self.keys[1]),
                                                self.t("hint.confirm", self.keys[0])))
-        boxes += self._stack(top, rows, bottom, WHITE) + foot
+        boxes += self._stack(top, rows, bottom, _WHITE) + foot
         return self._show("refund_amount", boxes)
 
     def refund_confirm(self, minor):
-        top, boxes = self._header(self.t("refund.title"), PURPLE)
-        rows = self._lines("q", self.t("refund.confirm"), self._body, INK)
+        top, boxes = self._header(self.t("refund.title"), _PURPLE)
+        rows = self._lines("q", self.t("refund.confirm"), self._body, _INK)
         rows += self._amount_rows("amount", minor)
         bottom, foot = self._footer(self.t("hint.yes_no", self.keys[0], self.keys[1]))
-        boxes += self._stack(top, rows, bottom, WHITE) + foot
+        boxes += self._stack(top, rows, bottom, _WHITE) + foot
         return self._show("refund_confirm", boxes)
 
     def refunding(self, minor):
-        top, boxes = self._header(self.t("refund.title"), PURPLE)
-        rows = self._amount_rows("amount", minor) + self._lines("status", self.t("refunding"), self._body, MUTED)
+        top, boxes = self._header(self.t("refund.title"), _PURPLE)
+        rows = self._amount_rows("amount", minor) + self._lines("status", self.t("refunding"), self._body, _MUTED)
         bottom, foot = self._footer("")
-        boxes += self._stack(top, rows, bottom, WHITE) + foot
+        boxes += self._stack(top, rows, bottom, _WHITE) + foot
         return self._show("refunding", boxes)
 
     def refunded(self, minor):
-        rows = self._amount_rows("amount", minor, fg=PURPLE)
-        rows += self._lines("note", self.t("refunded.note"), self._body, INK)
-        return self._result("refunded", self.t("refunded.title"), PURPLE, rows, self.t("hint.done", self.keys[0]))
+        rows = self._amount_rows("amount", minor, fg=_PURPLE)
+        rows += self._lines("note", self.t("refunded.note"), self._body, _INK)
+        return self._result("refunded", self.t("refunded.title"), _PURPLE, rows, self.t("hint.done", self.keys[0]))
 
     def refund_failed(self, reason=""):
-        rows = self._lines("reason", reason or self.t("refund.unknown"), self._body, INK)
-        rows += self._lines("note", self.t("refund_failed.note"), font_small, MUTED)
-        return self._result("refund_failed", self.t("refund_failed.title"), RED, rows,
+        rows = self._lines("reason", reason or self.t("refund.unknown"), self._body, _INK)
+        rows += self._lines("note", self.t("refund_failed.note"), font_small, _MUTED)
+        return self._result("refund_failed", self.t("refund_failed.title"), _RED, rows,
                             self.t("hint.back", self.keys[0]))
 
     def late_payment(self, minor, returned=True):
         """A payment that arrived after its sale had ended: returned to the customer, or held
         (someone at the office must act)."""
         rows = self._amount_rows("amount", minor)
-        rows += self._lines("what", self.t("late.what"), font_small, INK)
-        rows += self._lines("outcome", self.t("late.returned" if returned else "late.held"), self._body, AMBER)
-        return self._result("late", self.t("late.title"), AMBER, rows, self.t("hint.dismiss", self.keys[0]))
+        rows += self._lines("what", self.t("late.what"), font_small, _INK)
+        rows += self._lines("outcome", self.t("late.returned" if returned else "late.held"), self._body, _AMBER)
+        return self._result("late", self.t("late.title"), _AMBER, rows, self.t("hint.dismiss", self.keys[0]))
 
-    def message(self, title, text="", colour=BLUE, footer=""):
-        rows = self._lines("text", text, font_small, INK)
+    def message(self, title, text="", colour=_BLUE, footer=""):
+        rows = self._lines("text", text, font_small, _INK)
         return self._result("message:" + title, title, colour, rows, footer)
 
 

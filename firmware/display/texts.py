@@ -13,8 +13,8 @@ opened, and each keeps a table of line offsets in RAM (lib/kvfile.py), not its s
 language without a key falls back to English (zh-Hant carries only the customer's lines). Codes
 never reach the screen: every result and error code the gateway or Antom can send maps to a
 sentence a cashier can act on (reasons.txt, `why:` and `refund:`), anything else to a generic
-one. The glyph-and-fit test (tests/display) and the font subsetter (tools/fonts) read
-`every_text()`. The host's tools (firmware/config.py's checker in tools/terminal) read the
+one. The glyph-and-fit test (tests/display) and the font subsetter (tools/fonts) read the whole
+catalogue through firmware/display/catalogue.py, which the device never imports. The host's tools (firmware/config.py's checker in tools/terminal) read the
 constants only, without lib/ on their path: lib/kvfile.py is imported where a file is opened.
 """
 
@@ -38,23 +38,6 @@ def path(lang):
     if name is None:
         raise ValueError("unknown language %r" % (lang,))
     return kvfile.find(_HERE + name)
-
-
-def load(lang):
-    """Every sentence of one language as a dict (host tools and tests; the device opens the file)."""
-    import kvfile
-    return kvfile.read(path(lang))
-
-
-def reasons(kind):
-    """{code: key} of reasons.txt for `why` (a sale) or `refund` (host tools and tests)."""
-    import kvfile
-    out = {}
-    for key, value in kvfile.read(kvfile.find(_HERE + "reasons.txt")).items():
-        head, code = key.split(":", 1)
-        if head == kind:
-            out[code] = value
-    return out
 
 
 class Texts:
@@ -108,11 +91,3 @@ class Texts:
         if key is None:
             return self.t(fallback), not code
         return self.t(key), True
-
-
-def every_text():
-    """(language, key, text) of every sentence in the catalogue, for the tests and tools/fonts."""
-    for lang in CUSTOMER_LANGUAGES:
-        table = load(lang)
-        for key in sorted(table):
-            yield lang, key, table[key]

@@ -11,13 +11,14 @@ whatever a stand-in RTC that cannot move `time.time()` leaves over).
 `sntp(host)` asks an NTP server once (one UDP exchange). The gateway's signed time comes from
 firmware/link/owner.py. A clock reading before FLOOR is not set.
 """
+from micropython import const
 import time
 
 # 2026-01-01T00:00:00Z: no real time is earlier than this firmware; an RTC reading before it was
 # never set (after a power cut the ESP32 says 2000-01-01).
 FLOOR = 1767225600
-_DRIFT_S = 2  # a signed time this far off the clock re-sets it
-_NTP_DELTA = 2208988800  # 1900-01-01 to 1970-01-01
+_DRIFT_S = const(2)  # a signed time this far off the clock re-sets it
+_NTP_DELTA = const(2208988800)  # 1900-01-01 to 1970-01-01
 
 
 def _port_epoch():

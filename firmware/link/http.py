@@ -17,6 +17,7 @@ more on a new connection (the server closed it without reading the request). Any
 goes wrong closes the connection and raises OSError: the gateway client makes that a doubt.
 The same file runs on CPython (the simulator's CPython engine).
 """
+from micropython import const
 import socket
 import sys
 
@@ -36,8 +37,8 @@ except ImportError:  # no threads: one connection
     def _ident():
         return 0
 
-_MAX_BODY = 16384  # the gateway's answers are small; refuse anything that would eat the heap
-_MAX_HEADERS = 40
+_MAX_BODY = const(16384)  # the gateway's answers are small; refuse anything that would eat the heap
+_MAX_HEADERS = const(40)
 # MicroPython sockets (plain and TLS) are streams themselves; CPython's need a file wrapper.
 _MICROPYTHON = sys.implementation.name == "micropython"
 

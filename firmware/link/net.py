@@ -7,7 +7,7 @@ returns at once and the link comes up later. After a failed attempt the next wai
 from micropython import const
 import time
 
-_BACKOFF_MS = (1000, 2000, 4000, 8000, 15000, 30000)
+_BACKOFF_MS = const((1000, 2000, 4000, 8000, 15000, 30000))
 _CONNECT_TIMEOUT_MS = const(15000)
 
 

@@ -24,19 +24,20 @@ call waits until the RTC is set and then verifies the chain, the name and the da
 handshake later fails on the certificate's dates (an NTP server that lied), the clock is treated as
 unset again (at most once a minute) and the signed time sets it right.
 """
+from micropython import const
 import time
 
 from firmware.link import gateway as gw
 from firmware.link.clock import ntp_address, sntp
 from firmware.link.worker import InlineRunner, Job, default_runner
 
-_QUIET = ("IDLE", "ALERT")
-_HEALTH_OK_MS = 30000  # how long a signed answer (any call, the long poll too) vouches for the link
-_HEALTH_BAD_MS = 3000  # while offline: look again soon, so the offline screen clears by itself
-_HEARTBEAT_MS = 60000
-_WARM_MS = 20000  # the gateway (uvicorn) closes a connection idle for 30 s: use it before that
-_NTP_BACKOFF_MS = (1000, 2000, 4000, 8000, 16000, 32000, 60000)
-_RESYNC_MS = 60000
+_QUIET = const(("IDLE", "ALERT"))
+_HEALTH_OK_MS = const(30000)  # how long a signed answer (any call, the long poll too) vouches for the link
+_HEALTH_BAD_MS = const(3000)  # while offline: look again soon, so the offline screen clears by itself
+_HEARTBEAT_MS = const(60000)
+_WARM_MS = const(20000)  # the gateway (uvicorn) closes a connection idle for 30 s: use it before that
+_NTP_BACKOFF_MS = const((1000, 2000, 4000, 8000, 16000, 32000, 60000))
+_RESYNC_MS = const(60000)
 
 
 def _since(t):

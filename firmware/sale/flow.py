@@ -49,8 +49,8 @@ REFUND_STATES = (MENU, REFUND_PIN, REFUNDING, REFUND_DONE)
 ALERT = "ALERT"
 
 FINAL = (PAID, FAILED, EXPIRED, CANCELLED)
-_GATEWAY_FINAL = ("PAID", "FAILED", "CANCELLED", "EXPIRED")
-_BACKOFF_MS = (300, 600, 1200, 2500, 5000)
+_GATEWAY_FINAL = const(("PAID", "FAILED", "CANCELLED", "EXPIRED"))
+_BACKOFF_MS = const((300, 600, 1200, 2500, 5000))
 _MAX_DIGITS = const(9)  # amounts stay small ints on MicroPython (< 2**30)
 
 
@@ -230,6 +230,7 @@ class Flow:
         """The cashier has seen the result (a key, or `result_timeout_s`): now the sale is closed."""
         if self.journal.sale is not None:
             self.journal.close_sale()
+        self.result = None  # seen and closed: nothing of the sale stays in RAM
         self._idle()
 
     # --- keys ----------------------------------------------------------------------------

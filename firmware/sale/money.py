@@ -12,13 +12,11 @@ Money stays an integer all the way: no float ever touches an amount. The exponen
 currency shows its code, which is never ambiguous.
 """
 
-# ISO 4217 minor-unit exponents other than 2.
-_EXPONENTS = {
-    "BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0, "PYG": 0,
-    "RWF": 0, "UGX": 0, "UYI": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
-    "BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
-    "CLF": 4, "UYW": 4,
-}
+# ISO 4217 minor-unit exponents other than 2, "<code><digits> " each: one string rather than a dict,
+# whose 26 three-letter keys would each be an interned name on the device's heap for good.
+_OTHER_EXPONENTS = ("BIF0 CLP0 DJF0 GNF0 ISK0 JPY0 KMF0 KRW0 PYG0 RWF0 UGX0 UYI0 VND0 VUV0 XAF0 XOF0 XPF0 "
+                    "BHD3 IQD3 JOD3 KWD3 LYD3 OMR3 TND3 CLF4 UYW4 ")
+_defined = {}  # a config's currency_exponent overrides (define)
 # Symbols shown before the amount; only where the symbol names one currency for our customers.
 SYMBOLS = {
     "USD": "$", "EUR": "\u20ac", "GBP": "\u00a3", "JPY": "\u00a5", "CNY": "\u00a5",
@@ -29,12 +27,18 @@ FONT_SIGNS = "$\u20ac\u00a3\u00a5\u20a9"  # the currency signs the terminal's fo
 
 def exponent(currency):
     """Digits after the decimal point for this currency (ISO 4217)."""
-    return _EXPONENTS.get(currency.upper(), 2)
+    code = currency.upper()
+    digits = _defined.get(code)
+    if digits is not None:
+        return digits
+    at = _OTHER_EXPONENTS.find(code) if len(code) == 3 else -1
+    # Three letters in a row occur only at an entry's start (entries end in a digit and a space).
+    return int(_OTHER_EXPONENTS[at + 3]) if at >= 0 and at % 5 == 0 else 2
 
 
 def define(currency, digits):
     """Use `digits` decimals for `currency` (a config's `currency_exponent` override)."""
-    _EXPONENTS[currency.upper()] = digits
+    _defined[currency.upper()] = digits
 
 
 def symbol(currency, sign):

@@ -3,6 +3,7 @@ MicroPython runs use it through firmware/display/texts.py)."""
 import pytest
 
 import kvfile
+from firmware.display import catalogue
 from firmware.display import texts as T
 
 
@@ -33,6 +34,6 @@ def test_a_duplicate_key_or_a_line_without_separator_is_refused(tmp_path):
 def test_the_device_lookup_finds_every_sentence_of_every_catalogue():
     for lang in T.CUSTOMER_LANGUAGES:
         words = kvfile.KVFile(T.path(lang))
-        table = kvfile.read(T.path(lang))
+        table = catalogue.read(T.path(lang))
         assert table and all(words.get(k) == v for k, v in table.items()), lang
         words.close()

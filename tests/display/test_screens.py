@@ -43,11 +43,12 @@ def test_each_screen_draws_cleanly(name, rotation, screen):
 
 @pytest.mark.parametrize("name", TWO_PANELS)
 def test_result_screens_say_what_happened_in_their_colour(name):
-    from firmware.display import screens as S
+    from lcd import color565
 
-    for screen, title, colour in [("paid", "PAID", S.GREEN), ("failed", "FAILED", S.RED),
-                                  ("expired", "EXPIRED", S.AMBER), ("cancelled", "CANCELLED", S.GREY),
-                                  ("offline", "OFFLINE", S.AMBER)]:
+    green, red, amber, grey = color565(21, 128, 61), color565(190, 24, 24), color565(180, 83, 9), color565(75, 85, 99)
+    for screen, title, colour in [("paid", "PAID", green), ("failed", "FAILED", red),
+                                  ("expired", "EXPIRED", amber), ("cancelled", "CANCELLED", grey),
+                                  ("offline", "OFFLINE", amber)]:
         rig = render(screen, name, Options(amount=4599))
         title_box = rig.screens._boxes["title"]
         assert title_box[6] == title and title_box[9] == colour

@@ -13,6 +13,7 @@ import pytest
 
 import panels
 from firmware import config as fw_config
+from firmware.display import catalogue
 from firmware.display import texts as T
 from firmware.display.screens import Screens, has_glyphs
 from firmware.display.ui import UI
@@ -92,9 +93,9 @@ def views():
          ("error", {"message": "; ".join(_all_config_problems()[:4]), "kind": "config"}),
          ("error", {"message": "hardware: pin 6 is a flash pin (check the pin map and display)", "kind": "hardware"}),
          ("no-such-view", {})]
-    for code in sorted(T.reasons("why")):
+    for code in sorted(catalogue.reasons("why")):
         v.append(("result", dict(SALE, state="FAILED", reason=code)))
-    for code in sorted(T.reasons("refund")):
+    for code in sorted(catalogue.reasons("refund")):
         v.append(("refund_result", {"sale": SALE, "outcome": code}))
     return v
 
@@ -206,14 +207,14 @@ def test_every_code_the_gateway_or_antom_sends_has_plain_words():
 
 
 def test_every_catalogue_key_exists_in_english_and_every_cashier_language_is_complete():
-    en = T.load("en")
+    en = catalogue.load("en")
     for lang in T.CASHIER_LANGUAGES:
-        assert set(T.load(lang)) == set(en), lang
+        assert set(catalogue.load(lang)) == set(en), lang
     for lang in T.CUSTOMER_LANGUAGES:
-        table = T.load(lang)
+        table = catalogue.load(lang)
         assert set(T.CUSTOMER_KEYS) <= set(table), lang
         assert set(table) <= set(en), lang
-    for key in list(T.reasons("why").values()) + list(T.reasons("refund").values()):
+    for key in list(catalogue.reasons("why").values()) + list(catalogue.reasons("refund").values()):
         assert key in en
 
 
@@ -232,7 +233,7 @@ def test_no_word_of_the_catalogue_is_cut_on_the_narrowest_panel():
     import textdraw
 
     too_wide = []
-    for lang, key, text in T.every_text():
+    for lang, key, text in catalogue.every_text():
         for word in text.replace("%s", "CANCEL").replace("%d", "12").split():
             if textdraw.width(font_small, word) > 135 - 10 and all(ord(c) < 0x2E80 for c in word):
                 too_wide.append((lang, key, word))

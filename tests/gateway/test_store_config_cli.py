@@ -100,6 +100,25 @@ def test_nonces_are_unique_per_terminal_and_expire(open_store):
     assert not other.remember_nonce("T1", "a" * 32, 201.0)
 
 
+def test_after_commit_waits_for_the_outermost_commit_and_never_follows_a_rollback(open_store):
+    """A wake-up queued inside nested transactions runs once the outer one commits (a long poll
+    woken earlier would read the old row on another thread and sleep on)."""
+    store = open_store()
+    seen = []
+    with store.transaction():
+        with store.transaction():
+            store.event("inner")
+            store.after_commit(seen.append, "woken")
+        assert seen == []                       # the inner block's end commits nothing
+    assert seen == ["woken"]
+    with pytest.raises(RuntimeError):
+        with store.transaction():
+            store.after_commit(seen.append, "never")
+            raise RuntimeError
+    store.after_commit(seen.append, "now")      # outside a transaction: at once
+    assert seen == ["woken", "now"]
+
+
 def test_the_event_chain_does_not_fork_when_several_threads_append(open_store):
     """Each thread appends through its own connection (another process, as far as the database
     can tell): every entry lands, and the chain stays one line."""

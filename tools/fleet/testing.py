@@ -51,7 +51,7 @@ class GatewayFleet:
 
         def start(gp):
             try:
-                gp.start()
+                gp.start(timeout=90)  # three at once on a loaded 2-core machine: slow
             except Exception as e:  # reported below, with every instance's log
                 errors.append(e)
         threads = [threading.Thread(target=start, args=(gp,)) for gp in self.instances]

@@ -12,8 +12,8 @@ than thresholding an anti-aliased glyph); each glyph's ink box is stored as 1-bi
     python -m tools.fonts.make_fonts --check    # exit 1 if they are not what this would write
     python -m tools.fonts.make_fonts --preview out.png
 
-The file format is described (and read) by lib/fonts.py. The device keeps only the index in RAM
-(3 bytes per glyph); bitmaps are read from flash while a text box is drawn.
+The file format is described (and read) by lib/fonts.py. The device keeps only the advances in
+RAM (1 byte per glyph); code points and bitmaps are read from flash.
 """
 import argparse
 import os
@@ -153,7 +153,7 @@ def build(name, extra=None):
     assert 0 < height < 256 and 0 < baseline < 256
     data = MAGIC + bytes([height, baseline]) + n.to_bytes(2, "big") + index + advances + records + bitmaps
     return data, {"name": name, "glyphs": n, "height": height, "baseline": baseline, "bitmap_bytes": len(bitmaps),
-                  "ram_bytes": 3 * n, "chars": "".join(p[0] for p in placed), "left_out": left_out, "source": "%s %d px, WenQuanYi Micro Hei %d px" % (
+                  "ram_bytes": n, "chars": "".join(p[0] for p in placed), "left_out": left_out, "source": "%s %d px, WenQuanYi Micro Hei %d px" % (
                       filename, px, cjk_px)}
 
 

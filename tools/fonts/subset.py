@@ -3,7 +3,7 @@ the device code can show.
 
 The strings are read, never imported: every str constant in the device code (firmware/**/*.py,
 boot.py, main.py) is collected with `ast`, every text of the word catalogues (firmware/**/*.txt,
-`key = text` lines, lib/kvfile.py), plus the strings of
+`key = text` lines, firmware/display/catalogue.py), plus the strings of
 tools/fonts/strings.py (text that reaches the screen from elsewhere, e.g. languages not yet in the
 catalogue). So a word added to the catalogue gets its glyphs at the next `make_fonts` run, and the
 fonts test (tests/display) fails until it has.
@@ -37,13 +37,8 @@ def source_strings(root=ROOT):
 
 
 def _read_catalogue(path):
-    import sys
-    sys.path.insert(0, os.path.join(ROOT, "lib"))
-    try:
-        import kvfile
-    finally:
-        sys.path.pop(0)
-    return kvfile.read(path)
+    from firmware.display import catalogue
+    return catalogue.read(path)
 
 
 def needed_chars(root=ROOT):

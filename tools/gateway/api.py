@@ -66,12 +66,12 @@ class TerminalAPI:
             body = await read_body(scope, receive, headers, validation.MAX_BODY, self.gw.cfg["gateway"]["body_timeout"])
             handler, args = self.dispatch(scope["path"], method, scope.get("raw_path"))
             try:
-                caller = self.gw.auth.check(method, target, headers, body, skip_window=handler == self.time)
+                # the signature, the nonce and the rate limit's count: one store step, off the loop
+                caller, wait = await self.gw.db.read(self.authenticate, method, target, headers, body, handler == self.time)
             except AuthError as e:
                 secret = e.secret
                 raise
             secret = caller.secret
-            wait = self.gw.rate_limit.retry_after(caller.terminal_id)
             if wait:
                 raise RateLimited(wait)
             if handler is None:
@@ -96,6 +96,11 @@ class TerminalAPI:
             self.gw.log_exception(e, target)
             status, payload = 500, error_body("INTERNAL_ERROR", "the gateway failed; retry later")
         await send_signed(send, status, payload, secret, target, nonce, self.gw.clock, extra_headers)
+
+    def authenticate(self, method, target, headers, body, skip_window):
+        """(the caller, seconds it must wait under the rate limit, or 0); AuthError when refused."""
+        caller = self.gw.auth.check(method, target, headers, body, skip_window=skip_window)
+        return caller, self.gw.rate_limit.retry_after(caller.terminal_id)
 
     def dispatch(self, path, method, raw_path=None):
         if raw_path is not None and b"%" in raw_path:
@@ -144,7 +149,7 @@ class TerminalAPI:
         pin = validation.pin(data)
         # what the order allows is answered before the PIN is looked at, so a right and a wrong PIN
         # get the same answer on an order that cannot be refunded (no PIN oracle, 12.9)
-        self.gw.service.check_refundable(caller.terminal_id, order_id, refund_id, amount)
+        await self.gw.db(self.gw.service.check_refundable, caller.terminal_id, order_id, refund_id, amount)
         await self.gw.check_pin(caller.terminal_id, pin)
         return 200, await self.gw.service.refund(caller.terminal_id, order_id, refund_id, amount,
                                                  requested_by="terminal %s (supervisor PIN)" % caller.terminal_id)
@@ -153,10 +158,11 @@ class TerminalAPI:
         return 200, {"time": int(self.gw.clock())}
 
     async def health(self, caller, body, scope):
-        client = self.gw.antom_for_terminal(caller.terminal_id)
+        client, environment = await self.gw.db.read(lambda: (self.gw.antom_for_terminal(caller.terminal_id),
+                                                             self.gw.environment_for_terminal(caller.terminal_id)))
         reached, checked_at = client.last_contact if client is not None else (None, None)
         return 200, {"ok": True, "time": int(self.gw.clock()), "version": VERSION,
-                     "environment": self.gw.environment_for_terminal(caller.terminal_id),
+                     "environment": environment,
                      "upstream": {"reachable": reached, "checked_at": checked_at}}
 
     async def heartbeat(self, caller, body, scope):
@@ -167,11 +173,11 @@ class TerminalAPI:
             "rssi": validation.optional_int(data, "rssi", -200, 0),
             "last_error": validation.optional_text(data, "last_error", 128),
         }
-        self.gw.store.heartbeat(caller.terminal_id, beat)
+        await self.gw.db(self.gw.store.heartbeat, caller.terminal_id, beat)
         return 200, {"ok": True, "time": int(self.gw.clock())}
 
     async def alerts(self, caller, body, scope):
-        rows = self.gw.store.alerts(caller.terminal_id, payments_only=True)
+        rows = await self.gw.db(self.gw.store.alerts, caller.terminal_id, payments_only=True)
         return 200, {"alerts": [{"id": r["id"], "order_id": r["order_id"], "amount": r["amount"],
                                  "currency": r["currency"], "kind": r["kind"], "message": r["message"],
                                  "created_at": r["created_at"]} for r in rows]}
@@ -179,7 +185,7 @@ class TerminalAPI:
     async def ack_alert(self, caller, body, scope, alert_id):
         validation.parse_json(body)
         if not (alert_id.isascii() and alert_id.isdigit()) or len(alert_id) > 12 \
-                or not self.gw.store.ack_alert(caller.terminal_id, int(alert_id)):
+                or not await self.gw.db(self.gw.store.ack_alert, caller.terminal_id, int(alert_id)):
             raise ServiceError(404, "NOT_FOUND", "no such alert")
         return 200, {"ok": True}
 

@@ -13,6 +13,7 @@ from starlette.routing import Route
 from tools.antom import signature
 from tools.gateway import config as config_mod
 from tools.gateway import credentials
+from tools.gateway import dbcalls
 from tools.gateway import environment as environment_mod
 from tools.gateway import merchants
 from tools.gateway import wakeup
@@ -75,7 +76,9 @@ class Gateway:
         self.accepted_currencies = frozenset(cfg["gateway"]["currencies"])
         self.auth = TerminalAuth(self.store, cfg["gateway"]["timestamp_window"], cfg["gateway"]["nonce_ttl"],
                                  clock=clock, time_window=cfg["gateway"]["time_window"])
-        self.service = PaymentService(cfg, self.store, self.clients, self.notify_url, clock=clock)
+        # every store call of the running gateway goes through `await self.db(...)`, off the event loop
+        self.db = dbcalls.DbCalls(self.store.dialect)
+        self.service = PaymentService(cfg, self.store, self.clients, self.notify_url, clock=clock, db=self.db)
         # several instances on one PostgreSQL wake each other's long polls (LISTEN/NOTIFY)
         self.service.wakeup = wakeup.for_database(cfg["gateway"]["db"], self.service.waiters)
         self.reconciler = None
@@ -141,18 +144,20 @@ class Gateway:
         # one check at a time per terminal: parallel guesses would all read "not locked" before
         # any failure is recorded, so the lockout would not bound the number of guesses
         async with self.service.lock(("pin", terminal_id)):
-            row = self.store.terminal(terminal_id)
+            row = await self.db(self.store.terminal, terminal_id)
             if row["pin_locked_until"] > self.clock():
                 raise ServiceError(403, "PIN_LOCKED", "too many wrong PINs; try again later")
             ok = await asyncio.to_thread(credentials.check_pin, pin, row["pin_hash"])
-            with self.store.transaction():
-                # another gateway instance may have locked refunds while this guess was checked:
-                # it is then refused unanswered (right or wrong), so the lockout bounds the guesses
-                # across every instance on the database, not only this process's
-                if self.store.terminal(terminal_id)["pin_locked_until"] > self.clock():
-                    raise ServiceError(403, "PIN_LOCKED", "too many wrong PINs; try again later")
-                locked_until, tries_left = self.store.record_pin_result(
-                    terminal_id, ok, g["pin_lock_after"], g["pin_lock_seconds"], g["pin_lock_max_seconds"])
+            def record():
+                with self.store.transaction():
+                    # another gateway instance may have locked refunds while this guess was checked:
+                    # it is then refused unanswered (right or wrong), so the lockout bounds the guesses
+                    # across every instance on the database, not only this process's
+                    if self.store.terminal(terminal_id)["pin_locked_until"] > self.clock():
+                        raise ServiceError(403, "PIN_LOCKED", "too many wrong PINs; try again later")
+                    return self.store.record_pin_result(
+                        terminal_id, ok, g["pin_lock_after"], g["pin_lock_seconds"], g["pin_lock_max_seconds"])
+            locked_until, tries_left = await self.db(record)
             if locked_until is not None:
                 log.warning("terminal %s: refunds locked until %d after %d wrong PINs in a row (operator alert)",
                             terminal_id, locked_until, g["pin_lock_after"])
@@ -162,7 +167,7 @@ class Gateway:
 
     async def start(self, reconcile=True):
         from tools.gateway.reconciler import free_dead_leases
-        free_dead_leases(self.store)
+        await self.db(free_dead_leases, self.store)
         await self.service.wakeup.start()
         if reconcile:
             self.reconciler = Reconciler(self)
@@ -180,6 +185,7 @@ class Gateway:
                 await self._reconciler_task
         await self.service.wakeup.stop()
         await self.clients.close()
+        await asyncio.to_thread(self.db.close)   # steps still running finish (and commit) first
         self.store.close()
 
 

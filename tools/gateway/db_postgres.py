@@ -172,9 +172,10 @@ class PostgresDb:
             yield self
             return
         conn = self.pool.getconn()
+        after = []
         try:
             conn.execute("BEGIN")
-            self._local.tx = (conn,)
+            self._local.tx = (conn, after)
             try:
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
                 yield self
@@ -187,6 +188,17 @@ class PostgresDb:
         finally:
             self._local.tx = None
             self.pool.putconn(conn)
+        for fn in after:
+            fn()
+
+    def after_commit(self, fn):
+        """Call `fn` once the outermost transaction of this thread has committed (now when none is
+        open; never when it rolls back): a wake-up must not be seen before the change it announces."""
+        tx = self._tx()
+        if tx is None:
+            fn()
+        else:
+            tx[1].append(fn)
 
     @contextlib.contextmanager
     def unsynced(self):

@@ -97,12 +97,26 @@ class SqliteDb:
             yield self
             return
         conn.execute("BEGIN IMMEDIATE")
+        self._local.after = []
         try:
             yield self
         except BaseException:
+            self._local.after = None
             conn.execute("ROLLBACK")
             raise
+        after, self._local.after = self._local.after, None
         conn.execute("COMMIT")
+        for fn in after:
+            fn()
+
+    def after_commit(self, fn):
+        """Call `fn` once the outermost transaction of this thread has committed (now when none is
+        open; never when it rolls back): a wake-up must not be seen before the change it announces."""
+        after = getattr(self._local, "after", None)
+        if after is None or not self._conn().in_transaction:
+            fn()
+        else:
+            after.append(fn)
 
     @contextlib.contextmanager
     def unsynced(self):

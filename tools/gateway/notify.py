@@ -37,6 +37,11 @@ class NotifyEndpoint:
             raw = await read_body(scope, receive, headers, MAX_NOTIFY_BODY, self.gw.cfg["gateway"]["body_timeout"])
         except ServiceError as e:
             return e.status, dumps(_error(e.code, e.message))
+        # verifying, recording and applying are one store step, off the event loop
+        return await self.gw.db(self.process, headers, raw, merchant_id, verify_path)
+
+    def process(self, headers, raw, merchant_id, verify_path):
+        """(HTTP status, body) for a notification's headers and raw body."""
         store = self.gw.store
         client_id = headers.get("client-id")
         antom = self.gw.clients.for_merchant(merchant_id) if merchant_id else None

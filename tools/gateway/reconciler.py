@@ -2,7 +2,7 @@
 
 Every tick it looks for due work: inquiries of open payments without a result, expiries, cancels
 and refunds whose outcome is not known yet, and (when idle) an upstream reachability probe. Work
-is found from SQLite rows (`next_check_at`), so a restarted gateway picks up where it stopped.
+is found from database rows (`next_check_at`), so a restarted gateway picks up where it stopped.
 """
 import asyncio
 import logging
@@ -44,17 +44,24 @@ class Reconciler:
     async def tick(self):
         store, service = self.gw.store, self.gw.service
         now = self.gw.clock()
-        if now - self.last_sweep >= 5.0:
+        sweep = now - self.last_sweep >= 5.0
+        if sweep:
             self.last_sweep = now
-            free_dead_leases(store)
-        for row in store.due_open_payments(now):
+
+        def due_work():  # one store step, off the event loop
+            if sweep:
+                free_dead_leases(store)
+            return (store.due_open_payments(now), store.due_cancels(now), store.due_refunds(now),
+                    self.gw.antom)
+        open_rows, cancels, refunds, config_client = await self.gw.db(due_work)
+        for row in open_rows:
             self.spawn(("open", row["id"]), service.check_open(row))
-        for row in store.due_cancels(now):
+        for row in cancels:
             self.spawn(("cancel", row["id"]), service.reconcile_cancel(row))
-        for ref in store.due_refunds(now):
+        for ref in refunds:
             self.spawn(("refund", ref["id"]), service.retry_refund(ref))
         # reachability of each merchant's Antom access in use (the configuration merchant's at least)
-        clients = {id(c): c for c in self.gw.clients.held() + [self.gw.antom] if c is not None}
+        clients = {id(c): c for c in self.gw.clients.held() + [config_client] if c is not None}
         due = [c for c in clients.values()
                if now - max(c.last_contact[1] or 0, self.last_probe) >= self.rc["probe_interval"]]
         if due:

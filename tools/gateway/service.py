@@ -1,7 +1,8 @@
 """Payment rules: create, status, cancel, refund, and applying what Antom says.
 
-Every state change is one SQLite transaction together with its event-log entry, committed before the
-caller answers anyone. A final status (PAID, FAILED, CANCELLED, EXPIRED) never changes; money that
+Every state change is one database transaction together with its event-log entry, committed before
+the caller answers anyone. Store work never runs on the event loop: each synchronous step (a store
+call, a transaction block, the sync helpers below) is awaited through `self.db` (dbcalls.py). A final status (PAID, FAILED, CANCELLED, EXPIRED) never changes; money that
 lands after the terminal gave up (CANCELLED/EXPIRED) is marked `late` and returned by the reconciler.
 """
 import asyncio
@@ -14,6 +15,7 @@ import socket
 import time
 
 from tools.gateway import antom as antom_mod
+from tools.gateway import dbcalls
 from tools.gateway import environment as environment_mod
 from tools.gateway import merchants as merchants_mod
 from tools.gateway import wakeup as wakeup_mod
@@ -90,15 +92,23 @@ class Waiters:
             entry[0].set()
 
     async def wait(self, rowid, timeout):
+        with self.watch(rowid) as changed:
+            try:
+                await asyncio.wait_for(changed.wait(), timeout)
+                return True
+            except asyncio.TimeoutError:
+                return False
+
+    @contextlib.contextmanager
+    def watch(self, rowid):
+        """`with waiters.watch(rowid) as changed:` interest registered now, the wait later: a wake
+        between the two (while the row is being read on a database thread) is not lost."""
         entry = self._events.get(rowid)
         if entry is None:
             entry = self._events[rowid] = [asyncio.Event(), 0]
         entry[1] += 1
         try:
-            await asyncio.wait_for(entry[0].wait(), timeout)
-            return True
-        except asyncio.TimeoutError:
-            return False
+            yield entry[0]
         finally:
             entry[1] -= 1
             if entry[1] == 0 and self._events.get(rowid) is entry:
@@ -151,11 +161,13 @@ def about_this_payment(row, result):
 class PaymentService:
     PAY_LEASE_WAIT = 1.0  # how long a create waits for a pay in flight elsewhere before "retry"
 
-    def __init__(self, cfg, store, antom, notify_url, clock=time.time):
+    def __init__(self, cfg, store, antom, notify_url, clock=time.time, db=None):
         """`antom`: a merchants.MerchantClients (an Antom client per merchant) or one AntomClient
-        for every payment; `notify_url`: the notify base (tools/gateway/merchants.py)."""
+        for every payment; `notify_url`: the notify base (tools/gateway/merchants.py); `db`: where
+        store steps run (dbcalls.DbCalls; by default a pool of the service's own)."""
         self.cfg = cfg
         self.store = store
+        self.db = db if db is not None else dbcalls.DbCalls(getattr(store, "dialect", "sqlite"))
         self.clients = antom if hasattr(antom, "for_merchant") else merchants_mod.SingleClient(antom)
         self.notify_url = notify_url
         self.clock = clock
@@ -167,6 +179,12 @@ class PaymentService:
         self.owner = owner_prefix()
         self._claims = itertools.count(1)
         self.lease_seconds = cfg["reconciler"]["lease_seconds"]
+
+    def changed(self, rowid):
+        """Wake the polls of a payment whose change this step made, once it is committed: a caller's
+        outer transaction (the notify endpoint's) may still be open, and a poll woken before the
+        commit would read the old row on another thread and sleep on."""
+        self.store.after_commit(self.wakeup.changed, rowid)
 
     def lock(self, key):
         """`async with service.lock(key)`: one coroutine of this process at a time."""
@@ -181,15 +199,15 @@ class PaymentService:
         coroutine is the one owner of the row's Antom calls (across processes) until the block ends."""
         token = self.new_lease_token()
         deadline = time.monotonic() + wait
-        got = self.store.claim(kind, rowid, token, self.lease_seconds)
+        got = await self.db(self.store.claim, kind, rowid, token, self.lease_seconds)
         while not got and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
-            got = self.store.claim(kind, rowid, token, self.lease_seconds)
+            got = await self.db(self.store.claim, kind, rowid, token, self.lease_seconds)
         try:
             yield got
         finally:
             if got:
-                self.store.release(kind, rowid, token)
+                await self.db(self.store.release, kind, rowid, token)
 
     def antom_for(self, row):
         """The Antom client of the payment's merchant (its keys, client id and agent token)."""
@@ -242,61 +260,67 @@ class PaymentService:
     # --- create ------------------------------------------------------------------------------
     async def create(self, terminal_id, order_id, amount, currency, description):
         async with self.lock(("pay", terminal_id, order_id)):
-            row = self.store.payment(terminal_id, order_id)
-            if row is None:
-                merchant, fields = self.merchant_for_terminal(terminal_id)
-                self.check_limits(merchant, amount, currency)
-                try:
-                    client = self.clients.for_merchant(merchant["id"] if merchant is not None else None)
-                except environment_mod.EnvironmentRefused as e:
-                    raise ServiceError(503, "MERCHANT_UNAVAILABLE", "this merchant's Antom access is refused: %s" % e)
-                if client is None:
-                    raise ServiceError(503, "MERCHANT_UNAVAILABLE", "this terminal's merchant has no Antom access")
-                prid = antom_mod.payment_request_id(terminal_id, order_id)
-                expires_at = int(self.clock()) + self.cfg["gateway"]["code_lifetime"]
-                body = client.pay_body(prid, order_id, amount, currency, description,
-                                       merchants_mod.notify_url_for(self.notify_url, merchant),
-                                       fields, terminal_id, expires_at)
-                with self.store.transaction():
-                    # A cancel that overtook this create left a tombstone: the order stays cancelled.
-                    cancelled = self.store.cancelled_order(terminal_id, order_id) is not None
-                    # another gateway instance (on the same database) may have just made it
-                    row = None if cancelled else self.store.payment(terminal_id, order_id)
-                    if cancelled:
-                        self.store.event("create_after_cancel_refused", terminal_id, order_id, amount=amount,
-                                         currency=currency)
-                    elif row is None:
-                        rowid = self.store.insert_payment(
-                            terminal_id=terminal_id, order_id=order_id, payment_request_id=prid, amount=amount,
-                            currency=currency, description=description, status="CREATING",
-                            merchant_id=merchant["id"] if merchant is not None else None,
-                            pay_body=body.decode("utf-8"), expires_at=expires_at,
-                            next_check_at=self.clock() + self.cfg["antom"]["timeout"]
-                            + self.cfg["reconciler"]["first_inquiry_after"])
-                        self.store.event("payment_requested", terminal_id, order_id, amount=amount,
-                                         currency=currency, payment_request_id=prid)
-                if cancelled:
-                    raise ServiceError(409, "ORDER_CANCELLED",
-                                       "order %s was cancelled before it was created" % order_id, order_id)
-                if row is None:
-                    row = self.store.payment_by_rowid(rowid)
-            if (row["amount"], row["currency"], row["description"]) != (amount, currency, description):
-                raise ServiceError(409, "ORDER_MISMATCH",
-                                   "order %s already exists with another amount, currency or description" % order_id)
+            row = await self.db(self._create_row, terminal_id, order_id, amount, currency, description)
             if row["status"] != "CREATING":
-                return self.view(row)
+                return await self.db(self.view, row)
             # The pay is sent by the payment's lease holder only: a retry that reaches another
             # gateway instance (or this one) while the first pay is in flight never sends a second.
             async with self.leased("payment", row["id"], wait=self.PAY_LEASE_WAIT) as mine:
-                row = self.store.payment_by_rowid(row["id"])
+                row = await self.db(self.store.payment_by_rowid, row["id"])
                 if row["status"] != "CREATING":
-                    return self.view(row)
+                    return await self.db(self.view, row)
                 if not mine:
                     raise ServiceError(503, "UPSTREAM_UNAVAILABLE", "this payment's request to Antom is in "
                                        "progress: retry the same request")
                 # Antom's rule: a pay whose answer was lost is re-sent with the same body.
-                result = about_this_payment(row, await self.antom_for(row).pay(row["pay_body"].encode("utf-8")))
-                return self.view(self._apply_pay(row, result))
+                client = await self.db(self.antom_for, row)
+                result = about_this_payment(row, await client.pay(row["pay_body"].encode("utf-8")))
+                return await self.db(lambda: self.view(self._apply_pay(row, result)))
+
+    def _create_row(self, terminal_id, order_id, amount, currency, description):
+        """The payment row of this order, inserted (CREATING) when it is new (a store step)."""
+        row = self.store.payment(terminal_id, order_id)
+        if row is None:
+            merchant, fields = self.merchant_for_terminal(terminal_id)
+            self.check_limits(merchant, amount, currency)
+            try:
+                client = self.clients.for_merchant(merchant["id"] if merchant is not None else None)
+            except environment_mod.EnvironmentRefused as e:
+                raise ServiceError(503, "MERCHANT_UNAVAILABLE", "this merchant's Antom access is refused: %s" % e)
+            if client is None:
+                raise ServiceError(503, "MERCHANT_UNAVAILABLE", "this terminal's merchant has no Antom access")
+            prid = antom_mod.payment_request_id(terminal_id, order_id)
+            expires_at = int(self.clock()) + self.cfg["gateway"]["code_lifetime"]
+            body = client.pay_body(prid, order_id, amount, currency, description,
+                                   merchants_mod.notify_url_for(self.notify_url, merchant),
+                                   fields, terminal_id, expires_at)
+            with self.store.transaction():
+                # A cancel that overtook this create left a tombstone: the order stays cancelled.
+                cancelled = self.store.cancelled_order(terminal_id, order_id) is not None
+                # another gateway instance (on the same database) may have just made it
+                row = None if cancelled else self.store.payment(terminal_id, order_id)
+                if cancelled:
+                    self.store.event("create_after_cancel_refused", terminal_id, order_id, amount=amount,
+                                     currency=currency)
+                elif row is None:
+                    rowid = self.store.insert_payment(
+                        terminal_id=terminal_id, order_id=order_id, payment_request_id=prid, amount=amount,
+                        currency=currency, description=description, status="CREATING",
+                        merchant_id=merchant["id"] if merchant is not None else None,
+                        pay_body=body.decode("utf-8"), expires_at=expires_at,
+                        next_check_at=self.clock() + self.cfg["antom"]["timeout"]
+                        + self.cfg["reconciler"]["first_inquiry_after"])
+                    self.store.event("payment_requested", terminal_id, order_id, amount=amount,
+                                     currency=currency, payment_request_id=prid)
+            if cancelled:
+                raise ServiceError(409, "ORDER_CANCELLED",
+                                   "order %s was cancelled before it was created" % order_id, order_id)
+            if row is None:
+                row = self.store.payment_by_rowid(rowid)
+        if (row["amount"], row["currency"], row["description"]) != (amount, currency, description):
+            raise ServiceError(409, "ORDER_MISMATCH",
+                               "order %s already exists with another amount, currency or description" % order_id)
+        return row
 
     def _apply_pay(self, row, result):
         code = antom_mod.code_value(result.body) if result.signed else None
@@ -313,7 +337,7 @@ class PaymentService:
                     next_check_at=self.clock() + self.cfg["reconciler"]["first_inquiry_after"])
                 self.store.event("payment_created", tid, oid, payment_id=result.body.get("paymentId"),
                                  result=result.status + " " + result.code, expires_at=expires)
-            self.wakeup.changed(row["id"])
+            self.changed(row["id"])
             return self.store.payment_by_rowid(row["id"])
         if result.signed and result.status == "F" and result.code not in ("REQUEST_TRAFFIC_EXCEED_LIMIT",):
             with self.store.transaction():
@@ -322,7 +346,7 @@ class PaymentService:
                     return fresh
                 self.store.update_payment(row["id"], status="FAILED", reason=result.code)
                 self.store.event("payment_failed", tid, oid, source="pay", code=result.code, message=result.message)
-            self.wakeup.changed(row["id"])
+            self.changed(row["id"])
             return self.store.payment_by_rowid(row["id"])
         with self.store.transaction():
             # Antom's in-store guidance: inquire ~5 s after an unknown pay, then every 3 s (12.8).
@@ -340,16 +364,21 @@ class PaymentService:
 
     # --- status --------------------------------------------------------------------------------
     async def status(self, terminal_id, order_id, wait):
-        row = self.get(terminal_id, order_id)
-        if row["status"] in OPEN and wait > 0:
-            deadline = time.monotonic() + wait
-            while row["status"] in OPEN:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    break
-                await self.waiters.wait(row["id"], left)
-                row = self.store.payment_by_rowid(row["id"])
-        return self.view(row)
+        deadline = time.monotonic() + wait
+        row, view = await self.db.read(self._status_step, None, terminal_id, order_id, wait > 0)
+        while view is None:  # open, and the terminal waits: until a change or the deadline
+            with self.waiters.watch(row["id"]) as changed:
+                # watched before this read: a change committed after it wakes the poll
+                row, view = await self.db.read(self._status_step, row["id"], may_wait=deadline > time.monotonic())
+                if view is None:
+                    with contextlib.suppress(asyncio.TimeoutError):
+                        await asyncio.wait_for(changed.wait(), max(0.0, deadline - time.monotonic()))
+        return view
+
+    def _status_step(self, rowid=None, terminal_id=None, order_id=None, may_wait=False):
+        """(row, its view; None while it is open and the poll may go on waiting): one store step."""
+        row = self.get(terminal_id, order_id) if rowid is None else self.store.payment_by_rowid(rowid)
+        return row, (None if may_wait and row["status"] in OPEN else self.view(row))
 
     # --- upstream outcomes (notification, inquiry) ----------------------------------------------
     def apply_outcome(self, row, payment_status, code=None, paid_time=None, source="inquiry", answer=None):
@@ -391,7 +420,7 @@ class PaymentService:
                 self.store.event("outcome_ignored", tid, oid, source=source, status=status,
                                  upstream=payment_status, code=code)
         if changed:
-            self.wakeup.changed(rowid)
+            self.changed(rowid)
         return self.store.payment_by_rowid(rowid)
 
     def _keep_figures(self, row, answer, source):
@@ -407,35 +436,39 @@ class PaymentService:
 
     # --- cancel ----------------------------------------------------------------------------------
     async def cancel(self, terminal_id, order_id, reason="CASHIER"):
-        row = self.remember_cancel(terminal_id, order_id, reason)
+        row = await self.db(self.remember_cancel, terminal_id, order_id, reason)
         if row is None:
             raise ServiceError(404, "NOT_FOUND", "no payment %s: cancelled before it was created, and a "
                                "later create of it will be refused" % order_id, order_id)
         if row["status"] in FINAL:
-            return self.view(row)
+            return await self.db(self.view, row)
         limit = self.cfg["gateway"]["cancel_inquiry_timeout"]
         # lease first, then the process lock (the reconciler takes them in the same order)
         async with self.leased("payment", row["id"], wait=min(1.0, limit)) as mine:
             async with self.lock(("pay", terminal_id, order_id)):
-                row = self.store.payment_by_rowid(row["id"])
+                row = await self.db(self.store.payment_by_rowid, row["id"])
                 if row["status"] in FINAL:
-                    return self.view(row)
+                    return await self.db(self.view, row)
                 if row["status"] == "PENDING" and mine:
                     # A payment that already landed wins over the cancel. (Without the lease another
                     # owner is asking Antom right now; a payment that lands is then a late one.)
-                    result = await self.antom_for(row).inquiry(row["payment_request_id"], timeout=limit)
-                    self._count_inquiry(row)
-                    row = self.apply_inquiry(row, result)
+                    result = await (await self.db(self.antom_for, row)).inquiry(row["payment_request_id"], timeout=limit)
+
+                    def counted_and_applied():
+                        self._count_inquiry(row)
+                        return self.apply_inquiry(row, result)
+                    row = await self.db(counted_and_applied)
                     if row["status"] in FINAL:
-                        return self.view(row)
-                self.give_up(row, "CANCELLED", reason)
+                        return await self.db(self.view, row)
+                await self.db(self.give_up, row, "CANCELLED", reason)
         # Try the cancel at Antom now, but answer the terminal within a bounded time either way: the
         # answer (CANCELLED) is already final and committed; the reconciler retries what is unknown.
-        task = asyncio.get_running_loop().create_task(self.reconcile_cancel(self.store.payment_by_rowid(row["id"])))
+        given_up = await self.db(self.store.payment_by_rowid, row["id"])
+        task = asyncio.get_running_loop().create_task(self.reconcile_cancel(given_up))
         self._background.add(task)
         task.add_done_callback(self._background.discard)
         await asyncio.wait({task}, timeout=self.cfg["gateway"]["cancel_inquiry_timeout"])
-        return self.view(self.store.payment_by_rowid(row["id"]))
+        return await self.db(lambda: self.view(self.store.payment_by_rowid(row["id"])))
 
     def remember_cancel(self, terminal_id, order_id, reason):
         """The payment row, or None after storing a tombstone: a cancel for an order not seen yet
@@ -458,7 +491,7 @@ class PaymentService:
             self.store.update_payment(row["id"], status=status, reason=reason, cancel_state="PENDING",
                                       next_check_at=0)
             self.store.event("payment_" + status.lower(), row["terminal_id"], row["order_id"], reason=reason)
-        self.wakeup.changed(row["id"])
+        self.changed(row["id"])
         return self.store.payment_by_rowid(row["id"])
 
     @staticmethod
@@ -494,12 +527,12 @@ class PaymentService:
 
     async def _reconcile_cancel_held(self, row):
         """reconcile_cancel's work; the caller holds the payment's lease."""
-        row = self.store.payment_by_rowid(row["id"])
+        row = await self.db(self.store.payment_by_rowid, row["id"])
         state = row["cancel_state"]
         retry_at = self.clock() + self.cfg["reconciler"]["retry_interval"]
         tid, oid = row["terminal_id"], row["order_id"]
         if state == "PENDING":
-            result = about_this_payment(row, await self.antom_for(row).cancel(row["payment_request_id"]))
+            result = about_this_payment(row, await (await self.db(self.antom_for, row)).cancel(row["payment_request_id"]))
             # ORDER_NOT_EXIST may mean "not landed yet" (ALIPAY.md): final only once the code has
             # expired and nobody can pay it any more; until then, cancel again later.
             not_landed = result.code == "ORDER_NOT_EXIST" and self.clock() < row["expires_at"]
@@ -508,55 +541,84 @@ class PaymentService:
             # Every decision below is taken on the row as it is inside the write transaction: a
             # SUCCESS notification may have landed while Antom's answer was on its way (12.6).
             if done:
-                with self.store.transaction():
-                    fresh = self.store.payment_by_rowid(row["id"])
-                    if fresh["cancel_state"] != "PENDING":
-                        return
-                    self.store.update_payment(row["id"], cancel_state="DONE", attempts=fresh["attempts"] + 1)
-                    self.store.event("antom_cancelled", tid, oid, code=result.code)
-                    if fresh["late"]:
-                        self._alert(fresh, "LATE_PAYMENT",
-                                    "paid after the terminal gave up; cancelled at Antom (money returned)")
+                def cancelled():
+                    with self.store.transaction():
+                        fresh = self.store.payment_by_rowid(row["id"])
+                        if fresh["cancel_state"] != "PENDING":
+                            return
+                        self.store.update_payment(row["id"], cancel_state="DONE", attempts=fresh["attempts"] + 1)
+                        self.store.event("antom_cancelled", tid, oid, code=result.code)
+                        if fresh["late"]:
+                            self._alert(fresh, "LATE_PAYMENT",
+                                        "paid after the terminal gave up; cancelled at Antom (money returned)")
+                await self.db(cancelled)
                 return
             if result.signed and result.status == "F" and not not_landed:
                 # CANCEL_WINDOW_EXCEED, ORDER_STATUS_INVALID, ...: what is the payment, really?
-                inq = await self.antom_for(row).inquiry(row["payment_request_id"])
+                inq = await (await self.db(self.antom_for, row)).inquiry(row["payment_request_id"])
                 ps = self.inquiry_status(row, inq)
-                with self.store.transaction():
-                    fresh = self.store.payment_by_rowid(row["id"])
-                    if fresh["cancel_state"] != "PENDING":
-                        return
-                    if ps in ("FAIL", "CANCELLED"):
-                        self.store.update_payment(row["id"], cancel_state="DONE")
-                        self.store.event("antom_cancel_not_needed", tid, oid, code=result.code, upstream=ps)
-                        if fresh["late"] and ps == "CANCELLED":
-                            self._alert(fresh, "LATE_PAYMENT",
-                                        "paid after the terminal gave up; cancelled at Antom (money returned)")
-                    elif ps == "SUCCESS":
-                        if not fresh["late"]:
-                            self.store.event("late_payment", tid, oid, source="inquiry", status=fresh["status"])
-                        self.store.update_payment(row["id"], cancel_state="REFUND", next_check_at=0, late=1)
-                        self.store.event("antom_cancel_refused", tid, oid, code=result.code)
-                    else:  # still payable (or unknown): the customer may yet pay; look again later
-                        self.store.update_payment(row["id"], next_check_at=retry_at, attempts=fresh["attempts"] + 1)
-                        self.store.event("antom_cancel_retry", tid, oid, status=result.status, code=result.code,
-                                         upstream=ps)
-                if ps != "SUCCESS":
+
+                def refused():
+                    """True when the cancel was refused because the payment succeeded (a refund next)."""
+                    with self.store.transaction():
+                        fresh = self.store.payment_by_rowid(row["id"])
+                        if fresh["cancel_state"] != "PENDING":
+                            return False
+                        if ps in ("FAIL", "CANCELLED"):
+                            self.store.update_payment(row["id"], cancel_state="DONE")
+                            self.store.event("antom_cancel_not_needed", tid, oid, code=result.code, upstream=ps)
+                            if fresh["late"] and ps == "CANCELLED":
+                                self._alert(fresh, "LATE_PAYMENT",
+                                            "paid after the terminal gave up; cancelled at Antom (money returned)")
+                        elif ps == "SUCCESS":
+                            if not fresh["late"]:
+                                self.store.event("late_payment", tid, oid, source="inquiry", status=fresh["status"])
+                            self.store.update_payment(row["id"], cancel_state="REFUND", next_check_at=0, late=1)
+                            self.store.event("antom_cancel_refused", tid, oid, code=result.code)
+                            return True
+                        else:  # still payable (or unknown): the customer may yet pay; look again later
+                            self.store.update_payment(row["id"], next_check_at=retry_at, attempts=fresh["attempts"] + 1)
+                            self.store.event("antom_cancel_retry", tid, oid, status=result.status, code=result.code,
+                                             upstream=ps)
+                        return False
+                if not await self.db(refused):
                     return
-                row = self.store.payment_by_rowid(row["id"])
+                row = await self.db(self.store.payment_by_rowid, row["id"])
                 state = "REFUND"
             else:
-                with self.store.transaction():
-                    fresh = self.store.payment_by_rowid(row["id"])
-                    self.store.update_payment(row["id"], next_check_at=retry_at, attempts=fresh["attempts"] + 1)
-                    self.store.event("antom_cancel_retry", tid, oid, status=result.status, code=result.code,
-                                     signed=result.signed)
+                def retry_later():
+                    with self.store.transaction():
+                        fresh = self.store.payment_by_rowid(row["id"])
+                        self.store.update_payment(row["id"], next_check_at=retry_at, attempts=fresh["attempts"] + 1)
+                        self.store.event("antom_cancel_retry", tid, oid, status=result.status, code=result.code,
+                                         signed=result.signed)
+                await self.db(retry_later)
                 return
         if state == "REFUND":
             await self._late_refund(row)
 
     async def _late_refund(self, row):
         """Refund the whole payment (cancel window passed) with a deterministic refund id."""
+        ref = await self.db(self._late_refund_row, row)
+        if ref is None:  # already settled (and alerted) by an earlier pass
+            return
+        payment_id = row["payment_id"]
+        if payment_id is None:
+            inq = await (await self.db(self.antom_for, row)).inquiry(row["payment_request_id"])
+            payment_id = inq.body.get("paymentId") if self.inquiry_status(row, inq) is not None else None
+            row = await self.db(self._late_refund_payment_id, row, payment_id)
+            if payment_id is None:
+                return
+        async with self.leased("refund", ref["id"]) as mine:
+            if not mine:
+                return
+            ref = await self.db(self.store.refund_by_rowid, ref["id"])
+            if ref["status"] == "PENDING":
+                ref = await self.send_refund(row, ref)
+        await self.db(self._late_refund_outcome, row, ref)
+
+    def _late_refund_row(self, row):
+        """The payment's LATE refund row, made when missing; None when it is settled already."""
         prid = row["payment_request_id"]
         ref = self.store.refund(row["id"], "LATE")
         if ref is None:
@@ -565,28 +627,23 @@ class PaymentService:
                     payment=row["id"], refund_id="LATE", refund_request_id=antom_mod.refund_request_id(prid, "LATE"),
                     amount=row["amount"], currency=row["currency"], status="PENDING", kind="LATE")
                 self.store.event("late_refund_requested", row["terminal_id"], row["order_id"], amount=row["amount"])
-            ref = self.store.refund_by_rowid(rowid)
-        elif ref["status"] != "PENDING":  # already settled (and alerted) by an earlier pass
+            return self.store.refund_by_rowid(rowid)
+        if ref["status"] != "PENDING":
             with self.store.transaction():
                 self.store.update_payment(row["id"], cancel_state="DONE" if ref["status"] == "SUCCEEDED" else "FAILED")
-            return
-        payment_id = row["payment_id"]
-        if payment_id is None:
-            inq = await self.antom_for(row).inquiry(prid)
-            payment_id = inq.body.get("paymentId") if self.inquiry_status(row, inq) is not None else None
+            return None
+        return ref
+
+    def _late_refund_payment_id(self, row, payment_id):
+        """Keep the payment id an inquiry named (None: look again later); the fresh row."""
+        with self.store.transaction():
             if payment_id is None:
-                with self.store.transaction():
-                    self.store.update_payment(row["id"], next_check_at=self.clock() + self.cfg["reconciler"]["retry_interval"])
-                return
-            with self.store.transaction():
+                self.store.update_payment(row["id"], next_check_at=self.clock() + self.cfg["reconciler"]["retry_interval"])
+            else:
                 self.store.update_payment(row["id"], payment_id=payment_id)
-            row = self.store.payment_by_rowid(row["id"])
-        async with self.leased("refund", ref["id"]) as mine:
-            if not mine:
-                return
-            ref = self.store.refund_by_rowid(ref["id"])
-            if ref["status"] == "PENDING":
-                ref = await self.send_refund(row, ref)
+        return self.store.payment_by_rowid(row["id"])
+
+    def _late_refund_outcome(self, row, ref):
         with self.store.transaction():
             if ref["status"] == "SUCCEEDED":
                 self.store.update_payment(row["id"], cancel_state="DONE")
@@ -620,8 +677,7 @@ class PaymentService:
     async def refund(self, terminal_id, order_id, refund_id, amount, requested_by="unknown"):
         """`requested_by` goes into the refund row and the event log: "terminal T1 (supervisor PIN)"
         for the terminal API, "operator CLI (user@host)" for `python -m tools.gateway refund`."""
-        row = self.get(terminal_id, order_id)
-        ref = self.store.refund(row["id"], refund_id)
+        row, ref = await self.db(lambda: self._payment_and_refund(terminal_id, order_id, refund_id))
         if ref is not None:
             if ref["amount"] != amount:
                 raise ServiceError(409, "REFUND_MISMATCH",
@@ -629,16 +685,37 @@ class PaymentService:
             if ref["status"] == "PENDING":
                 # re-sent only by whoever holds its lease; anyone else answers it as it stands
                 async with self.leased("refund", ref["id"]) as mine:
-                    ref = self.store.refund_by_rowid(ref["id"])
+                    ref = await self.db(self.store.refund_by_rowid, ref["id"])
                     if mine and ref["status"] == "PENDING":
                         ref = await self.send_refund(row, ref)
-            return refund_view(ref, row, self.store.refunded_total(row["id"]))
+            return await self.db(self._refund_view, ref, row)
         if row["status"] != "PAID" or row["payment_id"] is None:
             raise ServiceError(409, "NOT_REFUNDABLE", "payment %s is %s, not PAID" % (order_id, row["status"]))
-        # check and insert in one write transaction (the CLI's `refund` is another process on the
-        # same database), the new row leased to this call: the reconciler of a running gateway sees
-        # it due at once but cannot send it while this call does (12.7)
         token = self.new_lease_token()
+        rowid = await self.db(self._new_refund, row, terminal_id, order_id, refund_id, amount, requested_by, token)
+        if rowid is None:  # its sender (or the reconciler) sends it; answer with it as it stands
+            ref = await self.db(self.store.refund, row["id"], refund_id)
+            if ref["amount"] != amount:
+                raise ServiceError(409, "REFUND_MISMATCH", "refund %s already exists with another amount" % refund_id)
+            return await self.db(self._refund_view, ref, row)
+        try:
+            ref = await self.send_refund(row, await self.db(self.store.refund_by_rowid, rowid))
+        finally:
+            await self.db(self.store.release, "refund", rowid, token)
+        return await self.db(self._refund_view, ref, row)
+
+    def _payment_and_refund(self, terminal_id, order_id, refund_id):
+        row = self.get(terminal_id, order_id)
+        return row, self.store.refund(row["id"], refund_id)
+
+    def _refund_view(self, ref, row):
+        return refund_view(ref, row, self.store.refunded_total(row["id"]))
+
+    def _new_refund(self, row, terminal_id, order_id, refund_id, amount, requested_by, token):
+        """The new refund's row id, or None when another process just made it. Checked and inserted
+        in one write transaction (the CLI's `refund` is another process on the same database), the
+        new row leased to this call: the reconciler of a running gateway sees it due at once but
+        cannot send it while this call does (12.7)."""
         with self.store.transaction():
             rowid = None
             if self.store.refund(row["id"], refund_id) is None:  # else the other process just made it
@@ -653,24 +730,18 @@ class PaymentService:
                     requested_by=requested_by, lease_owner=token, lease_until=self.clock() + self.lease_seconds)
                 self.store.event("refund_requested", terminal_id, order_id, refund_id=refund_id, amount=amount,
                                  by=requested_by)
-        if rowid is None:  # its sender (or the reconciler) sends it; answer with it as it stands
-            ref = self.store.refund(row["id"], refund_id)
-            if ref["amount"] != amount:
-                raise ServiceError(409, "REFUND_MISMATCH", "refund %s already exists with another amount" % refund_id)
-            return refund_view(ref, row, self.store.refunded_total(row["id"]))
-        try:
-            ref = await self.send_refund(row, self.store.refund_by_rowid(rowid))
-        finally:
-            self.store.release("refund", rowid, token)
-        return refund_view(ref, row, self.store.refunded_total(row["id"]))
+        return rowid
 
     async def send_refund(self, payment_row, ref):
         """One refund attempt (same refundRequestId every time). PENDING stays for the reconciler."""
-        result = await self.antom_for(payment_row).refund(ref["refund_request_id"], payment_row["payment_id"], ref["amount"],
+        result = await (await self.db(self.antom_for, payment_row)).refund(ref["refund_request_id"], payment_row["payment_id"], ref["amount"],
                                          ref["currency"], "late payment" if ref["kind"] == "LATE" else None)
         tid, oid = payment_row["terminal_id"], payment_row["order_id"]
         if result.signed and result.body.get("refundRequestId") not in (None, ref["refund_request_id"]):
             result = antom_mod.Result(antom_mod.UNKNOWN, "WRONG_REFUND", "a signed answer about another refund")
+        return await self.db(self._refund_outcome, ref, result, tid, oid)
+
+    def _refund_outcome(self, ref, result, tid, oid):
         with self.store.transaction():
             if result.signed and result.status == "S":
                 self.store.update_refund(ref["id"], status="SUCCEEDED", antom_refund_id=result.body.get("refundId"))
@@ -693,10 +764,10 @@ class PaymentService:
         async with self.leased("payment", row["id"]) as mine:
             if not mine:
                 return
-            row = self.store.payment_by_rowid(row["id"])
+            row = await self.db(self.store.payment_by_rowid, row["id"])
             if row["status"] == "CREATING":
                 async with self.lock(("pay", row["terminal_id"], row["order_id"])):  # no pay in flight
-                    await self._check_unknown_pay(self.store.payment_by_rowid(row["id"]))
+                    await self._check_unknown_pay(await self.db(self.store.payment_by_rowid, row["id"]))
             elif row["status"] == "PENDING":
                 await self._check_pending(row)
 
@@ -716,23 +787,29 @@ class PaymentService:
     async def _check_pending(self, row):
         now = self.clock()
         rc = self.cfg["reconciler"]
-        result = await self.antom_for(row).inquiry(row["payment_request_id"])
-        done = self._count_inquiry(row)
-        row = self.apply_inquiry(row, result)
+        result = await (await self.db(self.antom_for, row)).inquiry(row["payment_request_id"])
+
+        def counted_and_applied():
+            return self._count_inquiry(row), self.apply_inquiry(row, result)
+        done, row = await self.db(counted_and_applied)
         if row["status"] in FINAL:
             return
         if now >= row["expires_at"] + rc["expiry_grace"]:
             async with self.lock(("pay", row["terminal_id"], row["order_id"])):
-                row = self.store.payment_by_rowid(row["id"])
-                if row["status"] in OPEN:
-                    row = self.give_up(row, "EXPIRED", "EXPIRED")
+                def expire():
+                    fresh = self.store.payment_by_rowid(row["id"])
+                    return self.give_up(fresh, "EXPIRED", "EXPIRED") if fresh["status"] in OPEN else fresh
+                row = await self.db(expire)
             await self._reconcile_cancel_held(row)
             return
-        with self.store.transaction():
-            fresh = self.store.payment_by_rowid(row["id"])
-            if fresh["status"] in OPEN:
-                next_at = min(now + self.inquiry_delay(done), row["expires_at"] + rc["expiry_grace"])
-                self.store.update_payment(row["id"], next_check_at=next_at)
+
+        def schedule():
+            with self.store.transaction():
+                fresh = self.store.payment_by_rowid(row["id"])
+                if fresh["status"] in OPEN:
+                    next_at = min(now + self.inquiry_delay(done), row["expires_at"] + rc["expiry_grace"])
+                    self.store.update_payment(row["id"], next_check_at=next_at)
+        await self.db(schedule)
 
     async def _check_unknown_pay(self, row):
         """A pay whose answer was unknown or lost (no code): inquire; after the last allowed
@@ -742,41 +819,50 @@ class PaymentService:
             return
         now = self.clock()
         rc = self.cfg["reconciler"]
-        result = await self.antom_for(row).inquiry(row["payment_request_id"])
-        done = self._count_inquiry(row)
+        result = await (await self.db(self.antom_for, row)).inquiry(row["payment_request_id"])
+        done = await self.db(self._count_inquiry, row)
         ps = self.inquiry_status(row, result)
         if ps in ("SUCCESS", "FAIL", "CANCELLED"):
-            self.apply_inquiry(row, result)
+            await self.db(self.apply_inquiry, row, result)
             return
         # Antom does not know the payment: it never landed (or not yet), so there is nothing to
         # cancel and the terminal's retry of the create will make it; only an answer that says it
         # exists without us having its code (PROCESSING), or no answer, counts towards giving up.
         not_landed = result.signed and result.status == "F" and result.code == "ORDER_NOT_EXIST"
-        with self.store.transaction():
-            unknown = self.store.payment_by_rowid(row["id"])["unknown_inquiries"] + (0 if not_landed else 1)
-            self.store.update_payment(row["id"], unknown_inquiries=unknown)
+
+        def count_unknown():
+            with self.store.transaction():
+                unknown = self.store.payment_by_rowid(row["id"])["unknown_inquiries"] + (0 if not_landed else 1)
+                self.store.update_payment(row["id"], unknown_inquiries=unknown)
+                return unknown
+        unknown = await self.db(count_unknown)
         expired = now >= row["expires_at"] + rc["expiry_grace"]
         if unknown >= rc["unknown_pay_inquiries"] or expired:
-            with self.store.transaction():
-                self.store.event("pay_unknown_given_up", row["terminal_id"], row["order_id"], inquiries=done,
-                                 last=result.code)
-            row = self.give_up(row, "EXPIRED", "EXPIRED") if expired else self.give_up(row, "CANCELLED", "PAY_UNKNOWN")
-            await self._reconcile_cancel_held(row)
+            def give_up():
+                with self.store.transaction():
+                    self.store.event("pay_unknown_given_up", row["terminal_id"], row["order_id"], inquiries=done,
+                                     last=result.code)
+                return self.give_up(row, "EXPIRED", "EXPIRED") if expired else \
+                    self.give_up(row, "CANCELLED", "PAY_UNKNOWN")
+            await self._reconcile_cancel_held(await self.db(give_up))
             return
-        with self.store.transaction():
-            fresh = self.store.payment_by_rowid(row["id"])
-            if fresh["status"] == "CREATING":
-                delay = self.inquiry_delay(done) if not_landed else rc["inquiry_interval"]
-                self.store.update_payment(row["id"], next_check_at=min(now + delay, row["expires_at"] + rc["expiry_grace"]))
+
+        def schedule():
+            with self.store.transaction():
+                fresh = self.store.payment_by_rowid(row["id"])
+                if fresh["status"] == "CREATING":
+                    delay = self.inquiry_delay(done) if not_landed else rc["inquiry_interval"]
+                    self.store.update_payment(row["id"], next_check_at=min(now + delay, row["expires_at"] + rc["expiry_grace"]))
+        await self.db(schedule)
 
     async def retry_refund(self, ref):
-        row = self.store.payment_by_rowid(ref["payment"])
+        row = await self.db(self.store.payment_by_rowid, ref["payment"])
         if ref["kind"] == "LATE":
             await self.reconcile_cancel(row)
             return
         async with self.leased("refund", ref["id"]) as mine:
             if not mine:
                 return
-            ref = self.store.refund_by_rowid(ref["id"])
+            ref = await self.db(self.store.refund_by_rowid, ref["id"])
             if ref["status"] == "PENDING":
                 await self.send_refund(row, ref)

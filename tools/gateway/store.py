@@ -339,6 +339,10 @@ class Store(MerchantRecords):
         """`with store.transaction():` one write transaction (nestable: inner blocks join it)."""
         return self.db.transaction()
 
+    def after_commit(self, fn, *args):
+        """`fn(*args)` once this thread's transaction has committed (at once outside one)."""
+        self.db.after_commit(lambda: fn(*args))
+
     def event(self, kind, terminal_id=None, order_id=None, **detail):
         """Append to the event log (inside the caller's transaction when there is one). Each entry
         carries the hash of the one before it; reading the last hash and appending happen in one

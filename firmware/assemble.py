@@ -1,0 +1,117 @@
+"""Builds the terminal from /config.json at boot: Application.setup() (firmware/app.py) imports this
+module, runs `setup(app)` once and drops it (lib/late.py), so the building code, like the config
+checker and the hardware builders it calls, does not stay on the heap for the life of the terminal.
+
+    setup(app)      -> app, every piece built (screens, ui, signals, keypad, link, journal, flow)
+                       or ConfigError raised after the error screen is shown
+"""
+import late
+
+from firmware.board.signals import Signals
+from firmware.display.ui import UI
+from firmware.link.owner import Link
+from firmware.sale.flow import Flow
+from firmware.sale.journal import Journal
+
+
+def machine(app):
+    if app.machine is None:
+        import machine as m
+        app.machine = m
+    return app.machine
+
+
+def screens(app, merchant, currency):
+    from firmware.display.screens import Screens
+    from firmware.display.texts import Texts
+    if app.lcd is None:
+        from firmware.board import hw
+        display = app.cfg.display if app.cfg is not None else _lenient_display(app.path("config.json"))
+        app.lcd = hw.make_lcd(machine(app), display)
+    cfg = app.cfg
+    texts = Texts(cfg.cashier_language, cfg.customer_languages) if cfg is not None else Texts()
+    return Screens(app.lcd, merchant=merchant, currency=currency, texts=texts)
+
+
+def setup(app):
+    """Load the config and build every piece; raises ConfigError (after showing it).
+
+    The config checker (firmware/config.py with the wiring rules and board presets) and the
+    hardware builders (firmware/board/hw.py) are needed only here: once the pieces are built
+    they are dropped (lib/late.py)."""
+    from firmware import config
+    try:
+        cfg = config.load(app.path("config.json"))
+        app.cfg = cfg
+        try:
+            _build(app, cfg)
+        except Exception as e:  # a pin the chip lacks, a panel the driver does not know...
+            raise config.ConfigError(["hardware: %s (check the pin map and display)" % (e,)])
+    except config.ConfigError as e:
+        app.problems = e.problems
+        app.log.write("config: " + "; ".join(e.problems))
+        try:
+            shown = screens(app, "", "USD")
+            shown.error("; ".join(e.problems[:4]), kind="config")
+        except Exception as err:  # no usable display either: the console is all there is
+            print("display unavailable:", err)
+        print("terminal application %s not started: configuration problems: %s"
+              % (app.version, "; ".join(e.problems)))
+        if app.on_config_error is not None:
+            app.on_config_error(e.problems)
+        raise
+    for name in ("firmware.config", "firmware.board.wiring", "firmware.board.boards", "firmware.board.safemode",
+                 "firmware.board.hw", "panels"):
+        late.drop(name)
+    return app
+
+
+def _build(app, cfg):
+    app.screens = screens(app, cfg.merchant_name, cfg.currency)
+    app.ui = UI(app.screens, app.clock, cfg.currency, log=app.log.write, utc_offset_min=cfg.utc_offset_min)
+    wired = cfg.buzzer_pin is not None or cfg.led_pin is not None
+    app.signals = Signals(machine(app) if wired else None, cfg.buzzer_pin, cfg.led_pin)
+    if app.keypad is None:
+        from firmware.board import hw
+        app.keypad = hw.make_keypad(machine(app), cfg)
+    net = app.network
+    if net is None:
+        try:
+            import network as net
+        except ImportError:
+            net = None
+    _attach_rtc(app)
+    # The one owner of the network: Wi-Fi, time, the two lanes and their connections.
+    app.link = Link(cfg, app.clock, network=net, transport=app.transport, runner=app.runner)
+    app.link.heartbeat_source = app.heartbeat_info
+    app.gateway = app.link.gateway
+    app.runner = app.link.runner
+    app.wifi = app.link.wifi
+    app.journal = Journal(app.path("journal.json"))
+    app.flow = Flow(cfg, app.journal, app.gateway, app.runner, app.clock, describe=app.describe,
+                    events=app.event, online=False)
+    if cfg.watchdog_ms:
+        app.wdt = machine(app).WDT(timeout=cfg.watchdog_ms)
+
+
+def _attach_rtc(app):
+    # The RTC is what mbedTLS reads: the clock sets it before the first https call.
+    if app.clock.rtc is not None or not hasattr(app.clock, "attach"):
+        return
+    try:
+        rtc = getattr(machine(app), "RTC", None)
+        if rtc is not None:
+            app.clock.attach(rtc())
+    except Exception:  # no RTC on this board or stand-in: the clock keeps an offset
+        pass
+
+
+def _lenient_display(path):
+    """The display section of a config that failed validation, if it can be read at all."""
+    try:
+        import json
+        with open(path) as f:
+            d = json.load(f).get("display")
+        return d if isinstance(d, dict) else None
+    except Exception:
+        return None
