@@ -36,7 +36,7 @@ def sandbox(tmp_path):
 
 # several instances share one database: PostgreSQL is the fleet's, SQLite (one file, several
 # processes) must hold the same guarantees except the cross-instance wake-ups
-BACKENDS = ["sqlite"]  # + "postgresql" once the store has that backend
+BACKENDS = ["sqlite", "postgresql"]
 
 
 @pytest.fixture(params=BACKENDS)

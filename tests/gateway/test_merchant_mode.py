@@ -1,11 +1,14 @@
 """Merchant mode with no extra step: the single-merchant configuration of before becomes one
 merchant and one store, terminals and payments from before merchants existed attach to them, and
-the merchant's secrets (private key, agent token) are sealed at rest, never on the command line."""
+the merchant's secrets (private key, agent token) are sealed at rest, never on the command line.
+On SQLite and PostgreSQL (the `db_url` fixture)."""
 import json
 import os
 import sqlite3
 import subprocess
 import sys
+
+import pytest
 
 from tools.antom import signature
 from tools.gateway import config as config_mod
@@ -22,8 +25,9 @@ def cli(cfg_path, *args, stdin=None):
                           capture_output=True, text=True, cwd=ROOT, timeout=60)
 
 
-def test_an_old_single_merchant_database_becomes_one_merchant_and_one_store(tmp_path):
-    cfg_path = write_config(str(tmp_path / "gw"), merchant={"name": "Corner Cafe", "settlement_currency": "EUR"})
+def test_an_old_single_merchant_database_becomes_one_merchant_and_one_store(tmp_path, db_url):
+    cfg_path = write_config(str(tmp_path / "gw"), db=db_url,
+                            merchant={"name": "Corner Cafe", "settlement_currency": "EUR"})
     cfg = config_mod.load(cfg_path, environ={})
     # what the gateway of before left behind: a terminal without a store, a payment without a merchant
     old = Store(cfg["gateway"]["db"], box=box_for(cfg))
@@ -52,8 +56,8 @@ def test_an_old_single_merchant_database_becomes_one_merchant_and_one_store(tmp_
     assert refused.returncode == 1 and "configuration file" in refused.stderr
 
 
-def test_terminal_add_without_a_store_is_the_configuration_merchants(tmp_path):
-    cfg_path = write_config(str(tmp_path / "gw"))
+def test_terminal_add_without_a_store_is_the_configuration_merchants(tmp_path, db_url):
+    cfg_path = write_config(str(tmp_path / "gw"), db=db_url)
     done = cli(cfg_path, "terminal", "add", "DEMO1", "--json", stdin="246810\n")
     assert done.returncode == 0, done.stderr
     shown = json.loads(cli(cfg_path, "merchant", "show", "M0001", "--json").stdout)
@@ -63,8 +67,8 @@ def test_terminal_add_without_a_store_is_the_configuration_merchants(tmp_path):
     assert [(s["id"], s["merchant_id"]) for s in stores] == [("S0001", "M0001")]
 
 
-def test_terminal_add_with_several_stores_needs_one(tmp_path):
-    cfg_path = write_config(str(tmp_path / "gw"))
+def test_terminal_add_with_several_stores_needs_one(tmp_path, db_url):
+    cfg_path = write_config(str(tmp_path / "gw"), db=db_url)
     assert cli(cfg_path, "terminal", "add", "T1", stdin="246810\n").returncode == 0
     assert cli(cfg_path, "store", "add", "S0002", "--merchant", "M0001", "--name", "Second").returncode == 0
     assert cli(cfg_path, "store", "add", "S0003", "--merchant", "NOPE", "--name", "X").returncode == 1
@@ -75,7 +79,8 @@ def test_terminal_add_with_several_stores_needs_one(tmp_path):
     assert [(t["terminal_id"], t["store_id"]) for t in terminals] == [("T1", "S0001"), ("T2", "S0002")]
 
 
-def test_merchant_keys_and_agent_tokens_are_sealed_at_rest(tmp_path):
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # reads the database file itself
+def test_merchant_keys_and_agent_tokens_are_sealed_at_rest(tmp_path, db_url):
     cfg_path = write_config(str(tmp_path / "gw"))
     key = signature.generate_private_key()
     private_path = tmp_path / "isv.pem"
@@ -85,8 +90,13 @@ def test_merchant_keys_and_agent_tokens_are_sealed_at_rest(tmp_path):
     token = "AT-secret-token-4711"
     # the private key from stdin, the token from a file: never an argument
     (tmp_path / "token").write_text(token + "\n")
+    # the sandbox check of the configuration's account (12.13) holds for a merchant's own: a
+    # loopback host without --sandbox is refused
+    refused = cli(cfg_path, "merchant", "add", "SHOP1", "--name", "Shop", "--mcc", "5411", "--client-id", "ISV_1",
+                  "--private-key-file", str(private_path), "--antom-public-key-file", str(antom_path))
+    assert refused.returncode == 2 and "--sandbox" in refused.stderr, refused.stderr
     done = cli(cfg_path, "merchant", "add", "SHOP1", "--name", "Shop", "--mcc", "5411", "--client-id", "ISV_1",
-               "--private-key-file", "-", "--antom-public-key-file", str(antom_path),
+               "--sandbox", "--private-key-file", "-", "--antom-public-key-file", str(antom_path),
                "--agent-token-file", str(tmp_path / "token"), "--json", stdin=signature.private_pem(key).decode())
     assert done.returncode == 0, done.stderr
     assert token not in done.stdout and "PRIVATE" not in done.stdout

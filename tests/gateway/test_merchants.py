@@ -9,7 +9,7 @@ port, the others the signed terminal-protocol client), and the sandbox's call lo
 arrived under the merchant's client id (verified there with that client id's registered key) and
 with its agent token. Then every cross-merchant read and write is tried and refused: a terminal of
 one merchant asking about another's order, an operator of one listing or showing or refunding
-another's, a notification signed for one posted to another's URL, a foreign agent token.
+another's, a notification signed for one posted to another's URL, a foreign agent token. Both deployments run on SQLite and on PostgreSQL.
 """
 import json
 import os
@@ -146,19 +146,43 @@ def success_note(payment):
             "paymentCreateTime": "2026-12-01T00:00:00+00:00", "paymentTime": "2026-12-01T00:00:01+00:00"}
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def deployment_db(request):
+    """`new()`: the gateway database of one deployment: None (a SQLite file in its folder) or a
+    fresh PostgreSQL database in the worker's throwaway cluster (tests/gateway/conftest.py)."""
+    if request.param == "sqlite":
+        yield lambda: None
+        return
+    import secrets as random
+
+    import psycopg
+    cluster = request.getfixturevalue("pg_cluster")
+    names = []
+
+    def new():
+        names.append("merchants_" + random.token_hex(6))
+        with psycopg.connect(cluster.dsn, autocommit=True) as conn:
+            conn.execute('CREATE DATABASE "%s"' % names[-1])
+        return "postgresql://postgres@127.0.0.1:%d/%s" % (cluster.port, names[-1])
+    yield new
+    with psycopg.connect(cluster.dsn, autocommit=True) as conn:
+        for name in names:
+            conn.execute('DROP DATABASE "%s" WITH (FORCE)' % name)
+
+
 # --- system integrator: three merchants, each its own credentials -------------------------------------
 @pytest.fixture(scope="module")
-def si(tmp_path_factory):
+def si(tmp_path_factory, deployment_db):
     from tools.sandbox.testing import running_sandbox
 
     tmp = tmp_path_factory.mktemp("si")
     with running_sandbox(client_id="SANDBOX_SI_UNUSED", time_scale=0.001) as sb:
-        cfg_path = write_config(str(tmp / "gw"), sb)
+        cfg_path = write_config(str(tmp / "gw"), sb, db=deployment_db())
         merchants = {}
         for mid, name in (("CAFE_A", "Cafe A"), ("BAKERY_B", "Bakery B"), ("DELI_C", "Deli C")):
             private_path, antom_path, antom_public = new_client_id(sb, tmp, "SI_" + mid)
             cli(cfg_path, "merchant", "add", mid, "--name", name, "--mcc", "5812", "--client-id", "SI_" + mid,
-                "--private-key-file", private_path, "--antom-public-key-file", antom_path,
+                "--private-key-file", private_path, "--antom-public-key-file", antom_path, "--sandbox",
                 "--store-id", mid + "-1", "--store-name", name + " Main St")
             merchants[mid] = {"client_id": "SI_" + mid, "antom_public": antom_public, "store": mid + "-1"}
         secrets = {"TA1": add_terminal(cfg_path, "TA1", "CAFE_A-1"), "TB1": add_terminal(cfg_path, "TB1", "BAKERY_B-1"),
@@ -250,12 +274,12 @@ def test_si_merchant_changes_and_limits(si):
 
 # --- ISV: two merchants on one ISV client id, each its agent token ------------------------------------
 @pytest.fixture(scope="module")
-def isv(tmp_path_factory):
+def isv(tmp_path_factory, deployment_db):
     from tools.sandbox.testing import running_sandbox
 
     tmp = tmp_path_factory.mktemp("isv")
     with running_sandbox(client_id="SANDBOX_ISV_UNUSED", time_scale=0.001) as sb:
-        cfg_path = write_config(str(tmp / "gw"), sb)
+        cfg_path = write_config(str(tmp / "gw"), sb, db=deployment_db())
         private_path, antom_path, _public = new_client_id(sb, tmp, "ISV_POS", isv=True)
         tokens = {}
         for mid, name in (("SHOP1", "Shop One"), ("SHOP2", "Shop Two")):
@@ -263,7 +287,8 @@ def isv(tmp_path_factory):
             token_path = str(tmp / (mid + ".token"))
             with open(token_path, "w") as f:
                 f.write(tokens[mid] + "\n")
-            keys = ["--private-key-file", private_path, "--antom-public-key-file", antom_path] if mid == "SHOP1" else []
+            keys = ["--private-key-file", private_path, "--antom-public-key-file", antom_path,
+                    "--sandbox"] if mid == "SHOP1" else []
             cli(cfg_path, "merchant", "add", mid, "--name", name, "--mcc", "5411", "--client-id", "ISV_POS",
                 *keys, "--agent-token-file", token_path, "--store-id", mid + "-1", "--store-name", name)
         secrets = {"TS1": add_terminal(cfg_path, "TS1", "SHOP1-1"), "TS2": add_terminal(cfg_path, "TS2", "SHOP2-1")}

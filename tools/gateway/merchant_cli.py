@@ -18,7 +18,7 @@ import secrets
 import sys
 
 from tools.antom import signature
-from tools.gateway import merchants
+from tools.gateway import environment, merchants
 from tools.gateway.currencies import EXPONENTS
 
 
@@ -34,6 +34,8 @@ def add_parsers(sub):
     add.add_argument("--antom-public-key-file", help="Antom's public key for this client id (PEM file)")
     add.add_argument("--base-url", help="Antom host (default: [antom] base_url)")
     add.add_argument("--path-prefix", help="default: [antom] path_prefix")
+    add.add_argument("--sandbox", action="store_true",
+                     help="this client id is a sandbox's (the local one, or Antom's SANDBOX_ ids); refused without it")
     add.add_argument("--store-id", help="also add this merchant's first store")
     add.add_argument("--store-name")
     add.add_argument("--store-mcc")
@@ -221,8 +223,13 @@ def _add(cfg, store, args):
             prefix = args.path_prefix or cfg["antom"]["path_prefix"]
             if not prefix.startswith("/") or prefix.endswith("/"):
                 return _fail("--path-prefix must start with '/' and not end with one", 2)
-            store.add_antom_account(client_id, args.base_url or cfg["antom"]["base_url"], prefix,
-                                    private_key_pem=private_pem, antom_public_key_pem=public_pem)
+            base_url = args.base_url or cfg["antom"]["base_url"]
+            refused = environment.refusal({"base_url": base_url, "path_prefix": prefix, "client_id": client_id,
+                                           "sandbox": args.sandbox}, where="merchant")
+            if refused:
+                return _fail(refused.replace("set [merchant] sandbox = true", "add --sandbox"), 2)
+            store.add_antom_account(client_id, base_url, prefix, private_key_pem=private_pem,
+                                    antom_public_key_pem=public_pem, sandbox=args.sandbox)
         elif args.private_key_file or args.antom_public_key_file or args.base_url or args.path_prefix:
             return _fail("client id %s is on record already: its keys and host stay as they are (add the merchant "
                          "with --client-id alone, plus --agent-token-file for an ISV's merchant)" % client_id, 2)

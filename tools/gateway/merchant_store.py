@@ -85,13 +85,13 @@ class MerchantRecords:
         return self.db.execute("SELECT * FROM antom_accounts ORDER BY client_id").fetchall()
 
     def add_antom_account(self, client_id, base_url, path_prefix, private_key_pem=None, antom_public_key_pem=None,
-                          from_config=False):
+                          from_config=False, sandbox=False):
         with self.transaction():
             self.db.execute("INSERT INTO antom_accounts(client_id, base_url, path_prefix, private_key, "
-                            "antom_public_key, from_config, created_at) VALUES (?,?,?,?,?,?,?)",
+                            "antom_public_key, from_config, created_at, sandbox) VALUES (?,?,?,?,?,?,?,?)",
                             (client_id, base_url, path_prefix,
                              self._seal_as("account:" + client_id, private_key_pem),
-                             antom_public_key_pem, 1 if from_config else 0, int(self.clock())))
+                             antom_public_key_pem, 1 if from_config else 0, int(self.clock()), 1 if sandbox else 0))
             self.event("antom_account_added", client_id=client_id, from_config=bool(from_config))
 
     def update_antom_account(self, client_id, base_url=None, path_prefix=None):

@@ -16,6 +16,7 @@ import time
 
 from tools.gateway import antom as antom_mod
 from tools.gateway import dbcalls
+from tools.gateway import environment as environment_mod
 from tools.gateway import merchants as merchants_mod
 from tools.gateway import wakeup as wakeup_mod
 from tools.gateway import wallet_figures
@@ -210,7 +211,10 @@ class PaymentService:
 
     def antom_for(self, row):
         """The Antom client of the payment's merchant (its keys, client id and agent token)."""
-        client = self.clients.for_merchant(row["merchant_id"])
+        try:
+            client = self.clients.for_merchant(row["merchant_id"])
+        except environment_mod.EnvironmentRefused as e:
+            raise ServiceError(503, "MERCHANT_UNAVAILABLE", "the merchant's Antom access is refused: %s" % e)
         if client is None:
             raise ServiceError(503, "MERCHANT_UNAVAILABLE", "the payment's merchant is not on record")
         return client
@@ -279,8 +283,10 @@ class PaymentService:
         if row is None:
             merchant, fields = self.merchant_for_terminal(terminal_id)
             self.check_limits(merchant, amount, currency)
-            client = self.clients.for_merchant(merchant["id"]) if merchant is not None else \
-                self.clients.for_merchant(None)
+            try:
+                client = self.clients.for_merchant(merchant["id"] if merchant is not None else None)
+            except environment_mod.EnvironmentRefused as e:
+                raise ServiceError(503, "MERCHANT_UNAVAILABLE", "this merchant's Antom access is refused: %s" % e)
             if client is None:
                 raise ServiceError(503, "MERCHANT_UNAVAILABLE", "this terminal's merchant has no Antom access")
             prid = antom_mod.payment_request_id(terminal_id, order_id)

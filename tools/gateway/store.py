@@ -187,6 +187,8 @@ MIGRATIONS = [
     # 8: merchants, their stores and Antom accounts; terminals belong to a store, payments to a
     # merchant (tools/gateway/merchant_store.py; the configuration's merchant is written at start)
     MERCHANTS_MIGRATION,
+    # 9: an Antom account added by the CLI says whether it is a sandbox (tools/gateway/environment.py)
+    "ALTER TABLE antom_accounts ADD COLUMN sandbox INTEGER NOT NULL DEFAULT 0;",
 ]
 # Append new migrations at the end (never edit or reorder a landed one): a database records the
 # number of the last one it ran (SQLite: `PRAGMA user_version`; PostgreSQL: table schema_version).
