@@ -609,13 +609,9 @@ class PaymentService:
             row = await self.db(self._late_refund_payment_id, row, payment_id)
             if payment_id is None:
                 return
-        async with self.leased("refund", ref["id"]) as mine:
-            if not mine:
-                return
-            ref = await self.db(self.store.refund_by_rowid, ref["id"])
-            if ref["status"] == "PENDING":
-                ref = await self.send_refund(row, ref)
-        await self.db(self._late_refund_outcome, row, ref)
+        ref = await self._send_refund_leased(row, ref["id"])
+        if ref is not None:
+            await self.db(self._late_refund_outcome, row, ref)
 
     def _late_refund_row(self, row):
         """The payment's LATE refund row, made when missing; None when it is settled already."""
@@ -860,9 +856,15 @@ class PaymentService:
         if ref["kind"] == "LATE":
             await self.reconcile_cancel(row)
             return
-        async with self.leased("refund", ref["id"]) as mine:
+        await self._send_refund_leased(row, ref["id"])
+
+    async def _send_refund_leased(self, row, refund_rowid):
+        """Send a pending refund to Antom as its one owner (the lease): the refund as it is after,
+        or None when another process holds it."""
+        async with self.leased("refund", refund_rowid) as mine:
             if not mine:
-                return
-            ref = await self.db(self.store.refund_by_rowid, ref["id"])
+                return None
+            ref = await self.db(self.store.refund_by_rowid, refund_rowid)
             if ref["status"] == "PENDING":
-                await self.send_refund(row, ref)
+                ref = await self.send_refund(row, ref)
+            return ref
