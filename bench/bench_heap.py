@@ -48,7 +48,7 @@ def harness_mpy():
 
     with tempfile.TemporaryDirectory() as tmp:
         target = os.path.join(tmp, "heap_device.mpy")
-        mpy_cross(os.path.join(ROOT, "bench", "heap_device.py"), target, name="heap_device.py")
+        mpy_cross(os.path.join(ROOT, "bench", "heap_device.py"), target, name="heap_device")
         with open(target, "rb") as f:
             return f.read()
 
