@@ -63,7 +63,19 @@ def setup(app):
     for name in ("firmware.config", "firmware.board.wiring", "firmware.board.boards", "firmware.board.safemode",
                  "firmware.board.hw", "panels"):
         late.drop(name)
+    _intern_rare()
     return app
+
+
+def _intern_rare():
+    """The supervisor's modules (a refund's steps and screens) load at the menu key, which may
+    come months after boot. Imported once here and dropped, so the names they intern (qstrs: on
+    the heap for good, wherever they land) are there from boot and a first refund does not grow
+    the heap mid-life. A sale's modules intern theirs at the first sale."""
+    from firmware.display import screens_refund  # noqa: F401
+    from firmware.sale import refunds  # noqa: F401
+    late.drop("firmware.display.screens_refund")
+    late.drop("firmware.sale.refunds")
 
 
 def _build(app, cfg):

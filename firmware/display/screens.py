@@ -170,12 +170,15 @@ class Screens:
         return drawn
 
     def _at_idle(self):
-        """The sale (or the supervisor) is over: forget its code and wallet lines, and drop the
-        screens only a sale or a refund draws (lib/late.py): the heap at idle is the same after
-        every sale, and holds only what idle needs."""
+        """The sale (or the supervisor) is over: forget its code, wallet lines and the driver's
+        cached buffer views, and drop the screens only a sale or a refund draws (lib/late.py): the
+        heap at idle is the same after every sale, however it ended, and holds only what idle needs."""
         self._qr = None
         self._qr_args = None
         self._wallets = {}
+        forget = getattr(self.lcd, "forget_views", None)  # lib/lcd.py's cached views of its buffer
+        if forget is not None:
+            forget()
         for name in _PARTS:
             late.drop(name)
 
