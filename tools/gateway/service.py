@@ -365,20 +365,21 @@ class PaymentService:
     # --- status --------------------------------------------------------------------------------
     async def status(self, terminal_id, order_id, wait):
         deadline = time.monotonic() + wait
-        row, view = await self.db.read(self._status_step, None, terminal_id, order_id, wait > 0)
+        rowid, view = await self.db.read(self._status_step, None, terminal_id, order_id, wait > 0)
         while view is None:  # open, and the terminal waits: until a change or the deadline
-            with self.waiters.watch(row["id"]) as changed:
+            with self.waiters.watch(rowid) as changed:
                 # watched before this read: a change committed after it wakes the poll
-                row, view = await self.db.read(self._status_step, row["id"], may_wait=deadline > time.monotonic())
+                rowid, view = await self.db.read(self._status_step, rowid, may_wait=deadline > time.monotonic())
                 if view is None:
                     with contextlib.suppress(asyncio.TimeoutError):
                         await asyncio.wait_for(changed.wait(), max(0.0, deadline - time.monotonic()))
         return view
 
     def _status_step(self, rowid=None, terminal_id=None, order_id=None, may_wait=False):
-        """(row, its view; None while it is open and the poll may go on waiting): one store step."""
+        """(the row's id, its view; None while it is open and the poll may go on waiting): one store
+        step. A held poll keeps the id only, not the row (a few KB each, times thousands of polls)."""
         row = self.get(terminal_id, order_id) if rowid is None else self.store.payment_by_rowid(rowid)
-        return row, (None if may_wait and row["status"] in OPEN else self.view(row))
+        return row["id"], (None if may_wait and row["status"] in OPEN else self.view(row))
 
     # --- upstream outcomes (notification, inquiry) ----------------------------------------------
     def apply_outcome(self, row, payment_status, code=None, paid_time=None, source="inquiry", answer=None):
