@@ -92,9 +92,9 @@ class Waiters:
             _resolve(futures)
 
     def watch(self, rowid):
-        """A future resolved at the row's next wake-up: interest registered now, the wait (`until`)
-        later, so a wake between the two (while the row is read on a database thread) is not lost.
-        Every watch ends with `leave`."""
+        """A future resolved at the row's next wake-up: interest registered now, the wait (its
+        `time_limit`, then `await`) later, so a wake between the two (while the row is read on a
+        database thread) is not lost. Every watch ends with `leave`."""
         changed = asyncio.get_running_loop().create_future()
         futures = self._polls.get(rowid)
         if futures is None:
@@ -111,19 +111,19 @@ class Waiters:
                 del self._polls[rowid]
 
     @staticmethod
-    async def until(changed, timeout):
+    def time_limit(changed, timeout):
+        """Resolve `changed` with False after `timeout` seconds (True: woken first); the timer to
+        cancel once it is awaited."""
+        return asyncio.get_running_loop().call_later(timeout, _time_is_up, changed)
+
+    async def wait(self, rowid, timeout):
         """True when woken, False when `timeout` seconds passed first."""
-        timer = asyncio.get_running_loop().call_later(timeout, _time_is_up, changed)
+        changed = self.watch(rowid)
+        timer = self.time_limit(changed, timeout)
         try:
             return await changed
         finally:
             timer.cancel()
-
-    async def wait(self, rowid, timeout):
-        changed = self.watch(rowid)
-        try:
-            return await self.until(changed, timeout)
-        finally:
             self.leave(rowid, changed)
 
     def count(self, rowid):
@@ -399,7 +399,12 @@ class PaymentService:
                 # watched before this read: a change committed after it wakes the poll
                 _, view = await self.db.read(self._status_step, rowid, may_wait=deadline > time.monotonic())
                 if view is None:
-                    await self.waiters.until(changed, max(0.0, deadline - time.monotonic()))
+                    # awaited here, not in a helper coroutine: one frame less per held poll
+                    timer = self.waiters.time_limit(changed, max(0.0, deadline - time.monotonic()))
+                    try:
+                        await changed
+                    finally:
+                        timer.cancel()
             finally:
                 self.waiters.leave(rowid, changed)
         return view
