@@ -7,6 +7,8 @@ Rows (issue 15.6 and 15.5):
                                            on --terminals keep-alive connections; with 2 instances the
                                            client spreads its connections over both (what an L4 load
                                            balancer does, without a proxy's cost on these same 2 cores)
+  status: gateway CPU per request          the 1-instance run's gateway CPU time (user + system, all its
+                                           threads) / requests answered: what the machine's load moves least
   held polls: memory per poll              --polls idle long polls (`?wait=600`, one connection each)
                                            held by ONE instance: (its RSS with them - before) / polls
   held polls: notification -> answer p99   a signed notifyPayment for one held poll's payment at a time,
@@ -22,8 +24,10 @@ gateways start (10,000 sandbox pays would measure the sandbox); the reconciler's
 pushed past the run. The load generator is ONE asyncio process on uvloop with raw protocol
 connections and requests signed before the clock starts; every answer's status is checked and one
 in --verify-every answers has its signature verified. It shares the 2 cores with the gateways, so
-every figure here is "gateway + client on one 2-core machine". Nothing is asserted: figures are
-printed as measured, goals beside them.
+every figure here is "gateway + client on one 2-core machine". Below the table, the ceiling: the
+same client against uvicorn alone answering a fixed body (no signature, no database), which no
+gateway on this machine can pass. Nothing is asserted: figures are printed as measured, goals
+beside them.
 """
 import argparse
 import asyncio
@@ -45,7 +49,7 @@ from tools.gateway import terminal_auth as fast  # noqa: E402
 from tools.gateway.testing import GatewayProcess, write_config  # noqa: E402
 
 NOTIFY_PATH = "/antom/notify"
-GOALS = {"status1": ">= 9,000 (SQLite), >= 5,000 (PostgreSQL)", "status2": "-", "mem": "<= 20 KB",
+GOALS = {"status1": ">= 9,000 (SQLite), >= 5,000 (PostgreSQL)", "status2": "-", "cpu1": "-", "mem": "<= 20 KB",
          "p99": "<= 50 ms", "cross": "<= 50 ms"}
 
 
@@ -221,8 +225,9 @@ def notification(prid, payment_id, sandbox_key, client_id, port):
 
 
 # --- measurements ------------------------------------------------------------------------------------
-async def status_rate(fleet, ports, seconds, verify_every, terminals):
-    """Closed-loop signed status requests over `terminals` connections spread over `ports`."""
+async def status_rate(fleet, ports, seconds, verify_every, terminals, pids=()):
+    """Closed-loop signed status requests over `terminals` connections spread over `ports`:
+    (requests per second, CPU microseconds the processes `pids` spent per request)."""
     tids = sorted(fleet.secrets)[:terminals]
     first_order = {}
     for tid, oid, _prid, _pid in fleet.orders:
@@ -252,14 +257,79 @@ async def status_rate(fleet, ports, seconds, verify_every, terminals):
     target_of = ["/v1/payments/" + first_order[t] for t in tids]
     warm = time.perf_counter() + 1.0
     await asyncio.gather(*(loop(i, warm, False) for i in range(len(conns))))
+    ticks = sum(cpu_ticks(pid) for pid in pids)
     start = time.perf_counter()
     await asyncio.gather(*(loop(i, start + seconds, True) for i in range(len(conns))))
     took = time.perf_counter() - start
+    ticks = sum(cpu_ticks(pid) for pid in pids) - ticks
     for c in conns:
         c.close()
     if bad[0]:
         raise AssertionError("%d status answers were not 200 or did not verify" % bad[0])
-    return counts[0] / took
+    return counts[0] / took, 1e6 * ticks / os.sysconf("SC_CLK_TCK") / max(1, counts[0])
+
+
+BARE_APP = """
+BODY = b'{"order_id":"F0000-0","status":"PENDING","amount":100,"currency":"USD","expires_at":1800000000,' \\
+       b'"code_value":"https://sandbox.invalid/c/SEED00000000","reason":null,"late":false}'
+HEAD = [(b"content-type", b"application/json"), (b"content-length", str(len(BODY)).encode())]
+
+
+async def app(scope, receive, send):
+    if scope["type"] == "http":
+        await send({"type": "http.response.start", "status": 200, "headers": HEAD})
+        await send({"type": "http.response.body", "body": BODY})
+"""
+
+
+async def bare_uvicorn_rate(tmp, seconds, terminals):
+    """The ceiling of this machine and client: uvicorn (httptools, uvloop) serving a fixed answer of
+    a status answer's size with no work at all, the same closed loop on the same connections."""
+    import socket
+    import subprocess
+    folder = os.path.join(tmp, "bare")
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "bare_app.py"), "w") as f:
+        f.write(BARE_APP)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--app-dir", folder, "bare_app:app", "--port", str(port),
+                             "--http", "httptools", "--loop", "uvloop", "--log-level", "warning", "--no-access-log"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        conns = None
+        deadline = time.monotonic() + 30
+        while conns is None:
+            try:
+                conns = [await connect(port) for _ in range(terminals)]
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.1)
+        raw = b"GET /v1/payments/F0000-0 HTTP/1.1\r\nHost: gw\r\n\r\n"
+        counts = [0]
+
+        async def loop(conn, deadline, count):
+            n = 0
+            while time.perf_counter() < deadline:
+                status, _h, _b = await conn.send(raw)
+                n += 1
+            if count:
+                counts[0] += n
+        warm = time.perf_counter() + 1.0
+        await asyncio.gather(*(loop(c, warm, False) for c in conns))
+        ticks = cpu_ticks(proc.pid)
+        start = time.perf_counter()
+        await asyncio.gather(*(loop(c, start + seconds, True) for c in conns))
+        took = time.perf_counter() - start
+        ticks = cpu_ticks(proc.pid) - ticks
+        for c in conns:
+            c.close()
+        return counts[0] / took, 1e6 * ticks / os.sysconf("SC_CLK_TCK") / max(1, counts[0])
+    finally:
+        proc.terminate()
+        proc.wait()
 
 
 def rss_kb(pid):
@@ -329,9 +399,11 @@ async def measure_backend(name, fleet, args, sandbox_key, client_id, out):
     random.Random(15).shuffle(orders)
     # 1 instance, then 2
     (a,) = fleet.start(1)
-    out["status1"] = await status_rate(fleet, [a.port], args.seconds, args.verify_every, args.terminals)
+    out["status1"], out["cpu1"] = await status_rate(fleet, [a.port], args.seconds, args.verify_every,
+                                                    args.terminals, pids=[a.process.pid])
     a2, b = fleet.start(2)
-    out["status2"] = await status_rate(fleet, [a.port, b.port], args.seconds, args.verify_every, args.terminals)
+    out["status2"], _cpu = await status_rate(fleet, [a.port, b.port], args.seconds, args.verify_every,
+                                             args.terminals)
     # cross-instance: polls held by B, notifications posted to A
     cross_orders, orders = orders[:args.cross], orders[args.cross:]
     held = await hold_polls(fleet, b.port, cross_orders, args.wait)
@@ -395,11 +467,14 @@ def table(results, args, limit):
             return "%s req/s" % format(int(round(v)), ",")
         if key == "mem":
             return "%.1f KB" % v
+        if key == "cpu1":
+            return "%d us" % round(v)
         if key == "p99":
             return "%.1f ms" % (1000 * v)
         return str(v)
 
     names = [("status1", "status req/s, 1 instance"), ("status2", "status req/s, 2 instances"),
+             ("cpu1", "status: gateway CPU per request, 1 instance"),
              ("mem", "%s idle long polls on 1 instance: memory per poll" % format(args.polls, ",")),
              ("p99", "notification -> answer p99, %s polls held" % format(args.polls, ",")),
              ("cross", "cross-instance notification -> answer (B holds, A notified)")]
@@ -436,6 +511,11 @@ def main():
         with open(os.path.join(sb.data_dir, "sandbox_private.pem"), "rb") as f:
             sandbox_key = signature.load_private_key(f.read())
         try:
+            with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+                bare = runner.run(bare_uvicorn_rate(tmp, args.seconds, args.terminals))
+            details.append("ceiling: uvicorn (httptools, uvloop) answering a fixed status-sized body with no work, "
+                           "same client and %d connections: %s req/s, %d us of its CPU per request" % (
+                               args.terminals, format(int(round(bare[0])), ","), round(bare[1])))
             for backend in args.backends:
                 if backend == "sqlite":
                     db = os.path.join(tmp, "sqlite", "gateway.sqlite3")

@@ -14,13 +14,16 @@ from urllib.parse import parse_qs
 
 from tools.gateway import validation
 from tools.gateway.service import ServiceError
-from tools.gateway.terminal_auth import AuthError, sign_response
+from tools.gateway.terminal_auth import AuthError, nonce_reused, sign_response
 
 VERSION = "0.1.0"
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)  # made once: json.dumps makes one a call
+
+
 def dumps(payload):
-    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return _ENCODER.encode(payload).encode("utf-8")
 
 
 def error_body(code, message, **extra):
@@ -66,8 +69,7 @@ class TerminalAPI:
             body = await read_body(scope, receive, headers, validation.MAX_BODY, self.gw.cfg["gateway"]["body_timeout"])
             handler, args = self.dispatch(scope["path"], method, scope.get("raw_path"))
             try:
-                # the signature, the nonce and the rate limit's count: one store step, off the loop
-                caller, wait = await self.gw.db.read(self.authenticate, method, target, headers, body, handler == self.time)
+                caller, wait = await self.authenticate(method, target, headers, body, handler == self.time)
             except AuthError as e:
                 secret = e.secret
                 raise
@@ -98,10 +100,20 @@ class TerminalAPI:
             status, payload = 500, error_body("INTERNAL_ERROR", "the gateway failed; retry later")
         await send_signed(send, status, payload, secret, target, nonce, self.gw.clock, extra_headers)
 
-    def authenticate(self, method, target, headers, body, skip_window):
-        """(the caller, seconds it must wait under the rate limit, or 0); AuthError when refused."""
-        caller = self.gw.auth.check(method, target, headers, body, skip_window=skip_window)
-        return caller, self.gw.rate_limit.retry_after(caller.terminal_id)
+    async def authenticate(self, method, target, headers, body, skip_window):
+        """(the caller, seconds it must wait under the rate limit, or 0); AuthError when refused.
+        The signature is checked here (the terminal's secret is cached; a miss is read off the
+        loop), the nonce and the rate limit's count by the nonce lane, batched with other requests'."""
+        auth = self.gw.auth
+        terminal_id = auth.terminal_id(headers)
+        known = auth.cached(terminal_id)
+        if known is auth.MISS:
+            known = await self.gw.db.read(auth.terminal, terminal_id)
+        caller, seen_at = auth.verify(method, target, headers, body, known, skip_window)
+        new, count = await self.gw.nonces.claim(terminal_id, caller.nonce, seen_at)
+        if not new:
+            raise nonce_reused(caller)
+        return caller, self.gw.rate_limit.retry_after(count)
 
     def dispatch(self, path, method, raw_path=None):
         if raw_path is not None and b"%" in raw_path:
@@ -214,6 +226,8 @@ class BodyTooLarge(ServiceError):
 async def read_body(scope, receive, headers, limit, timeout=None):
     """The request body, at most `limit` bytes, all of it within `timeout` seconds (a client that
     trickles its body is answered 408 and its connection closed)."""
+    if headers.get("content-length") in (None, "0") and "transfer-encoding" not in headers:
+        return b""  # no body by HTTP/1.1's rules (RFC 9112 6.3): nothing to wait for, no timer to set
     if timeout is None:
         return await _read_body(scope, receive, headers, limit)
     try:

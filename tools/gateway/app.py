@@ -19,6 +19,7 @@ from tools.gateway import merchants
 from tools.gateway import wakeup
 from tools.gateway.api import VERSION, TerminalAPI, error_body
 from tools.gateway.limits import RateLimit
+from tools.gateway.nonce_lane import NonceLane
 from tools.gateway.notify import NotifyEndpoint
 from tools.gateway.openapi import spec
 from tools.gateway.reconciler import Reconciler
@@ -84,8 +85,10 @@ class Gateway:
         self.reconciler = None
         g = cfg["gateway"]
         # /v1/time nonces are stored dated ahead (terminal_auth): they count in that shifted window
-        self.rate_limit = RateLimit(self.store, g["rate_limit"], g["rate_window"], clock=clock,
+        self.rate_limit = RateLimit(g["rate_limit"], g["rate_window"], clock=clock,
                                     shifts=(0.0, 2 * g["time_window"] - g["nonce_ttl"]))
+        # every request's nonce and rate-limit count, batched through one writer (tools/gateway/nonce_lane.py)
+        self.nonces = NonceLane(self.store, self.rate_limit, g["nonce_ttl"], clock=clock)
         self.api = TerminalAPI(self)
         self.notify = NotifyEndpoint(self, urlparse(self.notify_url).path or "/")
         self.notify_merchant = self.notify.for_merchant
@@ -186,6 +189,7 @@ class Gateway:
         await self.service.wakeup.stop()
         await self.clients.close()
         await asyncio.to_thread(self.db.close)   # steps still running finish (and commit) first
+        await asyncio.to_thread(self.nonces.close)
         self.store.close()
 
 

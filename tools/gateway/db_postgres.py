@@ -27,11 +27,12 @@ import threading
 import psycopg
 import psycopg_pool
 from psycopg.adapt import Dumper
-from psycopg.pq import Format
+from psycopg.pq import ExecStatus, Format
 
 from tools.gateway.db_common import IntegrityError, Result, for_dialect
 from tools.gateway.dburl import redacted
 
+TUPLES_OK = ExecStatus.TUPLES_OK
 WRITE_LOCK = 0x67617465776179  # pg_advisory_xact_lock key of the write transactions ("gateway")
 
 _TYPES = [
@@ -81,10 +82,21 @@ class Row:
         return "Row(%r)" % dict(zip(self._index, self._values))
 
 
+_INDEXES = {}  # column names (bytes, as libpq gives them) -> {name: position}, shared by their rows
+
+
 def _row_factory(cursor):
-    if cursor.description is None:
+    # libpq's column names straight from the result: cursor.description would build a Column
+    # object per column on every query (a payment row has dozens), the hot path's largest cost
+    result = cursor.pgresult
+    if result is None or result.status != TUPLES_OK:
         return tuple
-    index = {col.name: i for i, col in enumerate(cursor.description)}
+    names = tuple(result.fname(i) for i in range(result.nfields))
+    index = _INDEXES.get(names)
+    if index is None:
+        if len(_INDEXES) > 256:
+            _INDEXES.clear()
+        index = _INDEXES[names] = {name.decode(): i for i, name in enumerate(names)}
     return lambda values: Row(values, index)
 
 
@@ -147,7 +159,8 @@ class PostgresDb:
             cur = conn.execute(to_postgres(sql, True), tuple(args))
         except psycopg.IntegrityError as e:
             raise IntegrityError(str(e).strip()) from e
-        rows = cur.fetchall() if cur.description is not None else []
+        result = cur.pgresult
+        rows = cur.fetchall() if result is not None and result.status == TUPLES_OK else []
         return Result(rows, cur.rowcount)
 
     def script(self, sql):

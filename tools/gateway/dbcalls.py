@@ -18,7 +18,10 @@ A coroutine cancelled while its step runs does not stop the step: the step finis
 on its thread, like a process killed after its commit.
 """
 import asyncio
+import collections
 import functools
+import queue
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 # (steps, reads) threads. SQLite has one writer at a time; PostgreSQL runs several statements at once
@@ -30,7 +33,7 @@ class DbCalls:
     def __init__(self, dialect="sqlite", workers=None):
         steps, reads = workers or WORKERS.get(dialect, (2, 2))
         self._pool = ThreadPoolExecutor(max_workers=steps, thread_name_prefix="gateway-db")
-        self._reads = ThreadPoolExecutor(max_workers=reads, thread_name_prefix="gateway-db-read")
+        self._reads = ReadLane(reads)
 
     async def __call__(self, fn, *args, **kwargs):
         loop = asyncio.get_running_loop()
@@ -38,12 +41,125 @@ class DbCalls:
 
     async def read(self, fn, *args, **kwargs):
         """A step that takes no write lock (see above)."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._reads, functools.partial(fn, *args, **kwargs))
+        return await self._reads.run(fn, args, kwargs)
 
     def close(self):
         self._pool.shutdown(wait=True)
-        self._reads.shutdown(wait=True)
+        self._reads.close()
+
+
+class ReadLane:
+    """Threads for the short read steps of the hot path (a status answer's payment row), handed
+    over in batches: each thread takes every step waiting, runs them in turn and wakes the event
+    loop once for the whole batch. A thread pool's hand-over costs each step its own wake-up of the
+    loop (a write to its self-pipe) and several Python objects; under load that was most of a
+    status request's cost outside the database."""
+
+    MAX_BATCH = 64
+
+    def __init__(self, threads):
+        self._queue = queue.SimpleQueue()
+        self._closed = False
+        self._threads = [threading.Thread(target=self._work, name="gateway-db-read-%d" % i, daemon=True)
+                         for i in range(threads)]
+        self._start = threading.Lock()
+        self._started = False
+
+    async def run(self, fn, args, kwargs):
+        if self._closed:
+            raise RuntimeError("the gateway is stopping")
+        if not self._started:
+            with self._start:
+                if not self._started:
+                    for t in self._threads:
+                        t.start()
+                    self._started = True
+        loop = asyncio.get_running_loop()
+        answer = loop.create_future()
+        self._queue.put((fn, args, kwargs, answer, loop))
+        return await answer
+
+    def close(self):
+        """Finish what is waiting, then stop the threads."""
+        self._closed = True
+        with self._start:
+            if self._started:
+                for _ in self._threads:
+                    self._queue.put(None)
+                for t in self._threads:
+                    t.join()
+        fail_waiting(self._queue, 3)
+
+    def _work(self):
+        more = True
+        while more:
+            batch = take_batch(self._queue, self.MAX_BATCH)
+            more = batch[-1] is not None
+            done = {}
+            for item in batch:
+                if item is None:
+                    continue
+                fn, args, kwargs, answer, loop = item
+                try:
+                    outcome = (True, fn(*args, **kwargs))
+                except BaseException as e:  # handed to the awaiting coroutine, raised there
+                    outcome = (False, e)
+                done.setdefault(loop, []).append((answer, outcome))
+            hand_back(done)
+
+
+def take_batch(waiting, limit, timeout=None):
+    """Block for the first item of `waiting` (a SimpleQueue), then take what else is there, up to
+    `limit` items, stopping after a None (the stop mark). [] when `timeout` passed first."""
+    try:
+        first = waiting.get(timeout=timeout)
+    except queue.Empty:
+        return []
+    batch = [first]
+    while first is not None and len(batch) < limit:
+        try:
+            item = waiting.get_nowait()
+        except queue.Empty:
+            break
+        batch.append(item)
+        if item is None:
+            break
+    return batch
+
+
+def hand_back(done):
+    """{loop: [(future, (ok, value)), ...]}: one wake-up of each loop for all of its answers."""
+    for loop, pairs in done.items():
+        try:
+            loop.call_soon_threadsafe(deliver, pairs)
+        except RuntimeError:  # that loop has closed: nobody waits for these answers
+            pass
+
+
+def fail_waiting(waiting, answer_at):
+    """After the threads stopped: whatever was still queued gets an error instead of no answer
+    (items hold their future at `answer_at` and its loop just after)."""
+    done = {}
+    while True:
+        try:
+            item = waiting.get_nowait()
+        except queue.Empty:
+            break
+        if item is not None:
+            stopping = (False, RuntimeError("the gateway is stopping"))
+            done.setdefault(item[answer_at + 1], []).append((item[answer_at], stopping))
+    hand_back(done)
+
+
+def deliver(pairs):
+    """Resolve futures on their loop: (future, (ok, value or exception)) pairs."""
+    for answer, (ok, value) in pairs:
+        if answer.done():  # its request was cancelled (the client went away)
+            continue
+        if ok:
+            answer.set_result(value)
+        else:
+            answer.set_exception(value)
 
 
 class InlineCalls:

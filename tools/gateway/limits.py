@@ -15,6 +15,8 @@ import logging
 import math
 import time
 
+from tools.gateway.corked import CorkedTransport
+
 log = logging.getLogger("gateway")
 
 BUSY_ANSWER = (b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nretry-after: 1\r\n"
@@ -40,6 +42,8 @@ def guarded_protocol(max_connections, header_timeout, base=None):
         def connection_made(self, transport):
             self._header_timer = None
             self._idle_since = time.monotonic()
+            # one send() per answer instead of two (tools/gateway/corked.py)
+            transport = CorkedTransport(transport, self.loop)
             super().connection_made(transport)
             if len(self.connections) > max_connections and not self._make_room():
                 warn("connection from %s refused: all %d connections have a request in progress",
@@ -108,25 +112,27 @@ class RateLimit:
     """At most `limit` signed requests per terminal in any `window` seconds (0: no limit).
 
     The count is the terminal's nonces the store holds for that window (every authenticated request
-    wrote one, refused ones too: a terminal that keeps hammering stays refused). `shifts`: offsets
-    at which some nonces are stored (those of /v1/time are kept longer by dating them ahead)."""
+    wrote one, refused ones too: a terminal that keeps hammering stays refused), counted for a whole
+    batch of requests at once by tools/gateway/nonce_lane.py, so the limit is the same for every
+    gateway process on the database. `shifts`: offsets at which some nonces are stored (those of
+    /v1/time are kept longer by dating them ahead)."""
 
-    def __init__(self, store, limit, window, shifts=(0.0,), clock=time.time):
-        self.store = store
+    def __init__(self, limit, window, shifts=(0.0,), clock=time.time):
         self.limit = int(limit)
         self.window = float(window)
         self.shifts = tuple(shifts)
         self.clock = clock
 
-    def retry_after(self, terminal_id):
-        """0 when this terminal's request may go ahead, else the whole seconds to wait: the window,
-        after which none of its requests count any more, whatever it sent before."""
+    def windows(self):
+        """The (since, until) spans whose nonces count now; none when there is no limit."""
         if self.limit <= 0:
-            return 0
+            return []
         now = self.clock()
-        count = 0
-        for shift in self.shifts:
-            count += self.store.requests_since(terminal_id, now - self.window + shift, now + shift)
-            if count > self.limit:
-                return max(1, math.ceil(self.window))
-        return 0
+        return [(now - self.window + shift, now + shift) for shift in self.shifts]
+
+    def retry_after(self, count):
+        """0 when a terminal with `count` requests in the windows may go ahead, else the whole
+        seconds to wait: the window, after which none of its requests count any more."""
+        if self.limit <= 0 or count <= self.limit:
+            return 0
+        return max(1, math.ceil(self.window))

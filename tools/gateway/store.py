@@ -447,8 +447,43 @@ class Store(MerchantRecords):
     # --- nonces ---------------------------------------------------------------------------
     def remember_nonce(self, terminal_id, nonce, seen_at):
         """False when this terminal already used this nonce (committed before returning True)."""
-        return self.nonce_db.execute("INSERT INTO nonces(terminal_id, nonce, seen_at) VALUES (?,?,?) "
-                                     "ON CONFLICT DO NOTHING", (terminal_id, nonce, seen_at)).rowcount == 1
+        return self.claim_nonces([(terminal_id, nonce, seen_at)])[0]
+
+    def claim_nonces(self, items):
+        """Remember many (terminal_id, nonce, seen_at) at once (tools/gateway/nonce_lane.py): one
+        statement, so a batch costs the nonce log one write. Returns, per item, True when the nonce
+        is new. A nonce twice in one batch is new only the first time."""
+        first, fresh = {}, []
+        for i, (terminal_id, nonce, seen_at) in enumerate(items):
+            if (terminal_id, nonce) not in first:
+                first[(terminal_id, nonce)] = i
+                fresh.append((terminal_id, nonce, seen_at))
+        new = set()
+        for start in range(0, len(fresh), self.NONCE_CHUNK):
+            chunk = fresh[start:start + self.NONCE_CHUNK]
+            rows = self.nonce_db.execute(
+                "INSERT INTO nonces(terminal_id, nonce, seen_at) VALUES " + ",".join(["(?,?,?)"] * len(chunk)) +
+                " ON CONFLICT DO NOTHING RETURNING terminal_id, nonce",
+                [v for item in chunk for v in item]).fetchall()
+            new.update((r[0], r[1]) for r in rows)
+        return [(t, n) in new and first[(t, n)] == i for i, (t, n, _s) in enumerate(items)]
+
+    NONCE_CHUNK = 300  # rows per INSERT: 900 parameters, far below either database's limit
+
+    def requests_in(self, terminal_ids, windows):
+        """{terminal_id: how many signed requests it made inside any of `windows`} ((since, until)
+        pairs, inclusive; they must not overlap): the rate limit's count for many terminals at once."""
+        ids = sorted(set(terminal_ids))
+        counts = dict.fromkeys(ids, 0)
+        spans = " OR ".join(["(seen_at>=? AND seen_at<=?)"] * len(windows))
+        for start in range(0, len(ids), self.NONCE_CHUNK):
+            chunk = ids[start:start + self.NONCE_CHUNK]
+            rows = self.nonce_db.execute(
+                "SELECT terminal_id, COUNT(*) FROM nonces WHERE terminal_id IN (%s) AND (%s) GROUP BY terminal_id"
+                % (",".join(["?"] * len(chunk)), spans),
+                chunk + [v for w in windows for v in w]).fetchall()
+            counts.update((r[0], r[1]) for r in rows)
+        return counts
 
     def nonces_since(self):
         """Unix time since which the nonce log is complete (a new or restored log: now)."""
@@ -457,12 +492,6 @@ class Store(MerchantRecords):
     def recent_nonces(self, since):
         return self.nonce_db.execute("SELECT terminal_id, nonce, seen_at FROM nonces WHERE seen_at>=?",
                                      (since,)).fetchall()
-
-    def requests_since(self, terminal_id, since, until):
-        """How many signed requests this terminal made with `since` <= seen_at <= `until` (their
-        nonces): what the per-terminal rate limit counts, the same for every gateway process."""
-        return self.nonce_db.execute("SELECT COUNT(*) FROM nonces WHERE terminal_id=? AND seen_at>=? AND seen_at<=?",
-                                     (terminal_id, since, until)).fetchone()[0]
 
     def forget_nonces(self, before, limit=None):
         """Drop nonces seen before `before`; at most `limit` of them (small batches keep each

@@ -2,8 +2,8 @@
 
 Terminal secrets are cached for `cache_ttl` seconds so the hot path does not hit SQLite for them;
 a `terminal revoke` from the CLI (another process) therefore takes effect within that time.
-Nonces go straight to SQLite (a primary-key insert is the check), so a replay is refused across
-restarts too.
+Nonces go to the store (a primary-key insert is the check, made in batches by
+tools/gateway/nonce_lane.py), so a replay is refused across restarts and gateway processes too.
 """
 import hashlib
 import hmac
@@ -71,19 +71,26 @@ class TerminalAuth:
         self.cache_ttl = cache_ttl
         self.clock = clock
         self._cache = {}
-        self._last_prune = 0.0
+
+    MISS = object()
+
+    def cached(self, terminal_id):
+        """(secret, revoked), None for an unknown terminal, or MISS when the cache cannot tell."""
+        hit = self._cache.get(terminal_id)
+        if hit is not None and hit[0] > time.monotonic():
+            return hit[1]
+        return self.MISS
 
     def terminal(self, terminal_id):
-        """(secret, revoked) or None, cached briefly."""
-        now = time.monotonic()
-        hit = self._cache.get(terminal_id)
-        if hit is not None and hit[0] > now:
-            return hit[1]
+        """(secret, revoked) or None, from the cache or else the store (which fills the cache)."""
+        known = self.cached(terminal_id)
+        if known is not self.MISS:
+            return known
         row = self.store.terminal(terminal_id)
         value = None if row is None else (self.store.terminal_secret(row), row["revoked_at"] is not None)
-        self._cache[terminal_id] = (now + self.cache_ttl, value)
-        if len(self._cache) > 10000:
+        if len(self._cache) >= 10000:
             self._cache.clear()
+        self._cache[terminal_id] = (time.monotonic() + self.cache_ttl, value)
         return value
 
     def secret_for(self, terminal_id):
@@ -96,13 +103,9 @@ class TerminalAuth:
         else:
             self._cache.pop(terminal_id, None)
 
-    def check(self, method, target, headers, body, skip_window=False):
-        """The authenticated caller, or AuthError. `headers`: a case-insensitive mapping.
-
-        Unknown, revoked and badly signed terminals get one answer, unsigned (UNAUTHORIZED): nobody
-        can tell from it which terminal ids exist. Only a request whose signature verifies gets a
-        signed refusal (STALE_TIMESTAMP, NONCE_REUSED), which only the real terminal can check.
-        """
+    @staticmethod
+    def terminal_id(headers):
+        """The caller's claimed terminal id, or AuthError when the auth headers are missing or malformed."""
         terminal_id = headers.get("x-terminal-id")
         timestamp = headers.get("x-timestamp")
         nonce = headers.get("x-nonce")
@@ -111,10 +114,22 @@ class TerminalAuth:
             raise AuthError("MISSING_AUTH", "X-Terminal-Id, X-Timestamp, X-Nonce and X-Signature are required")
         if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 12 or not NONCE_RE.fullmatch(nonce):
             raise AuthError("MISSING_AUTH", "X-Timestamp must be Unix seconds and X-Nonce 16-64 lowercase hex")
-        known = self.terminal(terminal_id)
+        return terminal_id
+
+    def verify(self, method, target, headers, body, known, skip_window=False):
+        """(the authenticated caller, the time its nonce is to be stored under), or AuthError.
+        Everything but the nonce's own check, which tools/gateway/nonce_lane.py makes. `headers`: a
+        lower-cased mapping; `known`: `terminal(id)` for the id they claim.
+
+        Unknown, revoked and badly signed terminals get one answer, unsigned (UNAUTHORIZED): nobody
+        can tell from it which terminal ids exist. Only a request whose signature verifies gets a
+        signed refusal (STALE_TIMESTAMP, and NONCE_REUSED later), which only the real terminal can check.
+        """
+        terminal_id = self.terminal_id(headers)
+        timestamp, nonce = headers["x-timestamp"], headers["x-nonce"]
         secret, revoked = known if known is not None else (UNKNOWN_SECRET, True)
         # verified even for an unknown or revoked id, so the answer takes about as long either way
-        good = verify_request(secret, method, target, timestamp, nonce, body, signature)
+        good = verify_request(secret, method, target, timestamp, nonce, body, headers["x-signature"])
         if revoked or not good:
             raise AuthError("UNAUTHORIZED", UNAUTHORIZED_MESSAGE,
                             reason="unknown terminal" if known is None else
@@ -131,9 +146,8 @@ class TerminalAuth:
                             secret, {"time": int(now)})
         # nonces of /v1/time (wider window) are kept for that window: a replay within it is refused
         seen_at = now + (2 * self.time_window - self.nonce_ttl if skip_window else 0)
-        if not self.store.remember_nonce(terminal_id, nonce, seen_at):
-            raise AuthError("NONCE_REUSED", "this nonce was already used", secret)
-        if now - self._last_prune > 0.25:  # ~4000 expired nonces/s at most, a few ms each time
-            self._last_prune = now
-            self.store.forget_nonces(now - self.nonce_ttl, limit=1000)
-        return Caller(terminal_id, secret, nonce)
+        return Caller(terminal_id, secret, nonce), seen_at
+
+
+def nonce_reused(caller):
+    return AuthError("NONCE_REUSED", "this nonce was already used", caller.secret)
