@@ -17,6 +17,12 @@ gateway that checks and signs every message.
     fails, as on a board); printed: MemoryErrors, then the largest free block after the last sale.
 
 The last line is the summary issue 11 names.
+
+    .venv/bin/python bench/bench_heap.py --modules
+
+prints instead where the boot figure goes (WebAssembly): each module the terminal loads, in
+dependency order, imported, dropped and imported again in one interpreter (its code: what a drop
+frees; what stays: its interned names and the pool's growth), then the qstr pool after boot.
 """
 import argparse
 import base64
@@ -189,6 +195,79 @@ micropython.mem_info()
 """
 
 
+def run_steps(files, steps):
+    """Run code steps in one WebAssembly interpreter (bench/heap_steps.mjs): heap after each, collected."""
+    req = {"files": {p: {"b64": base64.b64encode(d).decode()} for p, d in files.items()}, "steps": steps}
+    out = subprocess.run(["node", os.path.join(ROOT, "bench", "heap_steps.mjs")], cwd=ROOT, input=json.dumps(req),
+                         capture_output=True, text=True, timeout=1800)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    if "error" in result:
+        raise RuntimeError(result["error"] + "\n" + result.get("output", ""))
+    return result
+
+
+def module_imports(name):
+    """The device modules `name`'s source imports at module level (its load-time dependencies)."""
+    import ast
+
+    rel = "lib/%s.py" % name if "." not in name else name.replace(".", "/") + ".py"
+    if not os.path.exists(os.path.join(ROOT, rel)):
+        rel = name.replace(".", "/") + "/__init__.py"
+    if not os.path.exists(os.path.join(ROOT, rel)):
+        return []
+    with open(os.path.join(ROOT, rel)) as f:
+        tree = ast.parse(f.read())
+    out = []
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            out += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            out += [node.module] + [node.module + "." + a.name for a in node.names]
+    return out
+
+
+def breakdown(files, names):
+    """Print what each module costs on the heap, and the qstr pool after boot (WebAssembly)."""
+    loaded = run_steps(files, ["from heap_device import *", "APP = boot('/flash')", "import sys\n"
+                               "print('MODULES', ' '.join(sorted(sys.modules)))\nimport micropython\n"
+                               "micropython.qstr_info()"])
+    resident = [m for m in loaded["output"].split("MODULES")[1].split("\n")[0].split() if m in names]
+    late = [m for m in ("firmware.display.screens_sale", "firmware.display.screens_refund", "qrdraw", "uqr",
+                        "firmware.sale.payment", "firmware.sale.refunds", "firmware.config", "firmware.board.wiring",
+                        "firmware.board.boards", "firmware.board.safemode", "firmware.assemble", "firmware.board.hw",
+                        "panels") if m in names]
+    order, seen = [], set()
+
+    def visit(m):
+        if m in seen or m not in names:
+            return
+        seen.add(m)
+        for d in module_imports(m):
+            visit(d)
+        order.append(m)
+
+    for m in ["late"] + resident + late:
+        visit(m)
+    steps = ["import late"]
+    for m in order:
+        unbind = "del " + m if "." not in m else "pass"
+        steps += ["import " + m, "late.drop(%r)\n%s" % (m, unbind), "import " + m]
+    marks = run_steps(files, steps)["marks"]
+    rows = []
+    for i, m in enumerate(order):
+        before, _loaded, dropped, again = marks[3 * i:3 * i + 4]
+        rows.append((again - dropped, dropped - before, m))
+    print("Each module imported (its imports first), dropped and imported again, WebAssembly, bytes")
+    print("(code: what dropping it frees; stays: its interned names, and the qstr pool's next chunk when")
+    print("one came due during its import):")
+    print("  %7s %7s  %s" % ("code", "stays", "module"))
+    for code, stays, m in sorted(rows, reverse=True):
+        print("  %7d %7d  %s%s" % (code, stays, m, "" if m in resident else "  (loaded late, dropped)"))
+    print("  resident after boot: %d modules, %d B of code" % (
+        len([r for r in rows if r[2] in resident]), sum(r[0] for r in rows if r[2] in resident)))
+    print("  after boot (the harness's own names included), " + loaded["output"].strip().splitlines()[-1])
+
+
 def largest_free_block(meminfo, block_bytes):
     m = re.search(r"max free sz: (\d+)", meminfo)
     return int(m.group(1)) * block_bytes if m else None
@@ -200,11 +279,15 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sales", type=int, default=100)
     p.add_argument("--heapsize", type=int, help="cap of the unix-port run in bytes (default: 96 KB x the factor)")
+    p.add_argument("--modules", action="store_true", help="print where the boot figure goes, module by module")
     args = p.parse_args(argv)
     n = args.sales
     files = device_files()
     names = module_names(files)
     files["/lib/heap_device.mpy"] = harness_mpy()
+    if args.modules:
+        breakdown(files, names)
+        return 0
 
     # The 64-bit factor: the same modules (those the WebAssembly build can import) in both builds.
     common = wasm_importable(files, names)
