@@ -36,6 +36,10 @@ class ServiceError(Exception):
         self.extra = extra  # more fields of the answer (BAD_PIN's tries_left)
 
 
+def no_such_payment(order_id):
+    return ServiceError(404, "NOT_FOUND", "no payment %s for this terminal" % order_id, order_id)
+
+
 def payment_view(row, refunded=0):
     """The payment object of docs/protocol.md (CREATING is PENDING without a code)."""
     status = row["status"]
@@ -254,7 +258,7 @@ class PaymentService:
     def get(self, terminal_id, order_id):
         row = self.store.payment(terminal_id, order_id)
         if row is None:
-            raise ServiceError(404, "NOT_FOUND", "no payment %s for this terminal" % order_id, order_id)
+            raise no_such_payment(order_id)
         return row
 
     # --- create ------------------------------------------------------------------------------
@@ -365,7 +369,7 @@ class PaymentService:
     # --- status --------------------------------------------------------------------------------
     async def status(self, terminal_id, order_id, wait):
         deadline = time.monotonic() + wait
-        row, view = await self.db.read(self._status_step, None, terminal_id, order_id, wait > 0)
+        row, view = await self.db.read_many(self._first_status_steps, (terminal_id, order_id, wait > 0))
         while view is None:  # open, and the terminal waits: until a change or the deadline
             with self.waiters.watch(row["id"]) as changed:
                 # watched before this read: a change committed after it wakes the poll
@@ -375,9 +379,23 @@ class PaymentService:
                         await asyncio.wait_for(changed.wait(), max(0.0, deadline - time.monotonic()))
         return view
 
-    def _status_step(self, rowid=None, terminal_id=None, order_id=None, may_wait=False):
+    def _first_status_steps(self, asked):
+        """The first step of many status requests at once ((terminal_id, order_id, may_wait) each):
+        their rows in one query, then for each (row, its view; None while it is open and the poll
+        may wait), or the ServiceError of a payment that does not exist."""
+        rows = self.store.payments_by_key([(t, o) for t, o, _w in asked])
+        out = []
+        for terminal_id, order_id, may_wait in asked:
+            row = rows.get((terminal_id, order_id))
+            if row is None:
+                out.append(no_such_payment(order_id))
+            else:
+                out.append((row, None if may_wait and row["status"] in OPEN else self.view(row)))
+        return out
+
+    def _status_step(self, rowid, may_wait=False):
         """(row, its view; None while it is open and the poll may go on waiting): one store step."""
-        row = self.get(terminal_id, order_id) if rowid is None else self.store.payment_by_rowid(rowid)
+        row = self.store.payment_by_rowid(rowid)
         return row, (None if may_wait and row["status"] in OPEN else self.view(row))
 
     # --- upstream outcomes (notification, inquiry) ----------------------------------------------

@@ -503,6 +503,22 @@ class Store(MerchantRecords):
                                   "(SELECT terminal_id, nonce FROM nonces WHERE seen_at<? LIMIT ?)", (before, limit))
 
     # --- payments -------------------------------------------------------------------------
+    def payments_by_key(self, keys):
+        """{(terminal_id, order_id): row} for the payments among `keys` that exist: one query per
+        KEY_CHUNK keys (a VALUES list joined on the (terminal_id, order_id) index, both engines)."""
+        keys = list(dict.fromkeys(keys))
+        found = {}
+        for start in range(0, len(keys), self.KEY_CHUNK):
+            chunk = keys[start:start + self.KEY_CHUNK]
+            rows = self.db.execute(
+                "SELECT payments.* FROM (VALUES %s) AS wanted JOIN payments ON "
+                "payments.terminal_id = wanted.column1 AND payments.order_id = wanted.column2"
+                % ",".join(["(?,?)"] * len(chunk)), [v for key in chunk for v in key]).fetchall()
+            found.update(((r["terminal_id"], r["order_id"]), r) for r in rows)
+        return found
+
+    KEY_CHUNK = 200
+
     def payment(self, terminal_id, order_id):
         return self.db.execute("SELECT * FROM payments WHERE terminal_id=? AND order_id=?",
                                (terminal_id, order_id)).fetchone()
