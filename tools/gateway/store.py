@@ -189,8 +189,8 @@ MIGRATIONS = [
     MERCHANTS_MIGRATION,
     # 9: an Antom account added by the CLI says whether it is a sandbox (tools/gateway/environment.py)
     "ALTER TABLE antom_accounts ADD COLUMN sandbox INTEGER NOT NULL DEFAULT 0;",
-    # 10: events of a merchant that no terminal made (merchant_added, merchant_changed, store_added,
-    # registration...) name their merchant, so its operators see them and nobody else's
+    # 10: events of a merchant that no terminal made (merchant_added, merchant_changed, store_added)
+    # name their merchant, so its operators see them and nobody else's
     lambda db: _merchant_of_merchant_events(db),
 ]
 # Append new migrations at the end (never edit or reorder a landed one): a database records the
