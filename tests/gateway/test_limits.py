@@ -105,8 +105,8 @@ def test_at_the_cap_long_polls_are_kept_and_a_new_connection_gets_a_clear_503(ma
         for t in threads:
             t.start()
         rowid = gw.store.payment("T1", "LP-1")["id"]
-        events = gw.gateway.service.waiters._events
-        wait_until(lambda: rowid in events and events[rowid][1] == 3, timeout=15)
+        waiters = gw.gateway.service.waiters
+        wait_until(lambda: waiters.count(rowid) == 3, timeout=15)
         extra = connect(gw)
         extra.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
         extra.settimeout(10)
@@ -161,7 +161,7 @@ def test_per_payment_locks_and_waiters_return_to_zero_after_many_payments(gatewa
         thread = threading.Thread(target=lambda: polled.append(poller.status(order, wait=10)))
         thread.start()
         rowid = gateway.store.payment("T1", order)["id"]
-        wait_until(lambda: rowid in service.waiters._events, timeout=10)
+        wait_until(lambda: service.waiters.count(rowid) >= 1, timeout=10)
         assert len(service.waiters) >= 1 and len(service._locks) + len(service.waiters) > 0
         assert sandbox.pay(created.body["code_value"])["status"] == "SUCCESS"
         thread.join(20)

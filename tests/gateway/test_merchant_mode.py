@@ -122,3 +122,29 @@ def test_merchant_keys_and_agent_tokens_are_sealed_at_rest(tmp_path, db_url):
     assert again.returncode == 2 and "on record already" in again.stderr
     assert cli(cfg_path, "merchant", "add", "SHOP2", "--name", "Shop 2", "--mcc", "5411", "--client-id", "ISV_1",
                "--agent-token-file", str(tmp_path / "token2")).returncode == 0
+
+
+def test_instances_starting_together_create_the_configuration_merchant_once(tmp_path, db_url):
+    # two gateways start at the same moment on one empty database: the second finds no merchant,
+    # the first creates it meanwhile, and the second must then find it rather than insert it again
+    from tools.gateway import merchants
+    cfg = config_mod.load(write_config(str(tmp_path / "gw"), db=db_url), environ={})
+    first, second = Store(cfg["gateway"]["db"], box=box_for(cfg)), Store(cfg["gateway"]["db"], box=box_for(cfg))
+    counted = []
+    real_count = second.merchant_count
+
+    def count_then_the_other_instance_starts():
+        n = real_count()
+        counted.append(n)
+        if len(counted) == 1:
+            merchants.ensure_config_merchant(first, cfg)   # the other instance, before this one writes
+        return n
+    second.merchant_count = count_then_the_other_instance_starts
+    try:
+        made = merchants.ensure_config_merchant(second, cfg)
+        assert counted[0] == 0 and made["id"] == "M0001"
+        assert [row["id"] for row in first.merchants()] == ["M0001"]
+        assert [s["id"] for s in first.shops("M0001")] == ["S0001"]
+    finally:
+        first.close()
+        second.close()

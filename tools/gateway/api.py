@@ -74,6 +74,7 @@ class TerminalAPI:
                 secret = e.secret
                 raise
             secret = caller.secret
+            headers = None   # a held long poll keeps no copy of its request's headers (docs/gateway.md)
             if wait:
                 raise RateLimited(wait)
             if handler is None:
@@ -81,7 +82,7 @@ class TerminalAPI:
             status, payload = await handler(caller, body, scope, *args)
         except AuthError as e:
             status, payload = 401, error_body(e.code, e.message, **e.extra)
-            self.gw.auth_failed(e, scope, headers.get("x-terminal-id"), target)
+            self.gw.auth_failed(e, scope, (headers or {}).get("x-terminal-id"), target)
         except RateLimited as e:
             # signed (the terminal can trust it) and never final: no order_id, try again later
             status, payload = 429, error_body(e.code, e.message, retry_after=e.retry_after)

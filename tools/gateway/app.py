@@ -224,11 +224,12 @@ def build_app(gateway, reconcile=True):
     app = Starlette(routes=routes, lifespan=lifespan)
     api = gateway.api
 
-    async def asgi(scope, receive, send):
-        # the terminal API's hot path goes straight to its handler, past Starlette's router
+    def asgi(scope, receive, send):
+        # the terminal API's hot path goes straight to its handler, past Starlette's router; the
+        # handler's own coroutine is returned for the server to await (no frame of this function
+        # stays alive under each held long poll). An ASGI 3 app: make_server says so to uvicorn.
         if scope["type"] == "http" and scope["path"].startswith("/v1"):
-            await api(scope, receive, send)
-        else:
-            await app(scope, receive, send)
+            return api(scope, receive, send)
+        return app(scope, receive, send)
 
     return asgi

@@ -26,9 +26,10 @@ BUSY_BODY = (b'{"error":{"code":"TOO_MANY_CONNECTIONS","message":"the gateway ha
 
 
 def guarded_protocol(max_connections, header_timeout, base=None):
-    """uvicorn's HttpToolsProtocol (or `base`) with the connection cap and the header deadline."""
+    """uvicorn's HttpToolsProtocol, lightened (lean_protocol.py), or `base`, with the connection
+    cap and the header deadline."""
     if base is None:
-        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as base
+        from tools.gateway.lean_protocol import LeanHttpToolsProtocol as base
     warned = [0.0]
 
     def warn(message, *args):

@@ -52,6 +52,9 @@ def ensure_config_merchant(store, cfg):
         return None
     a, m = cfg["antom"], cfg["merchant"]
     with store.transaction():
+        # read again under the write lock: instances started together on one database create the
+        # configuration's merchant once (the others find it here), not one each (a duplicate key)
+        row = store.config_merchant()
         account = store.antom_account(a["client_id"])
         if account is None:
             store.add_antom_account(a["client_id"], a["base_url"], a["path_prefix"], from_config=True)

@@ -35,7 +35,7 @@ def make_server(cfg, sock, reconcile=True, log_level="warning"):
     gateway = Gateway(cfg, port=port)
     app = build_app(gateway, reconcile=reconcile)
     g = cfg["gateway"]
-    config = uvicorn.Config(app, log_level=log_level, loop="uvloop", lifespan="on",
+    config = uvicorn.Config(app, interface="asgi3", log_level=log_level, loop="uvloop", lifespan="on",
                             http=guarded_protocol(g["max_connections"], g["header_timeout"]),
                             access_log=False, timeout_keep_alive=30, backlog=2048)
     return gateway, uvicorn.Server(config)

@@ -77,49 +77,76 @@ def refund_view(row, payment_row, refunded_total):
 class Waiters:
     """Long polls waiting for a payment's status to change, keyed by payment row id.
 
-    One Event per payment with waiters; it is dropped when woken or when its last waiter leaves,
-    so payments nobody waits for cost nothing.
+    Each waiting poll is one future in its payment's list: a wake-up resolves every future of the
+    row and drops the list, a poll that leaves takes its own future out, so payments nobody waits
+    for cost nothing. A held poll costs that future and its timer only -- no Event, no Task or
+    coroutine of its own -- because one instance holds thousands of them (docs/gateway.md).
     """
 
     def __init__(self):
-        self._events = {}   # rowid -> [event, number of waiters]
+        self._polls = {}   # rowid -> [the future of each waiting poll]
 
     def wake(self, rowid):
-        entry = self._events.pop(rowid, None)
-        if entry is not None:
-            entry[0].set()
+        _resolve(self._polls.pop(rowid, ()))
 
     def wake_all(self):
         """Every waiting poll re-reads its row (after a wake-up channel was down: one may be missed)."""
-        events, self._events = self._events, {}
-        for entry in events.values():
-            entry[0].set()
+        polls, self._polls = self._polls, {}
+        for futures in polls.values():
+            _resolve(futures)
+
+    def watch(self, rowid):
+        """A future resolved at the row's next wake-up: interest registered now, the wait (its
+        `time_limit`, then `await`) later, so a wake between the two (while the row is read on a
+        database thread) is not lost. Every watch ends with `leave`."""
+        changed = asyncio.get_running_loop().create_future()
+        futures = self._polls.get(rowid)
+        if futures is None:
+            self._polls[rowid] = [changed]
+        else:
+            futures.append(changed)
+        return changed
+
+    def leave(self, rowid, changed):
+        futures = self._polls.get(rowid)
+        if futures is not None and changed in futures:
+            futures.remove(changed)
+            if not futures:
+                del self._polls[rowid]
+
+    @staticmethod
+    def time_limit(changed, timeout):
+        """Resolve `changed` with False after `timeout` seconds (True: woken first); the timer to
+        cancel once it is awaited."""
+        return asyncio.get_running_loop().call_later(timeout, _time_is_up, changed)
 
     async def wait(self, rowid, timeout):
-        with self.watch(rowid) as changed:
-            try:
-                await asyncio.wait_for(changed.wait(), timeout)
-                return True
-            except asyncio.TimeoutError:
-                return False
-
-    @contextlib.contextmanager
-    def watch(self, rowid):
-        """`with waiters.watch(rowid) as changed:` interest registered now, the wait later: a wake
-        between the two (while the row is being read on a database thread) is not lost."""
-        entry = self._events.get(rowid)
-        if entry is None:
-            entry = self._events[rowid] = [asyncio.Event(), 0]
-        entry[1] += 1
+        """True when woken, False when `timeout` seconds passed first."""
+        changed = self.watch(rowid)
+        timer = self.time_limit(changed, timeout)
         try:
-            yield entry[0]
+            return await changed
         finally:
-            entry[1] -= 1
-            if entry[1] == 0 and self._events.get(rowid) is entry:
-                del self._events[rowid]
+            timer.cancel()
+            self.leave(rowid, changed)
+
+    def count(self, rowid):
+        """How many polls wait for this row now."""
+        return len(self._polls.get(rowid, ()))
 
     def __len__(self):
-        return len(self._events)
+        return len(self._polls)
+
+
+def _resolve(futures):
+    for changed in futures:
+        if not changed.done():
+            changed.set_result(True)
+
+
+def _time_is_up(changed):
+    if not changed.done():
+        changed.set_result(False)
 
 
 class KeyedLocks:
@@ -369,20 +396,27 @@ class PaymentService:
     # --- status --------------------------------------------------------------------------------
     async def status(self, terminal_id, order_id, wait):
         deadline = time.monotonic() + wait
-        row, view = await self.db.read_many(self._first_status_steps, (terminal_id, order_id, wait > 0))
+        rowid, view = await self.db.read_many(self._first_status_steps, (terminal_id, order_id, wait > 0))
         while view is None:  # open, and the terminal waits: until a change or the deadline
-            with self.waiters.watch(row["id"]) as changed:
+            changed = self.waiters.watch(rowid)
+            try:
                 # watched before this read: a change committed after it wakes the poll
-                row, view = await self.db.read(self._status_step, row["id"], may_wait=deadline > time.monotonic())
+                _, view = await self.db.read(self._status_step, rowid, may_wait=deadline > time.monotonic())
                 if view is None:
-                    with contextlib.suppress(asyncio.TimeoutError):
-                        await asyncio.wait_for(changed.wait(), max(0.0, deadline - time.monotonic()))
+                    # awaited here, not in a helper coroutine: one frame less per held poll
+                    timer = self.waiters.time_limit(changed, max(0.0, deadline - time.monotonic()))
+                    try:
+                        await changed
+                    finally:
+                        timer.cancel()
+            finally:
+                self.waiters.leave(rowid, changed)
         return view
 
     def _first_status_steps(self, asked):
         """The first step of many status requests at once ((terminal_id, order_id, may_wait) each):
-        their rows in one query, then for each (row, its view; None while it is open and the poll
-        may wait), or the ServiceError of a payment that does not exist."""
+        their rows in one query, then for each (the row's id, its view; None while it is open and
+        the poll may wait), or the ServiceError of a payment that does not exist."""
         rows = self.store.payments_by_key([(t, o) for t, o, _w in asked])
         out = []
         for terminal_id, order_id, may_wait in asked:
@@ -390,13 +424,14 @@ class PaymentService:
             if row is None:
                 out.append(no_such_payment(order_id))
             else:
-                out.append((row, None if may_wait and row["status"] in OPEN else self.view(row)))
+                out.append((row["id"], None if may_wait and row["status"] in OPEN else self.view(row)))
         return out
 
     def _status_step(self, rowid, may_wait=False):
-        """(row, its view; None while it is open and the poll may go on waiting): one store step."""
+        """(the row's id, its view; None while it is open and the poll may go on waiting): one store
+        step. A held poll keeps the id only, not the row (a few KB each, times thousands of polls)."""
         row = self.store.payment_by_rowid(rowid)
-        return row, (None if may_wait and row["status"] in OPEN else self.view(row))
+        return row["id"], (None if may_wait and row["status"] in OPEN else self.view(row))
 
     # --- upstream outcomes (notification, inquiry) ----------------------------------------------
     def apply_outcome(self, row, payment_status, code=None, paid_time=None, source="inquiry", answer=None):
