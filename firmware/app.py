@@ -98,10 +98,11 @@ class Application:
         return True
 
     def _started(self):
-        from firmware import config  # only while setting up: setup() drops it when it succeeds
         try:
             self.setup()
-        except config.ConfigError:
+        except Exception:  # firmware/config.py's ConfigError (that module is dropped at boot)
+            if self.problems is None:  # not a refused config: a bug, for the console to show
+                raise
             return False
         return True
 

@@ -4,14 +4,15 @@ checker and the hardware builders it calls, does not stay on the heap for the li
 
     setup(app)      -> app, every piece built (screens, ui, signals, keypad, link, journal, flow)
                        or ConfigError raised after the error screen is shown
+
+In that order: the config is checked and the checker dropped before the pieces are imported and
+built, so the two never share the heap (the boot's peak is the larger of the two, not their sum,
+and the checker's freed blocks are there for the pieces' long-lived buffers).
 """
 import late
 
-from firmware.board.signals import Signals
-from firmware.display.ui import UI
-from firmware.link.owner import Link
-from firmware.sale.flow import Flow
-from firmware.sale.journal import Journal
+# The config checker and what it alone uses: dropped as soon as the config is checked.
+_CHECKER = ("firmware.config", "firmware.board.wiring", "firmware.board.boards", "firmware.board.safemode")
 
 
 def machine(app):
@@ -34,39 +35,72 @@ def screens(app, merchant, currency):
 
 
 def setup(app):
-    """Load the config and build every piece; raises ConfigError (after showing it).
+    """Load the config and build every piece; raises ConfigError (after showing it, with
+    `app.problems` set).
 
-    The config checker (firmware/config.py with the wiring rules and board presets) and the
-    hardware builders (firmware/board/hw.py) are needed only here: once the pieces are built
-    they are dropped (lib/late.py)."""
-    from firmware import config
-    try:
-        cfg = config.load(app.path("config.json"))
-        app.cfg = cfg
+    The config checker (firmware/config.py with the wiring rules and board presets) is needed
+    only until the config is checked, the hardware builders (firmware/board/hw.py) until the
+    pieces are built: each is dropped then (lib/late.py)."""
+    problems = _check(app)
+    if problems is None:
+        for name in _CHECKER:
+            late.drop(name)
         try:
-            _build(app, cfg)
+            _build(app, app.cfg)
         except Exception as e:  # a pin the chip lacks, a panel the driver does not know...
-            raise config.ConfigError(["hardware: %s (check the pin map and display)" % (e,)])
-    except config.ConfigError as e:
-        app.problems = e.problems
-        app.log.write("config: " + "; ".join(e.problems))
-        try:
-            shown = screens(app, "", "USD")
-            shown.error("; ".join(e.problems[:4]), kind="config")
-        except Exception as err:  # no usable display either: the console is all there is
-            print("display unavailable:", err)
-        print("terminal application %s not started: configuration problems: %s"
-              % (app.version, "; ".join(e.problems)))
-        if app.on_config_error is not None:
-            app.on_config_error(e.problems)
-        raise
-    for name in ("firmware.config", "firmware.board.wiring", "firmware.board.boards", "firmware.board.safemode",
-                 "firmware.board.hw", "panels"):
+            problems = ["hardware: %s (check the pin map and display)" % (e,)]
+    if problems is not None:
+        _refuse(app, problems)
+    for name in ("firmware.board.hw", "panels"):
         late.drop(name)
+    _intern_rare()
     return app
 
 
+def _check(app):
+    """app.cfg from /config.json; the problems found (None when there are none)."""
+    from firmware import config
+    try:
+        app.cfg = config.load(app.path("config.json"))
+    except config.ConfigError as e:
+        return e.problems
+    return None
+
+
+def _refuse(app, problems):
+    """Show the problems on the error screen, in the log and on the console; raise ConfigError."""
+    from firmware import config
+    app.problems = problems
+    app.log.write("config: " + "; ".join(problems))
+    try:
+        shown = screens(app, "", "USD")
+        shown.error("; ".join(problems[:4]), kind="config")
+    except Exception as err:  # no usable display either: the console is all there is
+        print("display unavailable:", err)
+    print("terminal application %s not started: configuration problems: %s"
+          % (app.version, "; ".join(problems)))
+    if app.on_config_error is not None:
+        app.on_config_error(problems)
+    raise config.ConfigError(problems)
+
+
+def _intern_rare():
+    """The supervisor's modules (a refund's steps and screens) load at the menu key, which may
+    come months after boot. Imported once here and dropped, so the names they intern (qstrs: on
+    the heap for good, wherever they land) are there from boot and a first refund does not grow
+    the heap mid-life. A sale's modules intern theirs at the first sale."""
+    from firmware.display import screens_refund  # noqa: F401
+    from firmware.sale import refunds  # noqa: F401
+    late.drop("firmware.display.screens_refund")
+    late.drop("firmware.sale.refunds")
+
+
 def _build(app, cfg):
+    from firmware.board.signals import Signals
+    from firmware.display.ui import UI
+    from firmware.link.owner import Link
+    from firmware.sale.flow import Flow
+    from firmware.sale.journal import Journal
     app.screens = screens(app, cfg.merchant_name, cfg.currency)
     app.ui = UI(app.screens, app.clock, cfg.currency, log=app.log.write, utc_offset_min=cfg.utc_offset_min)
     wired = cfg.buzzer_pin is not None or cfg.led_pin is not None

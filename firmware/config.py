@@ -131,7 +131,6 @@ def validate(raw):
         raise ConfigError(["config: must be a JSON object"])
     c = _Checker(raw)
     cfg = Config()
-    cfg.raw = raw
 
     wifi = c.section("wifi")
     cfg.wifi_ssid = c.text(wifi, "ssid", "wifi.ssid", max_len=32)

@@ -211,6 +211,12 @@ class LCD:
             view = self._views[n] = self.mv[:n]
         return view
 
+    def forget_views(self):
+        """Drop the cached views (made again when next needed): which lengths are cached depends
+        on what was drawn last, so a caller that wants the heap the same whatever came before (the
+        firmware at idle) forgets them."""
+        self._views = {}
+
     def send(self, n):
         """Send the first n bytes of the shared buffer as pixel data."""
         self._write(self.view(n))

@@ -16,11 +16,6 @@ LEFT = const(0)
 CENTER = const(1)
 RIGHT = const(2)
 
-# Bitmap rows of one glyph within one band of rows are read into this buffer (grown if a glyph
-# band is larger: 8 rows of a 64-px-wide glyph fit).
-_scratch = bytearray(64)
-
-
 def width(font, text):
     """Width in pixels of text drawn in this font."""
     return font.width(text)
@@ -78,7 +73,6 @@ def runs_width(runs):
 def box_runs(lcd, x, y, w, h, runs, fg, bg, align=CENTER, margin=6):
     """Like box, for a line made of runs in different fonts, ((text, font), ...), on one baseline
     (e.g. a currency code in a small font before large digits). The tallest font is centred."""
-    global _scratch
     buf = lcd.begin(x, y, w, h)
     row_bytes = w * 2
     rows_per = len(buf) // row_bytes
@@ -125,9 +119,10 @@ def box_runs(lcd, x, y, w, h, runs, fg, bg, align=CENTER, margin=6):
                 need = k
             pen += font.advance(i)
             j += 13
-    if need > len(_scratch):
-        _scratch = bytearray(need)
-    scratch = _scratch
+    # The bitmap rows of one glyph within one band are read into this buffer: made per box (a few
+    # dozen bytes: a band is a few rows), not kept grown to the largest glyph drawn so far, which
+    # would leave the heap depending on which text, in which language, was drawn first.
+    scratch = bytearray(need)
     fh = fg >> 8
     fl = fg & 0xFF
     r = 0

@@ -46,7 +46,6 @@ from micropython import const
 from collections import namedtuple
 
 import late
-import qrdraw
 import textdraw
 from fonts import large as font_large
 from fonts import medium as font_medium
@@ -60,18 +59,11 @@ _WHITE = const(0xFFFF)
 _INK = const(0x10A3)  # 20, 20, 24
 _MUTED = const(0x5ACC)  # 90, 90, 100
 _BLUE = const(0x13BF)  # 22, 119, 255  Alipay blue
-_GREEN = const(0x1407)  # 21, 128, 61
 _RED = const(0xB8C3)  # 190, 24, 24
 _AMBER = const(0xB281)  # 180, 83, 9
-_GREY = const(0x4AAC)  # 75, 85, 99
-_PURPLE = const(0x695B)  # 109, 40, 217
 
-_LEFT = const(0)  # textdraw.LEFT, CENTER, RIGHT
-_CENTER = const(1)
-_RIGHT = const(2)
+_CENTER = const(1)  # textdraw.CENTER
 _ELLIPSIS = const("...")
-_ROTATE_S = const(3)  # seconds each customer language shows when their lines take turns
-_COMFORT = const(4)  # px per QR module a phone reads at ease; beyond it words win over a bigger code
 
 # A screen is a list of boxes that tile the panel. kind "text": content is a str drawn in font;
 # "runs": content is ((text, font), ...) on one baseline; "fill": content is a colour; "qr":
@@ -88,11 +80,6 @@ def _row(key, text, font, fg, h, extra=False):
 
 def _fill(key, x, y, w, h, colour):
     return Box(key, x, y, w, h, "fill", colour, None, None, None, None)
-
-
-def _with_content(box, content):
-    """The same box showing other content (MicroPython's namedtuple has no _replace)."""
-    return Box(box.key, box.x, box.y, box.w, box.h, box.kind, content, box.font, box.fg, box.bg, box.align)
 
 
 def _width(text, font):
@@ -149,9 +136,7 @@ class Screens:
         self._qr = None  # (code, packed rows) of the last code encoded
         self._qr_args = None
         self._turns = None  # QR screen: (box keys, lines of each customer language) taking turns
-        self._wallets = {}  # width -> the wallet lines wrapped (made once: every sale shows them)
-        if display.width <= display.height:
-            self._wallet_options(display.width - 8)
+        self._wallets = {}  # width -> the wallet lines wrapped (made once per sale, forgotten at idle)
         self._dropping = 0
         self.dropped = 0  # lines the last screen had no room for (tests keep this at 0)
 
@@ -180,10 +165,22 @@ class Screens:
             self._boxes[b.key] = b
         if name != "qr":
             self._turns = None
-        if name == "idle":  # the sale is over: forget its code (the heap at idle is the same after every sale)
-            self._qr = None
-            self._qr_args = None
+        if name == "idle" or name == "offline":
+            self._at_idle()
         return drawn
+
+    def _at_idle(self):
+        """The sale (or the supervisor) is over: forget its code, wallet lines and the driver's
+        cached buffer views, and drop the screens only a sale or a refund draws (lib/late.py): the
+        heap at idle is the same after every sale, however it ended, and holds only what idle needs."""
+        self._qr = None
+        self._qr_args = None
+        self._wallets = {}
+        forget = getattr(self.lcd, "forget_views", None)  # lib/lcd.py's cached views of its buffer
+        if forget is not None:
+            forget()
+        for name in _PARTS:
+            late.drop(name)
 
     def _draw(self, b):
         kind = b.kind
@@ -195,6 +192,7 @@ class Screens:
         elif kind == "fill":
             self.lcd.fill_rect(x, y, w, h, b.content)
         elif kind == "qr":
+            import qrdraw  # loaded by the sale's screens, which drew this box
             qrdraw.draw(self.lcd, self._qr[1], x, y, w, h)
 
     @property
@@ -409,282 +407,37 @@ class Screens:
         boxes += self._stack(top, rows, bottom, _WHITE) + foot
         return self._show("amount:" + (title or ""), boxes)
 
+    # --- a sale's screens: firmware/display/screens_sale.py, loaded while a sale is on ------
     def creating(self, minor):
-        top, boxes = self._header(self.merchant or "Alipay", _BLUE)
-        rows = self._amount_rows("amount", minor) + self._lines("status", self.t("creating"), self._body, _MUTED)
-        bottom, foot = self._footer(self.t("hint.stop", self.keys[1]))
-        boxes += self._stack(top, rows, bottom, _WHITE) + foot
-        return self._show("creating", boxes)
+        return _sale().creating(self, minor)
 
     def qr(self, code, minor, seconds):
-        """The order code as a QR with the merchant, the amount, which wallets pay it (in each
-        customer language), a countdown and the cancel hint.
-
-        The wallet lines show together where they cost the QR no module size, else they take
-        turns in one place (a box the countdown redraws). Returns False (and shows an error
-        screen) when the code cannot be drawn legibly here.
-        """
-        packed = self._packed(code)
-        if packed is None:
-            return False
-        modules = packed[1][1]
-        if self.lcd.width > self.lcd.height:
-            boxes = self._qr_landscape(packed, minor, seconds, modules)
-        else:
-            boxes = self._qr_portrait(packed, minor, seconds, modules)
-        if boxes is None:
-            return self._too_large(modules)
-        self._qr_args = (code, minor)
-        self._show("qr", boxes)
-        return True
-
-    def _wallet_options(self, w):
-        """Ways to show the wallet sentence in w pixels, best first: (lines of each customer
-        language, together?). Together: every language's lines; else one language at a time."""
-        options = self._wallets.get(w)
-        if options is not None:
-            return options
-        options = []
-        for key in ("qr.wallets", "qr.wallets_short"):
-            langs = []
-            for text in self.tx.customer(key):
-                font = self._word_font(text, (font_small,), w)
-                langs.append([(line, font) for line in textdraw.wrap(font, text, w)])
-            options.append((langs, True))
-        for key in ("qr.wallets", "qr.wallets_short"):
-            langs = options[0 if key == "qr.wallets" else 1][0]
-            if len(langs) > 1:
-                options.append((langs, False))
-        self._wallets[w] = options
-        return options
-
-    def _wallet_rows(self, option, seconds):
-        """Rows of a wallet option; for turns, as many rows as the longest language needs, and
-        self._turns set to what the countdown rotates through."""
-        langs, together = option
-        rows = []
-        if together:
-            for i, lines in enumerate(langs):
-                for j, (line, font) in enumerate(lines):
-                    rows.append(_row("wallet%s%d" % ("abc"[i], j), line, font, _INK, font_small.HEIGHT + 2))
-            return rows, None
-        n = 0
-        for lines in langs:
-            n = max(n, len(lines))
-        keys = ["wallet%d" % j for j in range(n)]
-        first = langs[_turn_of(seconds, len(langs))]
-        for j in range(n):
-            line, font = first[j] if j < len(first) else ("", font_small)
-            rows.append(_row(keys[j], line, font, _INK, font_small.HEIGHT + 2))
-        return rows, (keys, langs)
-
-    def _merchant_row(self, w):
-        if not self.merchant:
-            return []
-        font = _pick(self.merchant, (font_small,), w)
-        return [_row("merchant", shorten(self.merchant, font, w), font, _MUTED, font.HEIGHT + 2)]
-
-    def _qr_portrait(self, packed, minor, seconds, modules):
-        W = self.lcd.width
-        H = self.lcd.height
-        hint = self.t("hint.stop", self.keys[1])
-        count = self._countdown_text(seconds)
-        foot_h = 36 if self.narrow else 28
-        merchant = self._merchant_row(W - 8)
-        best = None
-        amounts = []  # the biggest amount font that fits the width and costs the QR no module size
-        for f in (font_large, font_medium, font_small):
-            t = self._amount_text(minor, f)
-            if _width(t, f) <= W - 8 or f is font_small:
-                amounts.append((t, f))
-        # Best: the largest QR modules up to a comfortable size, every language at once, the
-        # largest amount, then the largest modules and the wallets' best wording.
-        for i, (t, f) in enumerate(amounts):
-            for j, option in enumerate(self._wallet_options(W - 8)):
-                amount_h = f.HEIGHT + (4 if self.narrow else 8)
-                qr_h = H - _height(merchant) - amount_h - _option_height(option) - foot_h
-                size = qrdraw.module_size(modules, W, qr_h) if qr_h > 0 else 0
-                score = (min(size, _COMFORT), option[1], -i, size, -j)
-                if best is None or score > best[0]:
-                    best = (score, size, t, f, amount_h, qr_h, option)
-        _score, size, text, font, amount_h, qr_h, option = best
-        if size < qrdraw.MIN_MODULE:
-            return None
-        wallet, self._turns = self._wallet_rows(option, seconds)
-        boxes = []
-        y = 0
-        for r in merchant:
-            boxes.append(self._text_box(r.key, 0, y, W, r.h, r.text, r.font, r.fg, _WHITE))
-            y += r.h
-        boxes.append(self._text_box("amount", 0, y, W, amount_h, text, font, _INK, _WHITE))
-        y += amount_h
-        boxes.append(self._qr_box(0, y, W, qr_h, packed))
-        y += qr_h
-        for r in wallet:
-            boxes.append(self._text_box(r.key, 0, y, W, r.h, r.text, r.font, r.fg, _WHITE))
-            y += r.h
-        if self.narrow:  # two footer lines: countdown, hint
-            half = foot_h // 2
-            boxes += [Box("countdown", 0, y, W, half, "text", count, font_small, _INK, _WHITE, _CENTER),
-                      Box("hint", 0, y + half, W, H - y - half, "text", shorten(hint, font_small, W - 8),
-                          font_small, _MUTED, _WHITE, _CENTER)]
-        else:  # one footer line: countdown left, hint right
-            half = W - textdraw.width(font_small, hint) - 12
-            boxes += [Box("countdown", 0, y, half, H - y, "text", count, font_small, _INK, _WHITE, _LEFT),
-                      Box("hint", half, y, W - half, H - y, "text", hint, font_small, _MUTED, _WHITE, _RIGHT)]
-        return boxes
-
-    def _qr_landscape(self, packed, minor, seconds, modules):
-        """The QR as a square on the left, the words in a column beside it; a long amount or
-        the wallet lines may take a pixel per module from the QR."""
-        W = self.lcd.width
-        H = self.lcd.height
-        hint = self.t("hint.stop", self.keys[1])
-        count = self._countdown_text(seconds)
-        size = H // (modules + 2 * qrdraw.QUIET)
-        if size < qrdraw.MIN_MODULE:
-            return None
-        chosen = None
-        while chosen is None:  # the largest QR, then the largest amount, then the best wording
-            side = size * (modules + 2 * qrdraw.QUIET)
-            col = W - side
-            w = col - 6
-            tail = [_row("countdown", count, font_small, _INK, 20),
-                    _row("hint", shorten(hint, font_small, w), font_small, _MUTED, 20)]
-            for fonts in ((font_large, font_medium, font_small), (font_medium, font_small), (font_small,)):
-                amount = self._amount_rows("amount", minor, _INK, w, fonts)
-                if [r for r in amount if _width(r.text, r.font) > w]:
-                    continue
-                for option in self._wallet_options(w):
-                    if _height(self._merchant_row(w) + amount + tail) + _option_height(option) <= H:
-                        wallet, turns = self._wallet_rows(option, seconds)
-                        chosen = (self._merchant_row(w) + amount + wallet + tail, turns)
-                        break
-                if chosen is not None:
-                    break
-            if chosen is None and size == qrdraw.MIN_MODULE:
-                # the smallest QR and still no room: the words without the wallets (counted)
-                self._dropping += 1
-                chosen = (self._merchant_row(w) + amount + tail, None)
-            size -= 1
-        rows, self._turns = chosen
-        return [self._qr_box(0, 0, side, H, packed)] + self._stack(0, rows, H, _WHITE, side, col)
-
-    def _qr_box(self, x, y, w, h, packed):
-        return Box("qr", x, y, w, h, "qr", packed[0], None, None, None, None)
-
-    def _too_large(self, modules):
-        self.error(self.t("qr.too_large", modules), kind="hardware")
-        return False
+        return _sale().qr(self, code, minor, seconds)
 
     def countdown(self, seconds):
-        """Update the countdown of the QR screen (nothing else is redrawn, but the wallet line
-        when the customer languages take turns)."""
         if self.name != "qr" or self._qr_args is None:
-            return 0
-        drawn = self._turn(seconds)
-        box = self._boxes["countdown"]
-        text = self._countdown_text(seconds)
-        if box.content == text:
-            return drawn
-        box = _with_content(box, text)
-        self._draw(box)
-        self._boxes["countdown"] = box
-        return drawn + 1
-
-    def _turn(self, seconds):
-        """Show the customer language whose turn it is (every _ROTATE_S seconds)."""
-        if self._turns is None:
-            return 0
-        keys, langs = self._turns
-        lines = langs[_turn_of(seconds, len(langs))]
-        drawn = 0
-        for j, key in enumerate(keys):
-            line, font = lines[j] if j < len(lines) else ("", font_small)
-            box = self._boxes.get(key)
-            if box is None or (box.content == line and box.font is font):
-                continue
-            box = Box(box.key, box.x, box.y, box.w, box.h, box.kind, line, font, box.fg, box.bg, box.align)
-            self._draw(box)
-            self._boxes[key] = box
-            drawn += 1
-        return drawn
-
-    def _countdown_text(self, seconds):
-        seconds = max(0, int(seconds))
-        clock = "%d:%02d" % (seconds // 60, seconds % 60)
-        return clock if self.narrow else self.t("qr.expires", clock)
-
-    def _packed(self, code):
-        """Encode (once per code) and return (code key, packed rows); None after an error screen."""
-        if self._qr is not None and self._qr[0] == code:
-            return self._qr
-        if isinstance(code, str):
-            try:
-                if self.encode is not None:
-                    encoded = self.encode(code)
-                else:
-                    import uqr
-                    encoded = uqr.make(code, max_version=40)
-            except Exception as e:  # too long for any QR version, or no encoder
-                self.error("%s: %s" % (self.t("qr.cannot"), e), kind="hardware")
-                return None
-        else:
-            encoded = code
-        self._qr = (code, qrdraw.packed(encoded))
-        late.drop("uqr")  # the encoder leaves the heap until the next code (lib/late.py)
-        return self._qr
+            return 0  # no QR on the panel: nothing to update (and nothing to load)
+        return _sale().countdown(self, seconds)
 
     def checking(self, minor=None):
-        top, boxes = self._header(self.t("checking.title"), _GREY)
-        rows = []
-        if minor is not None:
-            rows += self._amount_rows("amount", minor)
-        rows += self._lines("status", self.t("checking.status"), self._body, _MUTED)
-        rows += self._lines("note", self.t("checking.note"), font_small, _INK)
-        bottom, foot = self._footer("")
-        boxes += self._stack(top, rows, bottom, _WHITE) + foot
-        return self._show("checking", boxes)
+        return _sale().checking(self, minor)
 
     def cancelling(self, minor):
-        """The cashier pressed cancel: said at once; the gateway's answer decides (PAID wins)."""
-        rows = self._lines("text", self.t("cancelling.text", self._money(minor)), font_small, _INK)
-        rows += self._lines("note", self.t("checking.note"), font_small, _MUTED)
-        return self._result("cancelling", self.t("cancelling.title"), _GREY, rows, "")
+        return _sale().cancelling(self, minor)
 
     def paid(self, minor, wallet=None, customer=None):
-        """PAID with the amount; "Paid with GCash" and the customer's own amount ("PHP 712.50")
-        when the gateway named them, else the customer's "Payment received"."""
-        rows = self._amount_rows("amount", minor, fg=_GREEN)
-        if wallet:
-            rows += self._lines("wallet", self.t("paid.with", wallet), self._body, _INK)
-            if customer:
-                rows += self._lines("customer", customer, font_small, _MUTED)
-        else:
-            rows += self._customer("note", "paid.note", self._body, _INK)
-        return self._result("paid", self.t("paid.title"), _GREEN, rows, self.t("hint.next", self.keys[0]))
+        return _sale().paid(self, minor, wallet, customer)
 
     def failed(self, reason=""):
-        rows = self._lines("reason", reason or self.t("why.unknown"), self._body, _INK)
-        rows += self._customer("note", "no_payment", font_small, _MUTED)
-        return self._result("failed", self.t("failed.title"), _RED, rows, self.t("hint.back", self.keys[0]))
+        return _sale().failed(self, reason)
 
     def expired(self, minor=None):
-        rows = []
-        if minor is not None:
-            rows += self._amount_rows("amount", minor, fg=_MUTED)
-        rows += self._customer("note", "expired.note", self._body, _INK)
-        rows += self._customer("note2", "no_payment", font_small, _MUTED)
-        return self._result("expired", self.t("expired.title"), _AMBER, rows, self.t("hint.back", self.keys[0]))
+        return _sale().expired(self, minor)
 
     def cancelled(self, minor=None):
-        rows = []
-        if minor is not None:
-            rows += self._amount_rows("amount", minor, fg=_MUTED)
-        rows += self._customer("note", "cancelled.note", self._body, _INK)
-        rows += self._customer("note2", "no_payment", font_small, _MUTED)
-        return self._result("cancelled", self.t("cancelled.title"), _GREY, rows, self.t("hint.back", self.keys[0]))
+        return _sale().cancelled(self, minor)
 
+    # --- idle's other screens ----------------------------------------------------------------
     def offline(self, detail=""):
         note = self.t("offline.note")
         rows = self._lines("note", note, self._word_font(note, (font_medium, font_small)), _INK)
@@ -701,84 +454,50 @@ class Screens:
         rows += self._clip(self._lines("msg", message, font_small, _INK), space, self.lcd.width - 10)
         return self._result("error", self.t("error.title"), _RED, rows, hint)
 
+    # --- the supervisor's screens: firmware/display/screens_refund.py, loaded at the menu ------
     def menu(self, sale=None):
-        """The supervisor menu: `sale` says which payment a refund would return (by time and
-        amount), or None when there is nothing to refund."""
-        if sale is None:
-            rows = self._lines("text", self.t("menu.none"), font_small, _INK)
-            return self._result("menu", self.t("menu.title"), _PURPLE, rows, self.t("hint.back", self.keys[1]))
-        rows = self._lines("text", sale, self._body, _INK)
-        footer = self._hint(self.t("hint.refund_back", self.keys[0], self.keys[1]),
-                            self.t("hint.confirm", self.keys[0]))
-        return self._result("menu", self.t("refund.title"), _PURPLE, rows, footer)
+        return _refund().menu(self, sale)
 
     def pin(self, digits, wrong=False, status=None, title=None):
-        """The supervisor PIN prompt: dots for the digits keyed; `status` says what happened
-        (a wrong PIN and the tries left) in red instead of "Enter the PIN"."""
-        if wrong and not status:
-            status = self.t("pin.retry")
-        top, boxes = self._header(title or self.t("pin.title"), _PURPLE)
-        font = font_medium if self.compact else font_large
-        dots = ("\u2022 " * digits).strip() or "-"
-        w = self.lcd.width - 8
-        if textdraw.width(font, dots) > w:  # a long PIN: the dots closer together, then smaller
-            dots = "\u2022" * digits
-            font = _pick(dots, (font, font_medium, font_small), w)
-        rows = [_row("dots", dots, font, _INK, font.HEIGHT + 8)]
-        rows += self._lines("status", status or self.t("pin.enter"), self._body if not status else font_small,
-                            _RED if status else _MUTED)
-        bottom, foot = self._footer(self._hint(self.t("hint.enter_back", self.keys[0], self.keys[1]),
-                                               self.t("hint.enter", self.keys[0])))
-        boxes += self._stack(top, rows, bottom, _WHITE) + foot
-        return self._show("pin", boxes)
+        return _refund().pin(self, digits, wrong, status, title)
 
     def refund_amount(self, minor, paid=None):
-        top, boxes = self._header(self.t("refund.title"), _PURPLE)
-        rows = self._amount_rows("amount", minor)
-        if paid is not None:
-            rows += self._lines("of", self.t("refund.of", self._money(paid)), font_small, _MUTED)
-        bottom, foot = self._footer(self._hint(self.t("hint.confirm_back", self.keys[0], self.keys[1]),
-                                               self.t("hint.confirm", self.keys[0])))
-        boxes += self._stack(top, rows, bottom, _WHITE) + foot
-        return self._show("refund_amount", boxes)
+        return _refund().refund_amount(self, minor, paid)
 
     def refund_confirm(self, minor):
-        top, boxes = self._header(self.t("refund.title"), _PURPLE)
-        rows = self._lines("q", self.t("refund.confirm"), self._body, _INK)
-        rows += self._amount_rows("amount", minor)
-        bottom, foot = self._footer(self.t("hint.yes_no", self.keys[0], self.keys[1]))
-        boxes += self._stack(top, rows, bottom, _WHITE) + foot
-        return self._show("refund_confirm", boxes)
+        return _refund().refund_confirm(self, minor)
 
     def refunding(self, minor):
-        top, boxes = self._header(self.t("refund.title"), _PURPLE)
-        rows = self._amount_rows("amount", minor) + self._lines("status", self.t("refunding"), self._body, _MUTED)
-        bottom, foot = self._footer("")
-        boxes += self._stack(top, rows, bottom, _WHITE) + foot
-        return self._show("refunding", boxes)
+        return _refund().refunding(self, minor)
 
     def refunded(self, minor):
-        rows = self._amount_rows("amount", minor, fg=_PURPLE)
-        rows += self._lines("note", self.t("refunded.note"), self._body, _INK)
-        return self._result("refunded", self.t("refunded.title"), _PURPLE, rows, self.t("hint.done", self.keys[0]))
+        return _refund().refunded(self, minor)
 
     def refund_failed(self, reason=""):
-        rows = self._lines("reason", reason or self.t("refund.unknown"), self._body, _INK)
-        rows += self._lines("note", self.t("refund_failed.note"), font_small, _MUTED)
-        return self._result("refund_failed", self.t("refund_failed.title"), _RED, rows,
-                            self.t("hint.back", self.keys[0]))
+        return _refund().refund_failed(self, reason)
 
-    def late_payment(self, minor, returned=True):
-        """A payment that arrived after its sale had ended: returned to the customer, or held
-        (someone at the office must act)."""
-        rows = self._amount_rows("amount", minor)
-        rows += self._lines("what", self.t("late.what"), font_small, _INK)
-        rows += self._lines("outcome", self.t("late.returned" if returned else "late.held"), self._body, _AMBER)
-        return self._result("late", self.t("late.title"), _AMBER, rows, self.t("hint.dismiss", self.keys[0]))
+    def late_payment(self, minor, returned=True):  # (with a sale's screens: the same results' layout)
+        return _sale().late_payment(self, minor, returned)
 
     def message(self, title, text="", colour=_BLUE, footer=""):
         rows = self._lines("text", text, font_small, _INK)
         return self._result("message:" + title, title, colour, rows, footer)
+
+
+# The screens a sale draws (creating, QR, checking, results, late payment) and the supervisor's
+# (menu, PIN, refund) are modules of their own, loaded by the first screen of theirs and dropped
+# at idle with the QR drawer (firmware/display/screens_sale.py, screens_refund.py).
+_PARTS = ("firmware.display.screens_sale", "firmware.display.screens_refund", "qrdraw")
+
+
+def _sale():
+    from firmware.display import screens_sale
+    return screens_sale
+
+
+def _refund():
+    from firmware.display import screens_refund
+    return screens_refund
 
 
 def _cjk(text):
@@ -786,20 +505,6 @@ def _cjk(text):
         if ord(ch) >= 0x2E80:
             return True
     return False
-
-
-def _turn_of(seconds, n):
-    """Which of n customer languages shows at this countdown value."""
-    return (max(0, int(seconds)) // _ROTATE_S) % n
-
-
-def _option_height(option):
-    """Height of the wallet rows an option of Screens._wallet_options makes."""
-    langs, together = option
-    n = 0
-    for lines in langs:
-        n = n + len(lines) if together else max(n, len(lines))
-    return n * (font_small.HEIGHT + 2)
 
 
 def _height(rows):

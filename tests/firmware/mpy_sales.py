@@ -15,10 +15,11 @@ DRIVER = os.path.join(ROOT, "tests", "firmware", "mpy_sales.mjs")
 MODULES = ["firmware", "lib"]
 
 
-def run_sales(n, timeout=300):
+def run_sales(n, timeout=300, sale="T.sale()", setup=""):
+    """`sale` is the expression each sale runs (after `setup`, code run once after the harness)."""
     with open(os.path.join(ROOT, "tests", "device", "test_flow_device.py")) as f:
         harness = f.read()
-    req = {"files": collect_files(MODULES), "setup": harness + "\nT = Terminal()\n", "sale": "T.sale()", "n": n}
+    req = {"files": collect_files(MODULES), "setup": harness + "\nT = Terminal()\n" + setup, "sale": sale, "n": n}
     out = subprocess.run(["node", DRIVER], cwd=ROOT, input=json.dumps(req), capture_output=True, text=True,
                          timeout=timeout)
     if out.returncode != 0:

