@@ -112,3 +112,30 @@ def test_a_closed_lane_refuses_new_reads():
 
     with pytest.raises(RuntimeError, match="stopping"):
         asyncio.run(run())
+
+
+def test_keyed_reads_waiting_together_are_one_call_with_errors_kept_per_key():
+    lane = ReadLane(1)
+    gate = threading.Event()
+    calls = []
+
+    def rows(keys):
+        calls.append(list(keys))
+        return [KeyError(k) if k == "missing" else k.upper() for k in keys]
+
+    async def run():
+        first = asyncio.ensure_future(lane.run(gate.wait, (10,), {}))
+        await asyncio.sleep(0.1)
+        from tools.gateway.dbcalls import MANY
+        rest = [asyncio.ensure_future(lane.run(rows, k, MANY)) for k in ("a", "missing", "b")]
+        await asyncio.sleep(0.1)
+        gate.set()
+        await first
+        return await asyncio.gather(*rest, return_exceptions=True)
+
+    try:
+        a, missing, b = asyncio.run(run())
+    finally:
+        lane.close()
+    assert calls == [["a", "missing", "b"]]
+    assert (a, b) == ("A", "B") and isinstance(missing, KeyError)

@@ -5,6 +5,7 @@ import threading
 
 from tools.gateway.limits import RateLimit
 from tools.gateway.nonce_lane import NonceLane
+from tools.gateway.secretbox import SecretBox
 
 
 def test_a_batch_of_nonces_is_new_once_each_even_twice_in_one_batch(open_store):
@@ -95,3 +96,23 @@ def test_a_failing_database_answers_every_waiting_claim_with_the_error(open_stor
     finally:
         lane.close()
     assert [str(r) for r in results] == ["database gone"] * 5
+
+
+def test_many_status_rows_are_read_in_one_query_each_by_its_own_key(open_store):
+    """The status lane's query (store.payments_by_key): rows of many terminals' orders at once,
+    only the exact (terminal, order) pairs, duplicates and missing keys harmless."""
+    store = open_store(box=SecretBox(b"k" * 32))
+    with store.transaction():
+        for t in ("T1", "T2"):
+            store.add_terminal(t, "s" * 64, None)
+            for o in ("O-1", "O-2"):
+                store.insert_payment(terminal_id=t, order_id=o, payment_request_id="%s.%s" % (t, o), amount=100,
+                                     currency="USD", description="", status="PENDING", pay_body="{}",
+                                     expires_at=2 ** 40)
+    keys = [("T1", "O-2"), ("T2", "O-1"), ("T1", "O-2"), ("T1", "O-9"), ("T9", "O-1")]
+    found = store.payments_by_key(keys)
+    assert sorted(found) == [("T1", "O-2"), ("T2", "O-1")]
+    assert found[("T2", "O-1")]["payment_request_id"] == "T2.O-1"
+    assert dict(found[("T1", "O-2")]) == dict(store.payment("T1", "O-2"))   # the same columns as one read
+    many = [("T1", "O-%d" % i) for i in range(store.KEY_CHUNK + 50)]            # more than one query's worth
+    assert sorted(store.payments_by_key(many)) == [("T1", "O-1"), ("T1", "O-2")]

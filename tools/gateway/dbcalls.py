@@ -43,9 +43,18 @@ class DbCalls:
         """A step that takes no write lock (see above)."""
         return await self._reads.run(fn, args, kwargs)
 
+    async def read_many(self, fn, key):
+        """`fn(keys) -> results` (one per key, in order; an exception instance is raised for its
+        key alone), called once for all the keys that wait for `fn` together: a status answer's
+        payment rows read with one query."""
+        return await self._reads.run(fn, key, MANY)
+
     def close(self):
         self._pool.shutdown(wait=True)
         self._reads.close()
+
+
+MANY = object()  # marks a read_many item in the lane
 
 
 class ReadLane:
@@ -96,15 +105,27 @@ class ReadLane:
             batch = take_batch(self._queue, self.MAX_BATCH)
             more = batch[-1] is not None
             done = {}
+            many = {}
             for item in batch:
                 if item is None:
                     continue
                 fn, args, kwargs, answer, loop = item
+                if kwargs is MANY:
+                    many.setdefault(fn, []).append(item)
+                    continue
                 try:
                     outcome = (True, fn(*args, **kwargs))
                 except BaseException as e:  # handed to the awaiting coroutine, raised there
                     outcome = (False, e)
                 done.setdefault(loop, []).append((answer, outcome))
+            for fn, items in many.items():
+                try:
+                    results = fn([item[1] for item in items])
+                    outcomes = [(not isinstance(r, BaseException), r) for r in results]
+                except BaseException as e:
+                    outcomes = [(False, e)] * len(items)
+                for item, outcome in zip(items, outcomes):
+                    done.setdefault(item[4], []).append((item[3], outcome))
             hand_back(done)
 
 
@@ -169,6 +190,12 @@ class InlineCalls:
         return fn(*args, **kwargs)
 
     read = __call__
+
+    async def read_many(self, fn, key):
+        result = fn([key])[0]
+        if isinstance(result, BaseException):
+            raise result
+        return result
 
     def close(self):
         pass

@@ -36,6 +36,10 @@ class ServiceError(Exception):
         self.extra = extra  # more fields of the answer (BAD_PIN's tries_left)
 
 
+def no_such_payment(order_id):
+    return ServiceError(404, "NOT_FOUND", "no payment %s for this terminal" % order_id, order_id)
+
+
 def payment_view(row, refunded=0):
     """The payment object of docs/protocol.md (CREATING is PENDING without a code)."""
     status = row["status"]
@@ -281,7 +285,7 @@ class PaymentService:
     def get(self, terminal_id, order_id):
         row = self.store.payment(terminal_id, order_id)
         if row is None:
-            raise ServiceError(404, "NOT_FOUND", "no payment %s for this terminal" % order_id, order_id)
+            raise no_such_payment(order_id)
         return row
 
     # --- create ------------------------------------------------------------------------------
@@ -392,7 +396,7 @@ class PaymentService:
     # --- status --------------------------------------------------------------------------------
     async def status(self, terminal_id, order_id, wait):
         deadline = time.monotonic() + wait
-        rowid, view = await self.db.read(self._status_step, None, terminal_id, order_id, wait > 0)
+        rowid, view = await self.db.read_many(self._first_status_steps, (terminal_id, order_id, wait > 0))
         while view is None:  # open, and the terminal waits: until a change or the deadline
             changed = self.waiters.watch(rowid)
             try:
@@ -409,10 +413,24 @@ class PaymentService:
                 self.waiters.leave(rowid, changed)
         return view
 
-    def _status_step(self, rowid=None, terminal_id=None, order_id=None, may_wait=False):
+    def _first_status_steps(self, asked):
+        """The first step of many status requests at once ((terminal_id, order_id, may_wait) each):
+        their rows in one query, then for each (the row's id, its view; None while it is open and
+        the poll may wait), or the ServiceError of a payment that does not exist."""
+        rows = self.store.payments_by_key([(t, o) for t, o, _w in asked])
+        out = []
+        for terminal_id, order_id, may_wait in asked:
+            row = rows.get((terminal_id, order_id))
+            if row is None:
+                out.append(no_such_payment(order_id))
+            else:
+                out.append((row["id"], None if may_wait and row["status"] in OPEN else self.view(row)))
+        return out
+
+    def _status_step(self, rowid, may_wait=False):
         """(the row's id, its view; None while it is open and the poll may go on waiting): one store
         step. A held poll keeps the id only, not the row (a few KB each, times thousands of polls)."""
-        row = self.get(terminal_id, order_id) if rowid is None else self.store.payment_by_rowid(rowid)
+        row = self.store.payment_by_rowid(rowid)
         return row["id"], (None if may_wait and row["status"] in OPEN else self.view(row))
 
     # --- upstream outcomes (notification, inquiry) ----------------------------------------------

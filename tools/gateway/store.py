@@ -189,6 +189,9 @@ MIGRATIONS = [
     MERCHANTS_MIGRATION,
     # 9: an Antom account added by the CLI says whether it is a sandbox (tools/gateway/environment.py)
     "ALTER TABLE antom_accounts ADD COLUMN sandbox INTEGER NOT NULL DEFAULT 0;",
+    # 10: events of a merchant that no terminal made (merchant_added, merchant_changed, store_added)
+    # name their merchant, so its operators see them and nobody else's
+    lambda db: _merchant_of_merchant_events(db),
 ]
 # Append new migrations at the end (never edit or reorder a landed one): a database records the
 # number of the last one it ran (SQLite: `PRAGMA user_version`; PostgreSQL: table schema_version).
@@ -222,6 +225,29 @@ def _chain_existing_events(db):
     else:
         db.execute("CREATE TRIGGER events_no_update BEFORE UPDATE ON events "
                    "BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END")
+
+def _merchant_of_merchant_events(db):
+    """Add events.merchant_id and fill it for the merchant-level entries already written (the
+    merchant their detail names; the append-only trigger steps aside as in migration 5)."""
+    db.execute("ALTER TABLE events ADD COLUMN merchant_id TEXT")
+    db.execute("CREATE INDEX events_merchant ON events(merchant_id)")
+    rows = [(json.loads(r["detail"]).get("merchant_id"), r["id"])
+            for r in db.execute("SELECT id, detail FROM events WHERE terminal_id IS NULL").fetchall()]
+    rows = [(m, i) for m, i in rows if isinstance(m, str)]
+    if not rows:
+        return
+    if db.dialect == "postgresql":
+        db.execute("ALTER TABLE events DISABLE TRIGGER events_no_update")
+    else:
+        db.execute("DROP TRIGGER events_no_update")
+    for merchant_id, event_id in rows:
+        db.execute("UPDATE events SET merchant_id=? WHERE id=?", (merchant_id, event_id))
+    if db.dialect == "postgresql":
+        db.execute("ALTER TABLE events ENABLE TRIGGER events_no_update")
+    else:
+        db.execute("CREATE TRIGGER events_no_update BEFORE UPDATE ON events "
+                   "BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END")
+
 
 # The nonce log lives in its own file: it is written on every request, and keeping its WAL apart
 # keeps its checkpoints from syncing the payment database (and the other way round).
@@ -352,10 +378,13 @@ class Store(MerchantRecords):
             event_id = (last["id"] + 1) if last else 1
             prev = last["hash"] if last else GENESIS
             at, text = self.clock(), json.dumps(detail, sort_keys=True)
-            self.db.execute("INSERT INTO events(id, at, kind, terminal_id, order_id, detail, prev_hash, hash) "
-                            "VALUES (?,?,?,?,?,?,?,?)",
+            # a terminal's entries are its merchant's through the terminal; the others name theirs
+            merchant_id = detail.get("merchant_id") if terminal_id is None else None
+            self.db.execute("INSERT INTO events(id, at, kind, terminal_id, order_id, detail, prev_hash, hash, "
+                            "merchant_id) VALUES (?,?,?,?,?,?,?,?,?)",
                             (event_id, at, kind, terminal_id, order_id, text, prev,
-                             event_hash(prev, event_id, at, kind, terminal_id, order_id, text)))
+                             event_hash(prev, event_id, at, kind, terminal_id, order_id, text),
+                             merchant_id if isinstance(merchant_id, str) else None))
 
     def verify_events(self):
         """Walk the chain: {"ok", "events", "head", "first_bad"} (first_bad: the id where it breaks)."""
@@ -503,6 +532,22 @@ class Store(MerchantRecords):
                                   "(SELECT terminal_id, nonce FROM nonces WHERE seen_at<? LIMIT ?)", (before, limit))
 
     # --- payments -------------------------------------------------------------------------
+    def payments_by_key(self, keys):
+        """{(terminal_id, order_id): row} for the payments among `keys` that exist: one query per
+        KEY_CHUNK keys (a VALUES list joined on the (terminal_id, order_id) index, both engines)."""
+        keys = list(dict.fromkeys(keys))
+        found = {}
+        for start in range(0, len(keys), self.KEY_CHUNK):
+            chunk = keys[start:start + self.KEY_CHUNK]
+            rows = self.db.execute(
+                "SELECT payments.* FROM (VALUES %s) AS wanted JOIN payments ON "
+                "payments.terminal_id = wanted.column1 AND payments.order_id = wanted.column2"
+                % ",".join(["(?,?)"] * len(chunk)), [v for key in chunk for v in key]).fetchall()
+            found.update(((r["terminal_id"], r["order_id"]), r) for r in rows)
+        return found
+
+    KEY_CHUNK = 200
+
     def payment(self, terminal_id, order_id):
         return self.db.execute("SELECT * FROM payments WHERE terminal_id=? AND order_id=?",
                                (terminal_id, order_id)).fetchone()
@@ -721,10 +766,10 @@ class Store(MerchantRecords):
     # --- events ---------------------------------------------------------------------------
     def events(self, terminal_id=None, order_id=None, limit=200, merchant_id=None):
         sql, args = "SELECT * FROM events WHERE 1=1", []
-        if merchant_id:  # the events of the merchant's terminals
-            sql += (" AND terminal_id IN (SELECT terminals.id FROM terminals JOIN stores "
-                    "ON stores.id = terminals.store_id WHERE stores.merchant_id=?)")
-            args.append(merchant_id)
+        if merchant_id:  # the events of the merchant's terminals, and its own (no terminal's)
+            sql += (" AND (terminal_id IN (SELECT terminals.id FROM terminals JOIN stores "
+                    "ON stores.id = terminals.store_id WHERE stores.merchant_id=?) OR merchant_id=?)")
+            args += [merchant_id, merchant_id]
         if terminal_id:
             sql += " AND terminal_id=?"
             args.append(terminal_id)
