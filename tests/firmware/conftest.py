@@ -1,4 +1,5 @@
 """The real system on loopback for the firmware's integration tests: sandbox + gateway + terminals."""
+import contextlib
 import itertools
 import os
 
@@ -35,17 +36,24 @@ class System:
             t.stop()
 
 
-@pytest.fixture(scope="module")
-def system(tmp_path_factory):
+@contextlib.contextmanager
+def running_system(tmp, client_id, **gateway):
+    """Sandbox + gateway (with these `gateway` settings) + the terminals a test makes, all stopped
+    at the end."""
     from tools.gateway.testing import running_gateway, write_config
     from tools.sandbox.testing import running_sandbox
 
-    tmp = tmp_path_factory.mktemp("system")
-    with running_sandbox(client_id="SANDBOX_FW", time_scale=0.001) as sb:
-        cfg = write_config(str(tmp / "gw"), sb, gateway={"code_lifetime": 10})
+    with running_sandbox(client_id=client_id, time_scale=0.001) as sb:
+        cfg = write_config(str(tmp / "gw"), sb, gateway=gateway)
         with running_gateway(cfg) as gw:
             s = System(sb, gw, tmp)
             try:
                 yield s
             finally:
                 s.close()
+
+
+@pytest.fixture(scope="module")
+def system(tmp_path_factory):
+    with running_system(tmp_path_factory.mktemp("system"), "SANDBOX_FW", code_lifetime=10) as s:
+        yield s

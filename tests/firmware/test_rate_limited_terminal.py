@@ -11,19 +11,11 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def system(tmp_path_factory):
-    from tests.firmware.conftest import System
-    from tools.gateway.testing import running_gateway, write_config
-    from tools.sandbox.testing import running_sandbox
+    from tests.firmware.conftest import running_system
 
-    tmp = tmp_path_factory.mktemp("ratelimited")
-    with running_sandbox(client_id="SANDBOX_RL", time_scale=0.001) as sb:
-        cfg = write_config(str(tmp / "gw"), sb, gateway={"code_lifetime": 60, "rate_limit": 8, "rate_window": 3.0})
-        with running_gateway(cfg) as gw:
-            s = System(sb, gw, tmp)
-            try:
-                yield s
-            finally:
-                s.close()
+    with running_system(tmp_path_factory.mktemp("ratelimited"), "SANDBOX_RL",
+                        code_lifetime=60, rate_limit=8, rate_window=3.0) as s:
+        yield s
 
 
 def test_a_create_answered_429_is_retried_with_the_same_order_and_ends_paid(system):
