@@ -13,9 +13,11 @@ Rules it keeps:
   customer paid meanwhile the gateway answers PAID and PAID is shown. Expiry cancels the same way.
 - After a reboot, an open sale in the journal is resolved before a new one can start.
 
-Supervisor refunds (firmware/sale/refunds.py, loaded at the menu key and dropped when the
-supervisor leaves) and late-payment alerts (firmware/sale/alerts.py) are their own modules; the
-flow hands them keys and answers and draws what they say.
+The open sale's steps (firmware/sale/payment.py: create, QR, poll, cancel, doubt, decide, loaded
+when a sale starts and dropped at idle), supervisor refunds (firmware/sale/refunds.py, loaded at
+the menu key and dropped when the supervisor leaves) and late-payment alerts
+(firmware/sale/alerts.py) are their own modules; the flow hands them keys and answers and draws
+what they say.
 
 The flow never blocks and never touches hardware: `key(name)` takes a key, `tick()` (called every
 few ms by the loop) collects finished network jobs and starts the next ones; network calls go
@@ -240,7 +242,8 @@ class Flow:
 
     def cancel(self, reason="cashier"):
         """The cashier's cancel key (or expiry): journal the wish, tell the gateway at once."""
-        _steps().cancel(self, reason)
+        if self.journal.sale is not None:  # no open sale: nothing to cancel (and nothing to load)
+            _steps().cancel(self, reason)
 
     def tick(self):
         """Called by the loop every few ms: finished jobs, retries, expiry, result timeout."""
