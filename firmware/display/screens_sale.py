@@ -309,21 +309,21 @@ def failed(s, reason=""):
 
 
 def expired(s, minor=None):
-    rows = []
-    if minor is not None:
-        rows += s._amount_rows("amount", minor, fg=_MUTED)
-    rows += s._customer("note", "expired.note", s._body, _INK)
-    rows += s._customer("note2", "no_payment", font_small, _MUTED)
-    return s._result("expired", s.t("expired.title"), _AMBER, rows, s.t("hint.back", s.keys[0]))
+    return _ended_unpaid(s, "expired", _AMBER, minor)
 
 
 def cancelled(s, minor=None):
+    return _ended_unpaid(s, "cancelled", _GREY, minor)
+
+
+def _ended_unpaid(s, name, colour, minor):
+    """An expired or cancelled sale: its amount, what happened, and that nothing was paid."""
     rows = []
     if minor is not None:
         rows += s._amount_rows("amount", minor, fg=_MUTED)
-    rows += s._customer("note", "cancelled.note", s._body, _INK)
+    rows += s._customer("note", name + ".note", s._body, _INK)
     rows += s._customer("note2", "no_payment", font_small, _MUTED)
-    return s._result("cancelled", s.t("cancelled.title"), _GREY, rows, s.t("hint.back", s.keys[0]))
+    return s._result(name, s.t(name + ".title"), colour, rows, s.t("hint.back", s.keys[0]))
 
 
 def late_payment(s, minor, returned=True):

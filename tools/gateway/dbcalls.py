@@ -18,7 +18,6 @@ A coroutine cancelled while its step runs does not stop the step: the step finis
 on its thread, like a process killed after its commit.
 """
 import asyncio
-import collections
 import functools
 import queue
 import threading
@@ -57,24 +56,21 @@ class DbCalls:
 MANY = object()  # marks a read_many item in the lane
 
 
-class ReadLane:
-    """Threads for the short read steps of the hot path (a status answer's payment row), handed
-    over in batches: each thread takes every step waiting, runs them in turn and wakes the event
-    loop once for the whole batch. A thread pool's hand-over costs each step its own wake-up of the
-    loop (a write to its self-pipe) and several Python objects; under load that was most of a
-    status request's cost outside the database."""
+class Lane:
+    """Threads that take their work from one queue in batches (ReadLane below, and
+    tools/gateway/nonce_lane.NonceLane): started by the first item, stopped by close() once what
+    is queued is done. An item is a tuple ending in (future, its loop); `_work` answers it through
+    `hand_back`."""
 
-    MAX_BATCH = 64
-
-    def __init__(self, threads):
+    def __init__(self, threads, name):
         self._queue = queue.SimpleQueue()
         self._closed = False
-        self._threads = [threading.Thread(target=self._work, name="gateway-db-read-%d" % i, daemon=True)
-                         for i in range(threads)]
+        self._threads = [threading.Thread(target=self._work, name=name if threads == 1 else "%s-%d" % (name, i),
+                                          daemon=True) for i in range(threads)]
         self._start = threading.Lock()
         self._started = False
 
-    async def run(self, fn, args, kwargs):
+    async def _submit(self, *item):
         if self._closed:
             raise RuntimeError("the gateway is stopping")
         if not self._started:
@@ -85,7 +81,7 @@ class ReadLane:
                     self._started = True
         loop = asyncio.get_running_loop()
         answer = loop.create_future()
-        self._queue.put((fn, args, kwargs, answer, loop))
+        self._queue.put(item + (answer, loop))
         return await answer
 
     def close(self):
@@ -97,7 +93,26 @@ class ReadLane:
                     self._queue.put(None)
                 for t in self._threads:
                     t.join()
-        fail_waiting(self._queue, 3)
+        fail_waiting(self._queue)
+
+    def _work(self):
+        raise NotImplementedError
+
+
+class ReadLane(Lane):
+    """Threads for the short read steps of the hot path (a status answer's payment row), handed
+    over in batches: each thread takes every step waiting, runs them in turn and wakes the event
+    loop once for the whole batch. A thread pool's hand-over costs each step its own wake-up of the
+    loop (a write to its self-pipe) and several Python objects; under load that was most of a
+    status request's cost outside the database."""
+
+    MAX_BATCH = 64
+
+    def __init__(self, threads):
+        super().__init__(threads, "gateway-db-read")
+
+    async def run(self, fn, args, kwargs):
+        return await self._submit(fn, args, kwargs)
 
     def _work(self):
         more = True
@@ -157,9 +172,9 @@ def hand_back(done):
             pass
 
 
-def fail_waiting(waiting, answer_at):
+def fail_waiting(waiting):
     """After the threads stopped: whatever was still queued gets an error instead of no answer
-    (items hold their future at `answer_at` and its loop just after)."""
+    (items end in their future and its loop)."""
     done = {}
     while True:
         try:
@@ -168,7 +183,7 @@ def fail_waiting(waiting, answer_at):
             break
         if item is not None:
             stopping = (False, RuntimeError("the gateway is stopping"))
-            done.setdefault(item[answer_at + 1], []).append((item[answer_at], stopping))
+            done.setdefault(item[-1], []).append((item[-2], stopping))
     hand_back(done)
 
 

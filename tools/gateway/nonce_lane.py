@@ -13,13 +13,10 @@ the count is every instance's), so nothing here is a per-process cache.
 
 The same thread prunes expired nonces a thousand at a time, four times a second.
 """
-import asyncio
 import logging
-import queue
-import threading
 import time
 
-from tools.gateway.dbcalls import fail_waiting, hand_back, take_batch
+from tools.gateway.dbcalls import Lane, hand_back, take_batch
 
 log = logging.getLogger("gateway")
 
@@ -27,45 +24,22 @@ MAX_BATCH = 1000     # claims per round trip (the store splits its statements fu
 PRUNE_EVERY = 0.25   # s between deletions of expired nonces (~4,000 a second at most)
 
 
-class NonceLane:
+class NonceLane(Lane):
     def __init__(self, store, rate_limit, nonce_ttl, clock=time.time):
+        super().__init__(1, "gateway-nonces")
         self.store = store
         self.rate_limit = rate_limit
         self.nonce_ttl = nonce_ttl
         self.clock = clock
-        self._queue = queue.SimpleQueue()
-        self._thread = None
-        self._start = threading.Lock()
-        self._closed = False
         self._last_prune = 0.0
 
     async def claim(self, terminal_id, nonce, seen_at):
         """(new, count): whether this terminal's nonce was not seen before (it is stored now), and
         how many of its requests fall inside the rate limit's windows, this one included (0 when
         there is no limit)."""
-        if self._closed:
-            raise RuntimeError("the gateway is stopping")
-        if self._thread is None:
-            with self._start:
-                if self._thread is None:
-                    thread = threading.Thread(target=self._run, name="gateway-nonces", daemon=True)
-                    thread.start()
-                    self._thread = thread
-        loop = asyncio.get_running_loop()
-        answer = loop.create_future()
-        self._queue.put((terminal_id, nonce, seen_at, answer, loop))
-        return await answer
+        return await self._submit(terminal_id, nonce, seen_at)
 
-    def close(self):
-        """Serve what is waiting, then stop the thread."""
-        self._closed = True
-        with self._start:
-            if self._thread is not None:
-                self._queue.put(None)
-                self._thread.join()
-        fail_waiting(self._queue, 3)
-
-    def _run(self):
+    def _work(self):
         more = True
         while more:
             batch = take_batch(self._queue, MAX_BATCH, timeout=PRUNE_EVERY)
