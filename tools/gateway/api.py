@@ -109,7 +109,7 @@ class TerminalAPI:
         known = auth.cached(terminal_id)
         if known is auth.MISS:
             known = await self.gw.db.read(auth.terminal, terminal_id)
-        caller, seen_at = auth.verify(method, target, headers, body, known, skip_window)
+        caller, seen_at = auth.verify(terminal_id, method, target, headers, body, known, skip_window)
         new, count = await self.gw.nonces.claim(terminal_id, caller.nonce, seen_at)
         if not new:
             raise nonce_reused(caller)

@@ -54,13 +54,12 @@ class NonceLane(Lane):
             new = self.store.claim_nonces([(t, n, s) for t, n, s, _a, _l in batch])
             windows = self.rate_limit.windows()
             counts = self.store.requests_in([b[0] for b in batch], windows) if windows else {}
-            answers = [(ok, counts.get(b[0], 0)) for ok, b in zip(new, batch)]
-            error = None
+            outcomes = [(True, (ok, counts.get(b[0], 0))) for ok, b in zip(new, batch)]
         except Exception as e:  # the database failed: each request gets the error (a clean 500)
-            answers, error = [None] * len(batch), e
+            outcomes = [(False, e)] * len(batch)
         per_loop = {}
-        for b, answer in zip(batch, answers):
-            per_loop.setdefault(b[4], []).append((b[3], (True, answer) if error is None else (False, error)))
+        for (_t, _n, _s, answer, loop), outcome in zip(batch, outcomes):
+            per_loop.setdefault(loop, []).append((answer, outcome))
         hand_back(per_loop)
 
     def _prune(self):

@@ -401,7 +401,7 @@ class PaymentService:
             changed = self.waiters.watch(rowid)
             try:
                 # watched before this read: a change committed after it wakes the poll
-                _, view = await self.db.read(self._status_step, rowid, may_wait=deadline > time.monotonic())
+                view = await self.db.read(self._status_step, rowid, deadline > time.monotonic())
                 if view is None:
                     # awaited here, not in a helper coroutine: one frame less per held poll
                     timer = self.waiters.time_limit(changed, max(0.0, deadline - time.monotonic()))
@@ -424,14 +424,16 @@ class PaymentService:
             if row is None:
                 out.append(no_such_payment(order_id))
             else:
-                out.append((row["id"], None if may_wait and row["status"] in OPEN else self.view(row)))
+                out.append((row["id"], self._view_unless_waiting(row, may_wait)))
         return out
 
-    def _status_step(self, rowid, may_wait=False):
-        """(the row's id, its view; None while it is open and the poll may go on waiting): one store
-        step. A held poll keeps the id only, not the row (a few KB each, times thousands of polls)."""
-        row = self.store.payment_by_rowid(rowid)
-        return row["id"], (None if may_wait and row["status"] in OPEN else self.view(row))
+    def _status_step(self, rowid, may_wait):
+        """A held poll's re-read (one store step): the view, or None while it may go on waiting. A
+        held poll keeps the row's id only, not the row (a few KB each, times thousands of polls)."""
+        return self._view_unless_waiting(self.store.payment_by_rowid(rowid), may_wait)
+
+    def _view_unless_waiting(self, row, may_wait):
+        return None if may_wait and row["status"] in OPEN else self.view(row)
 
     # --- upstream outcomes (notification, inquiry) ----------------------------------------------
     def apply_outcome(self, row, payment_status, code=None, paid_time=None, source="inquiry", answer=None):

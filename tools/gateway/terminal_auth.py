@@ -116,16 +116,16 @@ class TerminalAuth:
             raise AuthError("MISSING_AUTH", "X-Timestamp must be Unix seconds and X-Nonce 16-64 lowercase hex")
         return terminal_id
 
-    def verify(self, method, target, headers, body, known, skip_window=False):
+    def verify(self, terminal_id, method, target, headers, body, known, skip_window=False):
         """(the authenticated caller, the time its nonce is to be stored under), or AuthError.
         Everything but the nonce's own check, which tools/gateway/nonce_lane.py makes. `headers`: a
-        lower-cased mapping; `known`: `terminal(id)` for the id they claim.
+        lower-cased mapping that `terminal_id(headers)` accepted (it returned `terminal_id`);
+        `known`: `terminal(terminal_id)`.
 
         Unknown, revoked and badly signed terminals get one answer, unsigned (UNAUTHORIZED): nobody
         can tell from it which terminal ids exist. Only a request whose signature verifies gets a
         signed refusal (STALE_TIMESTAMP, and NONCE_REUSED later), which only the real terminal can check.
         """
-        terminal_id = self.terminal_id(headers)
         timestamp, nonce = headers["x-timestamp"], headers["x-nonce"]
         secret, revoked = known if known is not None else (UNKNOWN_SECRET, True)
         # verified even for an unknown or revoked id, so the answer takes about as long either way
