@@ -104,8 +104,16 @@ class Font:
         """True if the font has a glyph for the one-character string ch."""
         return self._find(ord(ch)) >= 0
 
+    def covers(self, text):
+        """True if the font has a glyph for every character of text."""
+        for c in codes(text):
+            if self._find(c) < 0:
+                return False
+        return True
+
     def missing(self, text):
-        """The characters of text this font lacks, each once, in order ("" when it has them all)."""
+        """The characters of text this font lacks, each once, in order ("" when it has them all).
+        For tests and tools: it makes a str per character (see codes())."""
         out = ""
         for ch in text:
             if self._find(ord(ch)) < 0 and ch not in out:
@@ -114,7 +122,11 @@ class Font:
 
     def index(self, ch):
         """Glyph number of ch, or of "?" when the font lacks it."""
-        i = self._find(ord(ch))
+        return self.glyph(ord(ch))
+
+    def glyph(self, c):
+        """Glyph number of the code point c, or of "?" when the font lacks it."""
+        i = self._find(c)
         return self._fallback if i < 0 else i
 
     def advance(self, i):
@@ -124,8 +136,8 @@ class Font:
         """Width in pixels of text drawn in this font."""
         adv = self._adv
         total = 0
-        for ch in text:
-            i = self._find(ord(ch))
+        for c in codes(text):
+            i = self._find(c)
             total += adv[self._fallback if i < 0 else i]
         return total
 
@@ -162,6 +174,35 @@ class Font:
         if self._file is None:
             self._file = open(self._path, "rb")
         return self._file
+
+
+def codes(text):
+    """The code points of text, as ints: its bytes for ASCII text, else decoded from its UTF-8.
+
+    Iterating a str makes a one-character str per character, and MicroPython interns each one it
+    makes (a qstr: on the heap for good). A character drawn for the first time months after boot
+    would grow the heap then, by a whole new chunk of the qstr pool (about 8 KB) when one is due."""
+    b = text.encode()
+    n = len(b)
+    if n == len(text):
+        return b
+    out = []
+    i = 0
+    while i < n:
+        c = b[i]
+        if c < 0x80:
+            i += 1
+        elif c < 0xE0:
+            c = ((c & 0x1F) << 6) | (b[i + 1] & 0x3F)
+            i += 2
+        elif c < 0xF0:
+            c = ((c & 0x0F) << 12) | ((b[i + 1] & 0x3F) << 6) | (b[i + 2] & 0x3F)
+            i += 3
+        else:
+            c = ((c & 0x07) << 18) | ((b[i + 1] & 0x3F) << 12) | ((b[i + 2] & 0x3F) << 6) | (b[i + 3] & 0x3F)
+            i += 4
+        out.append(c)
+    return out
 
 
 _loaded = {}

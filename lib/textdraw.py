@@ -12,6 +12,8 @@ Characters a font lacks are drawn as "?" (`font.has(ch)` / `missing(font, text)`
 """
 from micropython import const
 
+from fonts import codes
+
 LEFT = const(0)
 CENTER = const(1)
 RIGHT = const(2)
@@ -91,9 +93,9 @@ def box_runs(lcd, x, y, w, h, runs, fg, bg, align=CENTER, margin=6):
         if font.HEIGHT > tallest.HEIGHT:
             tallest = font
     baseline = (h - tallest.HEIGHT) // 2 + tallest.BASELINE
-    # Once per box, so that the band loop allocates nothing (iterating a str would make a
-    # one-character string per character per band): per glyph its pen x, top row in the box, run
-    # number and its record from the font file (ink x, w, y, h, bitmap offset), 13 bytes each.
+    # Once per box, so that the band loop allocates nothing: per glyph its pen x, top row in the
+    # box, run number and its record from the font file (ink x, w, y, h, bitmap offset), 13 bytes
+    # each. Characters go by code point (fonts.codes): a str per character would be interned.
     count = 0
     for text, font in runs:
         count += len(text)
@@ -104,8 +106,8 @@ def box_runs(lcd, x, y, w, h, runs, fg, bg, align=CENTER, margin=6):
     for q in range(len(runs)):
         text, font = runs[q]
         top = baseline - font.BASELINE
-        for ch in text:
-            i = font.index(ch)
+        for c in codes(text):
+            i = font.glyph(c)
             font.record(i, glyphs, j + 5)
             p = pen + glyphs[j + 5]
             t = top + glyphs[j + 7]

@@ -262,12 +262,24 @@ def _doubt(f, job, why):
         _schedule_retry(f)
 
 
+def _printable_ascii(text):
+    """True when every character of text is printable ASCII. Checked by bytes: a str per character
+    would be interned, for good (lib/fonts.py), and wallet names come from the network."""
+    raw = text.encode()
+    if len(raw) != len(text):
+        return False
+    for c in raw:
+        if c < 32 or c > 126:
+            return False
+    return True
+
+
 def _who_paid(body):
     """The wallet and the customer's own amount of a verified PAID answer (docs/protocol.md), each
     only when well formed: {"wallet": "GCash", "customer_amount": 71250, "customer_currency": "PHP"}."""
     out = {}
     name = (body or {}).get("wallet")
-    if isinstance(name, str) and 0 < len(name) <= 32 and not [ch for ch in name if not " " <= ch <= "~"]:
+    if isinstance(name, str) and 0 < len(name) <= 32 and _printable_ascii(name):
         out["wallet"] = name
     minor, code = (body or {}).get("customer_amount"), (body or {}).get("customer_currency")
     if (isinstance(minor, int) and not isinstance(minor, bool) and 0 < minor < 10 ** 15

@@ -62,6 +62,26 @@ def test_the_driver_buffer_is_the_largest_allocation(micropython):
 
 
 
+def test_drawing_characters_for_the_first_time_interns_nothing(micropython):
+    """Text goes to the fonts by code point (lib/fonts.py's codes): iterating a str would make a
+    one-character str per character, which MicroPython interns for good, so a character drawn
+    for the first time (a Chinese sentence, a new wallet's name) would grow the heap then."""
+    code = setup("st7789-240x320", segno_encode(URL_60)) + (
+        "import micropython, textdraw\n"
+        "from fonts import medium, small\n"
+        "def names():\n"
+        "    micropython.qstr_info()\n"
+        "screens.message('About', 'Terminal')\n"  # its module's names are interned at its first load
+        "names()\n"
+        "textdraw.box(lcd, 0, 0, 240, 40, '\u6536\u6b3e\u6210\u529f Zq|~', medium, 0, 0xFFFF)\n"
+        "textdraw.wrap(small, '\u4ed8\u6b3e\u5931\u8d25 XJ', 60)\n"
+        "screens.message('\u9000\u6b3e', '\u5df2\u53d6\u6d88 Wq')\n"
+        "names()\n")
+    out = micropython.run(code, modules=MODULES)
+    counts = [line.split("n_qstr=")[1].split(",")[0] for line in out.splitlines() if "n_qstr=" in line]
+    assert len(counts) == 2 and counts[0] == counts[1], out
+
+
 def test_a_sales_screens_and_the_qr_drawer_leave_the_heap_at_idle(micropython):
     """The screens only a sale or the supervisor draws (and lib/qrdraw.py) are loaded by their first
     screen and dropped at idle: none of them is in sys.modules at idle, after a sale as after a
