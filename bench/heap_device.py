@@ -4,7 +4,7 @@
 # is a small in-process fake that speaks the protocol (it checks each request's signature and
 # signs each answer with firmware/link/auth.py); the panel is a null SPI bus; the clock is a
 # counter the harness moves, so a code can expire without waiting. No asyncio and no threads: the
-# harness calls what firmware/loop.py's tasks call (flow.key, flow.tick, ui.render, the health
+# harness calls what firmware/loop.py's tasks call (flow.key, flow.tick, drawing.render, the health
 # check), so the heap can be collected and measured between any two events.
 #
 #   boot(root)          -> the Application, idle screen drawn
@@ -161,9 +161,9 @@ def _render(app):
     flow = app.flow
     if flow.view_seq != app.seen:
         app.seen = flow.view_seq
-        app.ui.render(flow.view)
+        app.drawing.render(flow.view)
     else:
-        app.ui.tick()
+        app.drawing.tick()
 
 
 def event(app, name, arg):

@@ -2,7 +2,7 @@
 module, runs `setup(app)` once and drops it (lib/late.py), so the building code, like the config
 checker and the hardware builders it calls, does not stay on the heap for the life of the terminal.
 
-    setup(app)      -> app, every piece built (screens, ui, signals, keypad, link, journal, flow)
+    setup(app)      -> app, every piece built (drawing, signals, keypad, link, journal, flow)
                        or ConfigError raised after the error screen is shown
 
 In that order: the config is checked and the checker dropped before the pieces are imported and
@@ -22,16 +22,23 @@ def machine(app):
     return app.machine
 
 
-def screens(app, merchant, currency):
-    from firmware.display.screens import Screens
-    from firmware.display.texts import Texts
+def lcd(app):
+    """The display driver: the host's (app.lcd) or built from the config's display section."""
     if app.lcd is None:
         from firmware.board import hw
         display = app.cfg.display if app.cfg is not None else _lenient_display(app.path("config.json"))
         app.lcd = hw.make_lcd(machine(app), display)
+    return app.lcd
+
+
+def screens(app, merchant, currency):
+    """Screens for the error screen of a refused config (a running terminal draws with
+    firmware/display/drawing.py)."""
+    from firmware.display.screens import Screens
+    from firmware.display.texts import Texts
     cfg = app.cfg
     texts = Texts(cfg.cashier_language, cfg.customer_languages) if cfg is not None else Texts()
-    return Screens(app.lcd, merchant=merchant, currency=currency, texts=texts)
+    return Screens(lcd(app), merchant=merchant, currency=currency, texts=texts)
 
 
 def setup(app):
@@ -45,6 +52,11 @@ def setup(app):
     if problems is None:
         for name in _CHECKER:
             late.drop(name)
+        late.collect()
+        # What is loaded only to be dropped goes first, while the heap is empty: the pieces built
+        # next then live above and in the holes it leaves, not between it.
+        _intern_rare()
+        late.collect()
         try:
             _build(app, app.cfg)
         except Exception as e:  # a pin the chip lacks, a panel the driver does not know...
@@ -53,7 +65,7 @@ def setup(app):
         _refuse(app, problems)
     for name in ("firmware.board.hw", "panels"):
         late.drop(name)
-    _intern_rare()
+    late.collect()
     return app
 
 
@@ -97,12 +109,14 @@ def _intern_rare():
 
 def _build(app, cfg):
     from firmware.board.signals import Signals
-    from firmware.display.ui import UI
+    from firmware.display.drawing import Drawing
     from firmware.link.owner import Link
     from firmware.sale.flow import Flow
     from firmware.sale.journal import Journal
-    app.screens = screens(app, cfg.merchant_name, cfg.currency)
-    app.ui = UI(app.screens, app.clock, cfg.currency, log=app.log.write, utc_offset_min=cfg.utc_offset_min)
+    # The drawing code loads per view and leaves the heap at the idle screen (drawing.py).
+    app.drawing = Drawing(lcd(app), merchant=cfg.merchant_name, currency=cfg.currency,
+                          languages=(cfg.cashier_language, cfg.customer_languages), clock=app.clock,
+                          log=app.log.write, utc_offset_min=cfg.utc_offset_min)
     wired = cfg.buzzer_pin is not None or cfg.led_pin is not None
     app.signals = Signals(machine(app) if wired else None, cfg.buzzer_pin, cfg.led_pin)
     if app.keypad is None:

@@ -53,11 +53,11 @@ async def screen_task(app):
         flow = app.flow
         if flow.view_seq != seen:
             seen = flow.view_seq
-            app.ui.render(flow.view)
+            app.drawing.render(flow.view)
             app.rendered(flow.view)
         elif _since(last_count) >= 250:
             last_count = time.ticks_ms()
-            app.ui.tick()
+            app.drawing.tick()
         await asyncio.sleep_ms(20)
 
 

@@ -34,3 +34,13 @@ def drop(name):
             except (AttributeError, TypeError):
                 pass
     return True
+
+
+def collect():
+    """Collect now (on the device), at the end of a phase, after its modules were dropped: the next
+    phase then allocates in the space they left, at the bottom of the heap. Left to itself the
+    collector runs only when an allocation fails, when garbage and live objects lie interleaved
+    across the whole heap, and what it frees is in pieces too small for a module's next import."""
+    if _ON_DEVICE:
+        import gc
+        gc.collect()

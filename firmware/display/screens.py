@@ -47,6 +47,7 @@ from collections import namedtuple
 
 import late
 import textdraw
+from fonts import codes
 from fonts import large as font_large
 from fonts import medium as font_medium
 from fonts import small as font_small
@@ -59,7 +60,6 @@ _WHITE = const(0xFFFF)
 _INK = const(0x10A3)  # 20, 20, 24
 _MUTED = const(0x5ACC)  # 90, 90, 100
 _BLUE = const(0x13BF)  # 22, 119, 255  Alipay blue
-_RED = const(0xB8C3)  # 190, 24, 24
 _AMBER = const(0xB281)  # 180, 83, 9
 
 _CENTER = const(1)  # textdraw.CENTER
@@ -89,9 +89,11 @@ def _width(text, font):
 
 def has_glyphs(font, text):
     """True when the font can draw every character of text (no "?" stand-ins)."""
-    has = getattr(font, "has", None)  # lib/fonts.py fonts; a generated font module lists CHARS
+    covers = getattr(font, "covers", None)  # lib/fonts.py fonts; a generated font module lists CHARS
+    if covers is not None:
+        return covers(text)
     for ch in text:
-        if not (has(ch) if has is not None else font.CHARS.find(ch) >= 0):
+        if font.CHARS.find(ch) < 0:
             return False
     return True
 
@@ -131,8 +133,7 @@ class Screens:
         self.keys = (ok_key, cancel_key, clear_key)
         self.tx = texts if texts is not None else Texts()
         self.name = None  # the screen on the panel
-        self._boxes = {}
-        self._layout = None
+        self._boxes = {}  # key -> the Box on the panel
         self._qr = None  # (code, packed rows) of the last code encoded
         self._qr_args = None
         self._turns = None  # QR screen: (box keys, lines of each customer language) taking turns
@@ -144,12 +145,10 @@ class Screens:
     def invalidate(self):
         self.name = None
         self._boxes = {}
-        self._layout = None
 
     def _show(self, name, boxes):
         """Draw a screen given as a list of Box; skip the boxes the panel already shows."""
-        layout = [(b.key, b.x, b.y, b.w, b.h) for b in boxes]
-        partial = name == self.name and layout == self._layout
+        partial = name == self.name and self._same_tiles(boxes)
         drawn = 0
         for b in boxes:
             if partial and self._boxes.get(b.key) == b:
@@ -159,7 +158,6 @@ class Screens:
         self.name = name
         self.dropped = self._dropping
         self._dropping = 0
-        self._layout = layout
         self._boxes = {}
         for b in boxes:
             self._boxes[b.key] = b
@@ -168,6 +166,17 @@ class Screens:
         if name == "idle" or name == "offline":
             self._at_idle()
         return drawn
+
+    def _same_tiles(self, boxes):
+        """True when the boxes tile the panel as the ones on it do: the same keys in the same places."""
+        old = self._boxes
+        if len(old) != len(boxes):
+            return False
+        for b in boxes:
+            o = old.get(b.key)
+            if o is None or o.x != b.x or o.y != b.y or o.w != b.w or o.h != b.h:
+                return False
+        return True
 
     def _at_idle(self):
         """The sale (or the supervisor) is over: forget its code, wallet lines and the driver's
@@ -368,22 +377,6 @@ class Screens:
     def _title_h(self):
         return (32 if self.lcd.height < 200 else 38) if self.compact else 60
 
-    def _clip(self, rows, space, w):
-        """At most `space` pixels of the rows of one wrapped text; when they do not all fit, the
-        last one kept ends in "..." (the rule for a long technician's message; the log has it all)."""
-        keep = []
-        used = 0
-        for r in rows:
-            if used + r.h > space:
-                break
-            keep.append(r)
-            used += r.h
-        if len(keep) < len(rows) and keep:
-            last = keep[-1]
-            rest = " ".join([r.text for r in rows[len(keep) - 1:]])
-            keep[-1] = _row(last.key, shorten(rest + _ELLIPSIS, last.font, w), last.font, last.fg, last.h)
-        return keep
-
     # --- screens --------------------------------------------------------------------------
     def idle(self, notice=None):
         """Merchant name and "Enter amount"; `notice` (e.g. a late-payment line) shows in amber."""
@@ -437,22 +430,12 @@ class Screens:
     def cancelled(self, minor=None):
         return _sale().cancelled(self, minor)
 
-    # --- idle's other screens ----------------------------------------------------------------
+    # --- the offline, error and message screens: firmware/display/screens_notice.py ----------
     def offline(self, detail=""):
-        note = self.t("offline.note")
-        rows = self._lines("note", note, self._word_font(note, (font_medium, font_small)), _INK)
-        rows += self._lines("detail", detail or self.t("offline.detail"), font_small, _MUTED)
-        return self._result("offline", self.t("offline.title"), _AMBER, rows, self.t("offline.hint"))
+        return _notice().offline(self, detail)
 
     def error(self, message, kind="config"):
-        """A configuration or hardware problem: says what, and who can fix it."""
-        what = self.t("error.config" if kind == "config" else "error.hardware")
-        font = font_small if self.compact else self._word_font(what, (font_medium, font_small))
-        rows = self._lines("what", what, font, _RED)
-        hint = self.t("error.hint")
-        space = self._footer(hint)[0] - self._title_h() - _height(rows)
-        rows += self._clip(self._lines("msg", message, font_small, _INK), space, self.lcd.width - 10)
-        return self._result("error", self.t("error.title"), _RED, rows, hint)
+        return _notice().error(self, message, kind)
 
     # --- the supervisor's screens: firmware/display/screens_refund.py, loaded at the menu ------
     def menu(self, sale=None):
@@ -480,14 +463,16 @@ class Screens:
         return _sale().late_payment(self, minor, returned)
 
     def message(self, title, text="", colour=_BLUE, footer=""):
-        rows = self._lines("text", text, font_small, _INK)
-        return self._result("message:" + title, title, colour, rows, footer)
+        return _notice().message(self, title, text, colour, footer)
 
 
-# The screens a sale draws (creating, QR, checking, results, late payment) and the supervisor's
-# (menu, PIN, refund) are modules of their own, loaded by the first screen of theirs and dropped
-# at idle with the QR drawer (firmware/display/screens_sale.py, screens_refund.py).
-_PARTS = ("firmware.display.screens_sale", "firmware.display.screens_refund", "qrdraw")
+# The screens a sale draws (creating, QR, checking, results, late payment), the supervisor's
+# (menu, PIN, refund) and the notices (offline, error, message) are modules of their own, loaded
+# by the first screen of theirs and dropped at idle with the QR drawer
+# (firmware/display/screens_sale.py, screens_refund.py, screens_notice.py): a sale's heap holds
+# only what its screens draw with.
+_PARTS = ("firmware.display.screens_sale", "firmware.display.screens_refund", "firmware.display.screens_notice",
+          "qrdraw")
 
 
 def _sale():
@@ -500,9 +485,14 @@ def _refund():
     return screens_refund
 
 
+def _notice():
+    from firmware.display import screens_notice
+    return screens_notice
+
+
 def _cjk(text):
-    for ch in text:
-        if ord(ch) >= 0x2E80:
+    for c in codes(text):  # code points: a str per character would be interned (lib/fonts.py)
+        if c >= 0x2E80:
             return True
     return False
 
