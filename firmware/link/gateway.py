@@ -44,15 +44,23 @@ class Answer:
         return "Answer(%s, %s, %s)" % (self.kind, self.status, self.code or self.why or "")
 
 
+def reachable(ans):
+    """True when an answer shows the gateway there: any but doubt, and the doubt of its signed 429
+    (it is up and asked this terminal to wait; the cashier may type the next amount meanwhile)."""
+    return ans.kind != DOUBT or ans.code == RATE_LIMITED
+
+
 def _quote(text):
     # Order ids are letters, digits, '-', '_' and '.': nothing to escape, but never trust that.
-    out = ""
-    for ch in text:
-        if ch.isalpha() or ch.isdigit() or ch in "-_.":
-            out += ch
+    # By bytes (UTF-8), not characters: a str per character would be interned (lib/fonts.py).
+    raw = text.encode()
+    out = []
+    for c in raw:
+        if 48 <= c <= 57 or 65 <= c <= 90 or 97 <= c <= 122 or c == 45 or c == 95 or c == 46:
+            out.append(c)
         else:
-            out += "%%%02X" % ord(ch)
-    return out
+            out += b"%%%02X" % c
+    return bytes(out).decode()
 
 
 class Gateway:

@@ -194,7 +194,7 @@ class Link:
         job = self._job
         if job is not None and job.done:
             self._job = None
-            flow.set_online(job.value.kind != gw.DOUBT)
+            flow.set_online(gw.reachable(job.value))
         if not up:
             flow.set_online(False)
             return

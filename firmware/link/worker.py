@@ -41,11 +41,28 @@ def _doubt(why):
     return Answer(DOUBT, why=why)
 
 
+# A doubtful answer made at boot, for a call that failed with no memory left to say why: without
+# it the lane's thread would die with the MemoryError, and every later call with it.
+_SPARE = []
+
+
+def _spare():
+    if not _SPARE:
+        _SPARE.append(_doubt("out of memory"))
+
+
+def _failed(where, e):
+    try:
+        return _doubt("%s: %r" % (where, e))
+    except MemoryError:
+        return _SPARE[0]
+
+
 def call(fn, args):
     try:
         return fn(*args)
     except Exception as e:  # the gateway client never raises; be safe anyway (MemoryError too)
-        return _doubt("call failed: %r" % (e,))
+        return _failed("call failed", e)
 
 
 class InlineRunner:
@@ -53,6 +70,7 @@ class InlineRunner:
 
     def __init__(self, signal=None):
         self.signal = signal
+        _spare()
 
     def start(self, job, fn, *args):
         job.finish(call(fn, args))
@@ -90,6 +108,7 @@ class Lane:
         self.merged = 0
         self.ident = None  # the lane thread's id (its connection is keyed by it)
         self.last_used = None  # ticks when the last call ended
+        _spare()
         try:
             import sys
             if sys.implementation.name == "micropython":
@@ -148,7 +167,7 @@ class Lane:
                     if value is None:
                         value = call(item.fn, item.args)
                 except Exception as e:
-                    value = _doubt("lane: %r" % (e,))
+                    value = _failed("lane", e)
                 self.calls += 1
                 self.last_used = time.ticks_ms()
                 for job in item.jobs:

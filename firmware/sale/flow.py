@@ -106,16 +106,18 @@ class Flow:
 
     def _start(self, kind, fn, *args):
         sale = self.journal.sale
-        job = gw_job(kind, sale["order_id"] if sale else None)
-        self.jobs.append(job)
-        self.runner.start(job, fn, *args)
-        return job
+        return self._run(gw_job(kind, sale["order_id"] if sale else None), fn, args)
 
     def _start_free(self, kind, order_id, fn, *args):
         """A call that is not a question about the open sale (alerts, acks, refunds)."""
-        job = gw_job(kind, order_id)
-        self.jobs.append(job)
+        return self._run(gw_job(kind, order_id), fn, args)
+
+    def _run(self, job, fn, args):
+        # Watched only once it is started: a runner that raised (a MemoryError, which the loop's
+        # guard collects and retries) must not leave a job that never ends, which would keep the
+        # flow "busy" with that call for good (CHECKING forever). Not started, it is asked again.
         self.runner.start(job, fn, *args)
+        self.jobs.append(job)
         return job
 
     def _mine(self, job):
@@ -283,7 +285,7 @@ class Flow:
         _steps().answer(self, job, ans, sale)
 
     def _note_link(self, ans):
-        online = ans.kind != gw.DOUBT
+        online = gw.reachable(ans)
         if online != self.online:
             self.online = online
             self._emit("online", {"online": online})

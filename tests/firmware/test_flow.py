@@ -261,6 +261,55 @@ def test_doubtful_status_keeps_qr_and_never_pays(rig, bad):
     assert rig.flow.state == F.PAID
 
 
+def test_a_signed_429_is_no_reason_to_call_the_terminal_offline(rig):
+    """The gateway answered, signed, "not now": it is there. The sale stays undecided (doubt,
+    asked again later), the terminal stays online; an unsigned failure still takes it offline."""
+    order = rig.sale_to_qr()
+    busy = Answer(DOUBT, 429, {"retry_after": 3}, code="RATE_LIMITED", why="gateway busy: retry in 3 s")
+    rig.gw.script["status"] = [busy]
+    rig.step()
+    assert rig.flow.state == F.SHOW_QR and rig.flow.online is True
+    assert not any(n == "online" and d["online"] is False for n, d in rig.events)
+    rig.gw.script["status"] = [doubt("network: timed out")]
+    for _ in range(5):  # after the wait the gateway asked for
+        shim_clock.advance_ms(6000)
+        rig.step()
+    said = [(n, d.get("why", d.get("online"))) for n, d in rig.events if n in ("doubt", "online")]
+    assert said[:3] == [("doubt", "gateway busy: retry in 3 s"), ("online", False), ("doubt", "network: timed out")]
+    assert rig.flow.state == F.SHOW_QR
+    rig.gw.pay(order)
+    rig.settle()
+    assert rig.flow.state == F.PAID
+
+
+def test_a_call_that_could_not_be_started_is_asked_again(rig):
+    """A MemoryError while a call is being handed to the runner (the loop's guard collects and
+    runs the task again) leaves no job behind that never ends: the flow asks again and the sale
+    is decided, instead of waiting on a call that was never made."""
+    order = rig.sale_to_qr()
+    real = rig.runner.start
+    failed = []
+
+    def start_once_without_memory(job, fn, *args):
+        if not failed:
+            failed.append(job.kind)
+            raise MemoryError("memory allocation failed")
+        return real(job, fn, *args)
+
+    rig.runner.start = start_once_without_memory
+    rig.runner.run("poll")  # the first long poll: still pending; the next one cannot be started
+    with pytest.raises(MemoryError):
+        for _ in range(3):
+            rig.flow.tick()
+            shim_clock.advance_ms(6000)
+    assert failed == ["poll"] and rig.runner.kinds() == []
+    rig.flow.tick()  # the guard runs the task again
+    assert rig.runner.kinds() == ["poll"]
+    rig.gw.pay(order)
+    rig.settle()
+    assert rig.flow.state == F.PAID
+
+
 @pytest.mark.parametrize("mutate", [
     lambda b: b.update(order_id="T1-other1"),
     lambda b: b.update(amount=b["amount"] + 1),

@@ -108,3 +108,32 @@ def test_inline_runner_answers_at_once_and_signals():
     runner = InlineRunner(signal=lambda: signals.append(1))
     job = runner.start(Job("status", "T1-a1"), lambda x: x * 2, 21)
     assert job.done and job.value == 42 and signals == [1]
+
+
+class Unsayable(Exception):
+    """An exception that cannot even be described: what a MemoryError inside a failed call
+    looks like to the code that makes its doubtful answer."""
+
+    def __repr__(self):
+        raise MemoryError("memory allocation failed")
+
+
+def test_a_call_that_fails_with_no_memory_to_say_why_is_a_doubt_and_the_lane_lives_on():
+    def fails():
+        raise Unsayable()
+
+    def before_fails(item):
+        if item.kind == "time":
+            raise Unsayable()
+        return None
+
+    lane = Lane("commands", before=before_fails)
+    broken = lane.start(Job("health"), fails)
+    before = lane.start(Job("time"), lambda: "never")
+    _wait(lambda: broken.done and before.done)
+    assert broken.value.kind == DOUBT and before.value.kind == DOUBT and broken.value.why == "out of memory"
+    after = lane.start(Job("status", "T1-a1"), lambda: "answered")  # the lane's thread is still there
+    _wait(lambda: after.done)
+    assert after.value == "answered"
+    inline = InlineRunner().start(Job("health"), fails)
+    assert inline.done and inline.value.kind == DOUBT
