@@ -11,6 +11,7 @@ buffer (lib/textdraw.py).
     import fonts
     fonts.small.HEIGHT, fonts.small.BASELINE
     fonts.large.has("g")              # False for a character the font lacks
+    fonts.large.covers("Paid")        # True when it has every character
     fonts.medium.width("Enter amount")
     fonts.load("font_small")          # the same object as fonts.small
 
@@ -110,15 +111,6 @@ class Font:
             if self._find(c) < 0:
                 return False
         return True
-
-    def missing(self, text):
-        """The characters of text this font lacks, each once, in order ("" when it has them all).
-        For tests and tools: it makes a str per character (see codes())."""
-        out = ""
-        for ch in text:
-            if self._find(ord(ch)) < 0 and ch not in out:
-                out += ch
-        return out
 
     def index(self, ch):
         """Glyph number of ch, or of "?" when the font lacks it."""

@@ -8,7 +8,7 @@ in RAM, glyph bitmaps read from flash while a box is drawn.
 
 `box` paints every pixel of the box exactly once (background and text together), so a screen
 built from boxes sends each pixel once: no clear-then-draw overdraw on the bus.
-Characters a font lacks are drawn as "?" (`font.has(ch)` / `missing(font, text)` tell beforehand).
+Characters a font lacks are drawn as "?" (`font.has(ch)` / `font.covers(text)` tell beforehand).
 """
 from micropython import const
 
@@ -21,11 +21,6 @@ RIGHT = const(2)
 def width(font, text):
     """Width in pixels of text drawn in this font."""
     return font.width(text)
-
-
-def missing(font, text):
-    """The characters of text the font has no glyph for ("" when it has them all)."""
-    return font.missing(text)
 
 
 def fit(fonts, text, w):

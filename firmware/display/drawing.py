@@ -65,9 +65,6 @@ class Drawing:
         """Drop the drawing code; `view` (on the panel) is not drawn again until it changes."""
         self.resting = view
         self.code = None
-        self._drop()
-
-    def _drop(self):
         self.ui = None
         for name in _DRAWING:
             late.drop(name)
@@ -80,7 +77,7 @@ class Drawing:
         if not isinstance(code, str):
             return view
         if self.code is None or self.code[0] != code:
-            self._drop()
+            self.rest()  # the drawing code goes while the encoder works (nothing rests on the panel)
             try:
                 import uqr
                 self.code = (code, uqr.make(code, max_version=40).packed())

@@ -63,6 +63,9 @@ _BLUE = const(0x13BF)  # 22, 119, 255  Alipay blue
 _AMBER = const(0xB281)  # 180, 83, 9
 
 _CENTER = const(1)  # textdraw.CENTER
+_SALE = const(0)  # _part(): which screens' module
+_REFUND = const(1)
+_NOTICE = const(2)
 _ELLIPSIS = const("...")
 
 # A screen is a list of boxes that tile the panel. kind "text": content is a str drawn in font;
@@ -253,13 +256,7 @@ class Screens:
         if _height(rows) > space:  # a different layout by rule: without the second language
             rows = [r for r in rows if not r.extra]
         if _height(rows) > space:  # still too many lines for this panel: keep the first ones
-            keep = []
-            used = 0
-            for r in rows:
-                if used + r.h > space:
-                    break
-                keep.append(r)
-                used += r.h
+            keep = first_rows(rows, space)
             self._dropping += len(rows) - len(keep)
             rows = keep
         gap = (space - _height(rows)) // 2
@@ -402,68 +399,68 @@ class Screens:
 
     # --- a sale's screens: firmware/display/screens_sale.py, loaded while a sale is on ------
     def creating(self, minor):
-        return _sale().creating(self, minor)
+        return _part(_SALE).creating(self, minor)
 
     def qr(self, code, minor, seconds):
-        return _sale().qr(self, code, minor, seconds)
+        return _part(_SALE).qr(self, code, minor, seconds)
 
     def countdown(self, seconds):
         if self.name != "qr" or self._qr_args is None:
             return 0  # no QR on the panel: nothing to update (and nothing to load)
-        return _sale().countdown(self, seconds)
+        return _part(_SALE).countdown(self, seconds)
 
     def checking(self, minor=None):
-        return _sale().checking(self, minor)
+        return _part(_SALE).checking(self, minor)
 
     def cancelling(self, minor):
-        return _sale().cancelling(self, minor)
+        return _part(_SALE).cancelling(self, minor)
 
     def paid(self, minor, wallet=None, customer=None):
-        return _sale().paid(self, minor, wallet, customer)
+        return _part(_SALE).paid(self, minor, wallet, customer)
 
     def failed(self, reason=""):
-        return _sale().failed(self, reason)
+        return _part(_SALE).failed(self, reason)
 
     def expired(self, minor=None):
-        return _sale().expired(self, minor)
+        return _part(_SALE).expired(self, minor)
 
     def cancelled(self, minor=None):
-        return _sale().cancelled(self, minor)
+        return _part(_SALE).cancelled(self, minor)
 
     # --- the offline, error and message screens: firmware/display/screens_notice.py ----------
     def offline(self, detail=""):
-        return _notice().offline(self, detail)
+        return _part(_NOTICE).offline(self, detail)
 
     def error(self, message, kind="config"):
-        return _notice().error(self, message, kind)
+        return _part(_NOTICE).error(self, message, kind)
 
     # --- the supervisor's screens: firmware/display/screens_refund.py, loaded at the menu ------
     def menu(self, sale=None):
-        return _refund().menu(self, sale)
+        return _part(_REFUND).menu(self, sale)
 
     def pin(self, digits, wrong=False, status=None, title=None):
-        return _refund().pin(self, digits, wrong, status, title)
+        return _part(_REFUND).pin(self, digits, wrong, status, title)
 
     def refund_amount(self, minor, paid=None):
-        return _refund().refund_amount(self, minor, paid)
+        return _part(_REFUND).refund_amount(self, minor, paid)
 
     def refund_confirm(self, minor):
-        return _refund().refund_confirm(self, minor)
+        return _part(_REFUND).refund_confirm(self, minor)
 
     def refunding(self, minor):
-        return _refund().refunding(self, minor)
+        return _part(_REFUND).refunding(self, minor)
 
     def refunded(self, minor):
-        return _refund().refunded(self, minor)
+        return _part(_REFUND).refunded(self, minor)
 
     def refund_failed(self, reason=""):
-        return _refund().refund_failed(self, reason)
+        return _part(_REFUND).refund_failed(self, reason)
 
     def late_payment(self, minor, returned=True):  # (with a sale's screens: the same results' layout)
-        return _sale().late_payment(self, minor, returned)
+        return _part(_SALE).late_payment(self, minor, returned)
 
     def message(self, title, text="", colour=_BLUE, footer=""):
-        return _notice().message(self, title, text, colour, footer)
+        return _part(_NOTICE).message(self, title, text, colour, footer)
 
 
 # The screens a sale draws (creating, QR, checking, results, late payment), the supervisor's
@@ -475,19 +472,15 @@ _PARTS = ("firmware.display.screens_sale", "firmware.display.screens_refund", "f
           "qrdraw")
 
 
-def _sale():
-    from firmware.display import screens_sale
-    return screens_sale
-
-
-def _refund():
-    from firmware.display import screens_refund
-    return screens_refund
-
-
-def _notice():
-    from firmware.display import screens_notice
-    return screens_notice
+def _part(which):
+    """The module of a sale's (_SALE), the supervisor's (_REFUND) or the notices' (_NOTICE) screens."""
+    if which == _SALE:
+        from firmware.display import screens_sale as part
+    elif which == _REFUND:
+        from firmware.display import screens_refund as part
+    else:
+        from firmware.display import screens_notice as part
+    return part
 
 
 def _cjk(text):
@@ -495,6 +488,18 @@ def _cjk(text):
         if c >= 0x2E80:
             return True
     return False
+
+
+def first_rows(rows, space):
+    """The first rows that fit in `space` pixels together."""
+    keep = []
+    used = 0
+    for r in rows:
+        if used + r.h > space:
+            break
+        keep.append(r)
+        used += r.h
+    return keep
 
 
 def _height(rows):

@@ -8,7 +8,7 @@ from micropython import const
 from fonts import medium as font_medium
 from fonts import small as font_small
 
-from firmware.display.screens import _height, _row, shorten
+from firmware.display.screens import _height, _row, first_rows, shorten
 
 _INK = const(0x10A3)  # RGB565, as in screens.py
 _MUTED = const(0x5ACC)
@@ -42,13 +42,7 @@ def message(s, title, text="", colour=0x13BF, footer=""):  # 0x13BF: screens.py'
 def _clip(rows, space, w):
     """At most `space` pixels of the rows of one wrapped text; when they do not all fit, the last
     one kept ends in "..." (the rule for a long technician's message; the log has it all)."""
-    keep = []
-    used = 0
-    for r in rows:
-        if used + r.h > space:
-            break
-        keep.append(r)
-        used += r.h
+    keep = first_rows(rows, space)
     if len(keep) < len(rows) and keep:
         last = keep[-1]
         rest = " ".join([r.text for r in rows[len(keep) - 1:]])

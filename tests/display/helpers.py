@@ -33,3 +33,12 @@ class PackedQR:
 
 def glass_rgb565(panel, gx, gy):
     return panel.pixel(gx, gy)
+
+
+def missing(font, text):
+    """The characters of text the font lacks, each once, in order ("" when it has them all)."""
+    out = ""
+    for ch in text:
+        if not font.has(ch) and ch not in out:
+            out += ch
+    return out

@@ -4,6 +4,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from firmware.sale import money
+from tests.display.helpers import missing
 
 
 @pytest.mark.parametrize("minor, currency, text", [
@@ -43,4 +44,4 @@ def test_every_symbol_is_in_the_fonts():
 
     for symbol in money.SYMBOLS.values():
         for font in (fonts.small, fonts.medium, fonts.large):
-            assert font.has(symbol) and font.missing(symbol) == ""
+            assert font.has(symbol) and missing(font, symbol) == ""

@@ -10,6 +10,7 @@ import textdraw
 from fonts import large as font_large
 from fonts import small as font_small
 from tests.display.conftest import URL_120
+from tests.display.helpers import missing
 from tools.sim.__main__ import main as sim_main
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -86,8 +87,8 @@ def test_every_character_the_device_shows_is_in_the_small_and_medium_fonts():
     needed = subset.needed_chars()
     assert set("\u652f\u4ed8\u5b9d\u9322") <= set(needed)  # zh-Hans and zh-Hant of tools/fonts/strings.py
     for font in (fonts.small, fonts.medium):
-        assert font.missing(needed) == ""
-    assert font_large.missing("Cancelled Refund Menu 0123456789 $.,") == ""
+        assert missing(font, needed) == ""
+    assert missing(font_large, "Cancelled Refund Menu 0123456789 $.,") == ""
     assert font_large.has("\u652f") and not font_large.has("\u00e9")  # Chinese yes; accents too tall
 
 
@@ -100,7 +101,7 @@ def test_chinese_sits_inside_the_latin_line_box():
 
 
 def test_a_missing_character_is_reported_and_drawn_as_a_question_mark():
-    assert not font_small.has("\u0416") and font_small.missing("a\u0416b\u0416") == "\u0416"
+    assert not font_small.has("\u0416") and missing(font_small, "a\u0416b\u0416") == "\u0416"
     assert font_small.width("\u0416") == font_small.width("?")
     assert font_small.index("\u0416") == font_small.index("?")
 
