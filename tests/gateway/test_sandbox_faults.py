@@ -184,11 +184,14 @@ def test_run_wide_faults_by_amount(gateway, t1, sandbox):
 
 # --- expiry ---------------------------------------------------------------------------------------
 def test_code_expiry_at_antom_becomes_expired(make_config, sandbox):
-    with running_gateway(make_config(gateway={"code_lifetime": 1})) as gw:
+    # 3 s, not 1: paymentExpiryTime goes to Antom in whole seconds, so a 1 s lifetime could reach
+    # the sandbox already past (a signed refusal: FAILED), most of all on a loaded machine.
+    with running_gateway(make_config(gateway={"code_lifetime": 3})) as gw:
         gw.add_terminal("T1")
         t1 = gw.client("T1")
-        t1.create("F-19", 1127, "USD", "")
-        r = t1.status("F-19", wait=10)
+        created = t1.create("F-19", 1127, "USD", "")
+        assert created.status == 200 and created.body["status"] == "PENDING", created.body
+        r = t1.status("F-19", wait=15)
         assert r.body["status"] == "EXPIRED" and r.body["reason"] in ("ORDER_IS_CLOSED", "EXPIRED")
 
 
