@@ -31,16 +31,6 @@ def lcd(app):
     return app.lcd
 
 
-def screens(app, merchant, currency):
-    """Screens for the error screen of a refused config (a running terminal draws with
-    firmware/display/drawing.py)."""
-    from firmware.display.screens import Screens
-    from firmware.display.texts import Texts
-    cfg = app.cfg
-    texts = Texts(cfg.cashier_language, cfg.customer_languages) if cfg is not None else Texts()
-    return Screens(lcd(app), merchant=merchant, currency=currency, texts=texts)
-
-
 def setup(app):
     """Load the config and build every piece; raises ConfigError (after showing it, with
     `app.problems` set).
@@ -85,8 +75,11 @@ def _refuse(app, problems):
     app.problems = problems
     app.log.write("config: " + "; ".join(problems))
     try:
-        shown = screens(app, "", "USD")
-        shown.error("; ".join(problems[:4]), kind="config")
+        from firmware.display.drawing import Drawing
+        cfg = app.cfg
+        languages = (cfg.cashier_language, cfg.customer_languages) if cfg is not None else None
+        Drawing(lcd(app), languages=languages).render(("error", {"message": "; ".join(problems[:4]),
+                                                                 "kind": "config"}))
     except Exception as err:  # no usable display either: the console is all there is
         print("display unavailable:", err)
     print("terminal application %s not started: configuration problems: %s"

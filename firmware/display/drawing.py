@@ -24,10 +24,12 @@ import late
 
 # The views the terminal rests on: once drawn, the panel stays as it is until the view changes.
 _RESTING = ("idle", "offline")
-# What drawing imports, dropped at rest (a sale's and the supervisor's screens are dropped by
-# firmware/display/screens.py itself when it draws a resting screen).
-_DRAWING = ("firmware.display.ui", "firmware.display.screens", "textdraw", "fonts", "firmware.display.texts",
-            "kvfile", "firmware.sale.money")
+# What drawing imports, dropped at rest and while a code is encoded: all of it, the screens' parts
+# too (a sale's screens hold names of firmware/display/screens.py: left loaded, they would keep
+# the old module alive beside the one loaded next).
+_DRAWING = ("firmware.display.ui", "firmware.display.screens", "firmware.display.screens_sale",
+            "firmware.display.screens_refund", "firmware.display.screens_notice", "qrdraw", "textdraw",
+            "fonts", "firmware.display.texts", "kvfile", "firmware.sale.money")
 
 
 class Drawing:

@@ -17,6 +17,8 @@ lane, everything else to the command lane, so a cancel never waits behind a 20 s
 from micropython import const
 import time
 
+from firmware.link.gateway import Answer, DOUBT
+
 PRIORITY = {"cancel": 0, "create": 1, "status": 2, "refund": 3}
 _OTHER = const(4)
 
@@ -36,26 +38,16 @@ class Job:
         return "Job(%s, %s, done=%s)" % (self.kind, self.order_id, self.done)
 
 
-def _doubt(why):
-    from firmware.link.gateway import Answer, DOUBT
-    return Answer(DOUBT, why=why)
-
-
-# A doubtful answer made at boot, for a call that failed with no memory left to say why: without
-# it the lane's thread would die with the MemoryError, and every later call with it.
-_SPARE = []
-
-
-def _spare():
-    if not _SPARE:
-        _SPARE.append(_doubt("out of memory"))
+# A doubtful answer made at import, for a call that failed with no memory left to say why:
+# without it the lane's thread would die with the MemoryError, and every later call with it.
+_NO_MEMORY = Answer(DOUBT, why="out of memory")
 
 
 def _failed(where, e):
     try:
-        return _doubt("%s: %r" % (where, e))
+        return Answer(DOUBT, why="%s: %r" % (where, e))
     except MemoryError:
-        return _SPARE[0]
+        return _NO_MEMORY
 
 
 def call(fn, args):
@@ -70,7 +62,6 @@ class InlineRunner:
 
     def __init__(self, signal=None):
         self.signal = signal
-        _spare()
 
     def start(self, job, fn, *args):
         job.finish(call(fn, args))
@@ -108,7 +99,6 @@ class Lane:
         self.merged = 0
         self.ident = None  # the lane thread's id (its connection is keyed by it)
         self.last_used = None  # ticks when the last call ended
-        _spare()
         try:
             import sys
             if sys.implementation.name == "micropython":

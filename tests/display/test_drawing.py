@@ -121,6 +121,7 @@ d.render(('idle', {'merchant': 'Corner Cafe'}))
 print('AGAIN', spi.bytes - n)
 d.render(('amount', {'digits': '1', 'amount': 1, 'currency': 'USD', 'message': None, 'currencies': 1}))
 print('AMOUNT', loaded())
+d.render(('creating', {'amount': 1250}))  # a sale's screens are loaded when its code arrives
 import uqr
 _real = uqr.make
 _seen = []
