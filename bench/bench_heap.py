@@ -308,6 +308,23 @@ def breakdown(files, names):
     print("  after boot (the harness's own names included), " + loaded["output"].strip().splitlines()[-1])
 
 
+def smallest_cap(unix, n, cap, step=512):
+    """The smallest -X heapsize (to `step` bytes) with which the same run has 0 MemoryError, and
+    the two caps above it too (a fragmented heap's luck is not monotonic): what the terminal needs."""
+    def clean(c):
+        out = unix.run(UNIX_SALES % {"root": os.path.join(unix.dir, "flash-need"), "n": n}, heapsize=c)
+        return int(out.split("ERRORS")[1].split()[0]) == 0
+
+    lo, hi = cap, cap * 2
+    while hi - lo > step:
+        mid = (lo + hi) // 2
+        if clean(mid) and clean(mid + step // 2) and clean(mid + step):
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
 def largest_free_block(meminfo, block_bytes):
     m = re.search(r"max free sz: (\d+)", meminfo)
     return int(m.group(1)) * block_bytes if m else None
@@ -343,11 +360,12 @@ def main(argv=None):
         harness64 = int(unix.run(UNIX_HARNESS).split("HARNESS")[1].split()[0])
         cap = args.heapsize or int(BUDGET_SALE * factor) + harness64
         out = unix.run(UNIX_SALES % {"root": os.path.join(unix.dir, "flash"), "n": n}, heapsize=cap)
+        errors = int(out.split("ERRORS")[1].split()[0])
+        needed = smallest_cap(unix, n, cap) if errors else None
         timing = unix.run(UNIX_TIMING % {"root": os.path.join(unix.dir, "flash2"), "n": min(n, 20)})
     finally:
         unix.close()
 
-    errors = int(out.split("ERRORS")[1].split()[0])
     states = out.split("STATES")[1].splitlines()[0].split()
     # A run that did not do what it says measures nothing: every sale must end as planned.
     want = [expected(i) for i in range(n)]
@@ -396,6 +414,9 @@ def main(argv=None):
         len(states), errors, ", ".join("%s %d" % (k, states.count(k)) for k in sorted(set(states)))))
     print("  after %s (collected): %s B in use, %s B free, largest free block %s B" % (
         "sale %d" % len(states) if states else "the failed boot", alloc_free[0], alloc_free[2], largest))
+    if needed:
+        print("  the same run needs -X heapsize=%d for 0 MemoryError: %d B more than the cap (%d B in 32-bit"
+              " at the factor)" % (needed, needed - cap, (needed - cap) / factor))
     first_us, next_us, code_us = [int(x) for x in timing.split("TIMING")[1].split()]
     print("  time, unix port uncapped (median of %d sales): first key at idle %.2f ms (drawing code loaded),"
           " next key %.2f ms, OK -> QR on the panel %.2f ms (order created in process, code encoded alone)" % (

@@ -161,7 +161,11 @@ def _render(app):
     flow = app.flow
     if flow.view_seq != app.seen:
         app.seen = flow.view_seq
-        app.drawing.render(flow.view)
+        try:
+            app.drawing.render(flow.view)
+        except Exception:
+            app.seen = -1  # as firmware/loop.py's screen task restarted by its guard: draw again
+            raise
     else:
         app.drawing.tick()
 

@@ -50,12 +50,18 @@ class Drawing:
         if view == self.resting:
             return  # already on the panel
         self.resting = None
-        if view[0] == "qr":
-            view = self._encoded(view)
-        ui = self.ui
-        if ui is None:
-            ui = self.ui = self._load()
-        ui.render(view)
+        try:
+            if view[0] == "qr":
+                view = self._encoded(view)
+            ui = self.ui
+            if ui is None:
+                ui = self.ui = self._load()
+            ui.render(view)
+        except MemoryError:
+            # Let go of all the drawing code before the loop's guard collects and draws again:
+            # kept, it would fill the heap the retry needs, and every later screen would fail too.
+            self.rest()
+            raise
         if view[0] in _RESTING:
             self.rest(view)
 
@@ -83,6 +89,8 @@ class Drawing:
             try:
                 import uqr
                 self.code = (code, uqr.make(code, max_version=40).packed())
+            except MemoryError:
+                raise  # not the code's fault: render() lets go and the guard draws again
             except Exception:  # too long for any QR version: the screens say so, as for any code
                 return view
             finally:

@@ -260,6 +260,8 @@ def _packed(s, code):
             else:
                 import uqr
                 encoded = uqr.make(code, max_version=40)
+        except MemoryError:
+            raise  # a full heap says nothing of the code: the screen is drawn again once it has room
         except Exception as e:  # too long for any QR version, or no encoder
             s.error("%s: %s" % (s.t("qr.cannot"), e), kind="hardware")
             return None

@@ -97,6 +97,55 @@ def test_a_code_too_long_for_any_qr_shows_the_error_screen(rig_factory):
     assert drawing.ui.screens.name == "error" and drawing.code is None
 
 
+def test_a_full_heap_while_encoding_is_no_error_screen_and_the_next_try_draws_the_qr(rig_factory, monkeypatch):
+    """A MemoryError says nothing of the code: no "cannot draw" screen (with the exception's words)
+    for the cashier; the loop's guard collects and draws the view again, which then works."""
+    import uqr
+
+    rig = rig_factory("st7789-240x320")
+    drawing = make(rig)
+    drawing.render(("creating", {"amount": 1250}))
+    real = uqr.make
+    full = [True]
+
+    def once_out_of_memory(text, **kw):
+        if full[0]:
+            full[0] = False
+            raise MemoryError("memory allocation failed, allocating 752 bytes")
+        return real(text, **kw)
+
+    monkeypatch.setattr(uqr, "make", once_out_of_memory)
+    view = ("qr", {"code": URL_60, "amount": 1250, "expires_at": drawing.clock.now() + 180})
+    with pytest.raises(MemoryError):
+        drawing.render(view)
+    assert drawing.ui is None and drawing.code is None  # everything let go for the retry
+    drawing.render(view)  # the screen task, restarted by its guard
+    assert drawing.ui.screens.name == "qr" and isinstance(drawing.ui.screens._qr[0], tuple)
+    assert rig.panel.errors == []
+
+
+def test_a_full_heap_while_drawing_lets_the_drawing_code_go_before_the_retry(rig_factory, monkeypatch):
+    from firmware.display.screens import Screens
+
+    rig = rig_factory("st7789-240x320")
+    drawing = make(rig)
+    drawing.render(("amount", {"digits": "1", "amount": 1, "currency": "USD", "message": None, "currencies": 1}))
+    real = Screens.amount
+
+    def out_of_memory(self, *a, **kw):
+        raise MemoryError("memory allocation failed, allocating 192 bytes")
+
+    monkeypatch.setattr(Screens, "amount", out_of_memory)
+    view = ("amount", {"digits": "12", "amount": 12, "currency": "USD", "message": None, "currencies": 1})
+    with pytest.raises(MemoryError):
+        drawing.render(view)
+    assert drawing.ui is None and drawing.resting is None  # kept, it would fill the heap of the retry
+    monkeypatch.setattr(Screens, "amount", real)
+    mark = rig.mark()
+    drawing.render(view)
+    assert rig.traffic(mark)[0] > 0 and drawing.ui.screens.name.startswith("amount")
+
+
 @pytest.mark.micropython
 def test_inside_micropython_the_drawing_leaves_sys_modules_at_rest_and_the_encoder_runs_alone(micropython):
     """Idle drawn: none of the drawing modules is loaded; a sale's screens load them; the QR
