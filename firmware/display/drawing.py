@@ -28,8 +28,8 @@ _RESTING = ("idle", "offline")
 # too (a sale's screens hold names of firmware/display/screens.py: left loaded, they would keep
 # the old module alive beside the one loaded next).
 _DRAWING = ("firmware.display.ui", "firmware.display.screens", "firmware.display.screens_sale",
-            "firmware.display.screens_refund", "firmware.display.screens_notice", "qrdraw", "textdraw",
-            "fonts", "firmware.display.texts", "kvfile", "firmware.sale.money")
+            "firmware.display.screens_qr", "firmware.display.screens_refund", "firmware.display.screens_notice",
+            "qrdraw", "textdraw", "fonts", "firmware.display.texts", "kvfile", "firmware.sale.money")
 
 
 class Drawing:

@@ -66,6 +66,7 @@ _CENTER = const(1)  # textdraw.CENTER
 _SALE = const(0)  # _part(): which screens' module
 _REFUND = const(1)
 _NOTICE = const(2)
+_QR = const(3)
 _ELLIPSIS = const("...")
 
 # A screen is a list of boxes that tile the panel. kind "text": content is a str drawn in font;
@@ -166,6 +167,10 @@ class Screens:
             self._boxes[b.key] = b
         if name != "qr":
             self._turns = None
+            late.drop("firmware.display.screens_qr")  # the QR's layout code: the results need its room
+            late.drop("qrdraw")
+        else:
+            late.drop("firmware.display.screens_sale")  # and the QR needs the results'
         if name == "idle" or name == "offline":
             self._at_idle()
         return drawn
@@ -397,17 +402,17 @@ class Screens:
         boxes += self._stack(top, rows, bottom, _WHITE) + foot
         return self._show("amount:" + (title or ""), boxes)
 
-    # --- a sale's screens: firmware/display/screens_sale.py, loaded while a sale is on ------
+    # --- a sale's screens: firmware/display/screens_sale.py, and screens_qr.py for the QR -----
     def creating(self, minor):
         return _part(_SALE).creating(self, minor)
 
     def qr(self, code, minor, seconds):
-        return _part(_SALE).qr(self, code, minor, seconds)
+        return _part(_QR).qr(self, code, minor, seconds)
 
     def countdown(self, seconds):
         if self.name != "qr" or self._qr_args is None:
             return 0  # no QR on the panel: nothing to update (and nothing to load)
-        return _part(_SALE).countdown(self, seconds)
+        return _part(_QR).countdown(self, seconds)
 
     def checking(self, minor=None):
         return _part(_SALE).checking(self, minor)
@@ -463,19 +468,23 @@ class Screens:
         return _part(_NOTICE).message(self, title, text, colour, footer)
 
 
-# The screens a sale draws (creating, QR, checking, results, late payment), the supervisor's
+# The screens a sale draws (creating, checking, results, late payment), its QR, the supervisor's
 # (menu, PIN, refund) and the notices (offline, error, message) are modules of their own, loaded
 # by the first screen of theirs and dropped at idle with the QR drawer
-# (firmware/display/screens_sale.py, screens_refund.py, screens_notice.py): a sale's heap holds
-# only what its screens draw with.
-_PARTS = ("firmware.display.screens_sale", "firmware.display.screens_refund", "firmware.display.screens_notice",
-          "qrdraw")
+# (firmware/display/screens_sale.py, screens_qr.py, screens_refund.py, screens_notice.py): a
+# sale's heap holds only what its screens draw with, and the QR's layout code and the results'
+# take turns (Screens._show).
+_PARTS = ("firmware.display.screens_sale", "firmware.display.screens_qr", "firmware.display.screens_refund",
+          "firmware.display.screens_notice", "qrdraw")
 
 
 def _part(which):
-    """The module of a sale's (_SALE), the supervisor's (_REFUND) or the notices' (_NOTICE) screens."""
+    """The module of a sale's (_SALE), its QR's (_QR), the supervisor's (_REFUND) or the notices'
+    (_NOTICE) screens."""
     if which == _SALE:
         from firmware.display import screens_sale as part
+    elif which == _QR:
+        from firmware.display import screens_qr as part
     elif which == _REFUND:
         from firmware.display import screens_refund as part
     else:

@@ -158,7 +158,8 @@ class Clock:
     def now(self):
         return self.t
 DRAWING = ('firmware.display.ui', 'firmware.display.screens', 'firmware.display.screens_sale', 'textdraw',
-           'fonts', 'firmware.sale.money', 'qrdraw', 'uqr', 'firmware.display.texts', 'kvfile')
+           'firmware.display.screens_qr', 'fonts', 'firmware.sale.money', 'qrdraw', 'uqr', 'firmware.display.texts',
+           'kvfile')
 def loaded():
     return [m for m in DRAWING if m in sys.modules]
 d = Drawing(lcd, merchant='Corner Cafe', currency='USD', languages=('en', ('en', 'zh-Hans')), clock=Clock())
@@ -181,6 +182,8 @@ uqr.make = _make
 d.render(('qr', {'code': %r, 'amount': 1250, 'expires_at': Clock.t + 180}))
 print('ENCODING', _seen)
 print('QR', d.ui.screens.name, loaded())
+d.render(('result', {'state': 'PAID', 'amount': 1250}))
+print('PAID', d.ui.screens.name, loaded())
 d.render(('idle', {'merchant': 'Corner Cafe'}))
 print('IDLE', loaded())
 """ % URL_60)
@@ -193,3 +196,7 @@ print('IDLE', loaded())
     # only the encoder itself while it encodes: no screens, fonts, text drawer or catalogue
     assert lines["ENCODING"] == "[['uqr']]", out
     assert lines["QR"].startswith("qr ") and "qrdraw" in lines["QR"] and "uqr" not in lines["QR"], out
+    # the QR's layout code and the results' take turns: never both on the heap
+    assert "screens_qr" in lines["QR"] and "screens_sale" not in lines["QR"], out
+    assert lines["PAID"].startswith("paid ") and "screens_sale" in lines["PAID"], out
+    assert "screens_qr" not in lines["PAID"] and "qrdraw" not in lines["PAID"], out

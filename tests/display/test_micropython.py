@@ -92,7 +92,7 @@ def test_a_sales_screens_and_the_qr_drawer_leave_the_heap_at_idle(micropython):
             "screens.checking(1250)\nscreens.paid(1250)\nscreens.idle()\n"
             "screens.menu('Last payment: $12.50 at 14:05')\nscreens.pin(2)\nscreens.refunded(1250)\n"
             "screens.idle()\n")
-    loaded = ("print('LOADED', [m for m in ('qrdraw', 'firmware.display.screens_sale',"
+    loaded = ("print('LOADED', [m for m in ('qrdraw', 'firmware.display.screens_sale', 'firmware.display.screens_qr',"
               " 'firmware.display.screens_refund') if m in sys.modules])\n")
     out = micropython.run(setup("st7789-240x320", packed) + "import sys\nscreens.idle()\n" + loaded + sale + loaded
                           + sale + loaded, modules=MODULES)
