@@ -137,6 +137,18 @@ def test_unencodable_text_shows_an_error_screen():
     assert rig.screens.qr("x" * 3000, 1250, 60) is False and rig.screens.name == "error"
 
 
+def test_a_full_heap_while_encoding_is_raised_not_an_error_screen():
+    """The loop's guard collects and draws again; "cannot draw this code" is for codes, not heaps."""
+    def out_of_memory(text):
+        raise MemoryError("memory allocation failed, allocating 1258 bytes")
+
+    rig = render("idle", "st7789-240x320")
+    rig.screens.encode = out_of_memory
+    with pytest.raises(MemoryError):
+        rig.screens.qr(URL_60, 1250, 60)
+    assert rig.screens.name == "idle"
+
+
 def test_text_codes_are_encoded_with_lib_uqr():
     pytest.importorskip("uqr")
     rig = render("qr", "st7789-240x320", Options(code=URL_60, encoder="uqr"))
