@@ -264,6 +264,7 @@ def validate(raw):
     # The loop feeds the watchdog only while every task ran within liveness_ms (firmware/loop.py):
     # the two agree when a stalled task stops the feeding before the watchdog would fire anyway.
     wd = cfg.watchdog_ms or 0
+    cfg.feed_ms = LIVENESS_FEED_MS  # the loop takes it from here: it does not import the checker
     cfg.liveness_ms = c.integer(raw, "liveness_ms", "liveness_ms", 1000, 60000,
                                 default=max(1000, wd // 2) if wd else 4000)
     if wd and cfg.liveness_ms and cfg.liveness_ms + LIVENESS_FEED_MS >= wd:

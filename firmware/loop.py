@@ -18,7 +18,6 @@ boot), so no task waits for the gateway and the cancel key is handled within a s
 import asyncio
 import time
 
-from firmware.config import LIVENESS_FEED_MS
 from firmware.guard import Guard, guarded
 
 
@@ -78,6 +77,7 @@ async def answers_task(app):
 
 async def watchdog_task(app):
     limit = getattr(app.cfg, "liveness_ms", None) or max(1000, app.cfg.watchdog_ms // 2)
+    period = app.cfg.feed_ms  # firmware/config.py's LIVENESS_FEED_MS, checked against the watchdog there
     guard = getattr(app, "guard", None)
     while True:
         ok = True
@@ -90,7 +90,7 @@ async def watchdog_task(app):
         app.watchdog_ok = ok
         if guard is not None:
             guard.look()
-        await asyncio.sleep_ms(LIVENESS_FEED_MS)
+        await asyncio.sleep_ms(period)
 
 
 async def run(app):

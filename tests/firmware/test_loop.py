@@ -18,7 +18,8 @@ class WDT:
 
 
 def _app(stale=None):
-    app = types.SimpleNamespace(alive={}, wdt=WDT(), cfg=types.SimpleNamespace(watchdog_ms=4000), watchdog_ok=None)
+    app = types.SimpleNamespace(alive={}, wdt=WDT(), cfg=types.SimpleNamespace(watchdog_ms=4000, feed_ms=500),
+                                watchdog_ok=None)
     now = time.ticks_ms()
     for name in ("keypad", "flow", "screen", "network"):
         app.alive[name] = now

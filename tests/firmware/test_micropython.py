@@ -76,3 +76,13 @@ def test_app_and_loop_run_a_sale_in_micropython():
     answer = json.loads(out.stdout.strip().splitlines()[-1])
     assert answer["done"], answer["output"]
     assert "RESULT PAID 25 True ['flow', 'keypad', 'network', 'screen'] True" in answer["output"], answer["output"]
+
+
+def test_importing_the_app_leaves_the_config_checker_to_the_boot_check(micropython):
+    """main.py imports firmware/app.py (the loop, its guard, the flow) before setup checks the
+    config: none of the checker (config.py, the wiring rules, the board presets) may come with it,
+    or it shares the heap with everything the app imports and the boot's peak is their sum."""
+    out = micropython.run("import sys\nimport firmware.app\nprint('LOADED', [m for m in ('firmware.config', "
+                          "'firmware.board.wiring', 'firmware.board.boards') if m in sys.modules])\n",
+                          modules=MODULES)
+    assert "LOADED []" in out, out
