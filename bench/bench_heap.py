@@ -150,7 +150,7 @@ print("IMPORTS", gc.mem_alloc() - _b0)
 UNIX_HARNESS = """import gc
 gc.collect()
 _h0 = gc.mem_alloc()
-from heap_device import boot, sale_events, event, state
+from heap_device import boot, sale_events, event, state, TALLY
 gc.collect()
 print("HARNESS", gc.mem_alloc() - _h0)
 """
@@ -158,7 +158,7 @@ print("HARNESS", gc.mem_alloc() - _h0)
 UNIX_SALES = """import gc, micropython, sys
 gc.collect()
 _h0 = gc.mem_alloc()
-from heap_device import boot, sale_events, event, state
+from heap_device import boot, sale_events, event, state, TALLY
 gc.collect()
 harness = gc.mem_alloc() - _h0
 errors = 0
@@ -195,6 +195,7 @@ for i in range(done):
     print("", states[i], end="")
 print()
 print("ERRORS", errors)
+print("WRONG", TALLY[2], "HELD", TALLY[1])
 print("OTHERS", len(others), others[:1])
 print("ALLOC", gc.mem_alloc() - harness, "FREE", gc.mem_free())
 print("MEMINFO")
@@ -412,6 +413,8 @@ def main(argv=None):
         print("  other exceptions after a MemoryError: %s" % other)
     print("  %d sales, %d MemoryError; results: %s" % (
         len(states), errors, ", ".join("%s %d" % (k, states.count(k)) for k in sorted(set(states)))))
+    print("  results shown that the gateway did not give (PAID unpaid, or paid not PAID): %s" % (
+        out.split("WRONG")[1].split()[0]))
     print("  after %s (collected): %s B in use, %s B free, largest free block %s B" % (
         "sale %d" % len(states) if states else "the failed boot", alloc_free[0], alloc_free[2], largest))
     if needed:

@@ -190,9 +190,34 @@ def event(app, name, arg):
         app.outcomes.append(flow.state)
         if len(app.outcomes) > 2:
             app.outcomes.pop(0)
+        _hold_to_gateway(app)
+
+
+# Results held against the gateway's word: [hash of the last order held, results held, results the
+# gateway did not give]. Made here, so the harness keeps no object of a sale (small ints only).
+TALLY = [0, 0, 0]
+
+
+def _hold_to_gateway(app):
+    """Money is never guessed, a full heap or not: a sale shown PAID is paid at the gateway, and a
+    sale paid there is never shown as anything else (TALLY[2] counts the opposite)."""
+    r = app.flow.result
+    if r is None or r.get("state") not in _FINAL:
+        return
+    oid = r.get("order_id")
+    if hash(oid) == TALLY[0]:
+        return
+    p = app.transport.payments.get(oid)
+    if p is None:
+        return  # no longer kept by the fake gateway (it keeps the last three)
+    TALLY[0] = hash(oid)
+    TALLY[1] += 1
+    if (r["state"] == "PAID") != (p["status"] == "PAID"):
+        TALLY[2] += 1
 
 
 _SEEN = ("PAID", "FAILED", "EXPIRED", "CANCELLED", "REFUND_DONE")
+_FINAL = ("PAID", "FAILED", "EXPIRED", "CANCELLED")
 
 
 def sale_events(i):
