@@ -8,6 +8,9 @@ rarely (the QR encoder, once per sale) is imported where it is used and dropped 
     rows = uqr.make(text)
     late.drop("uqr")          # freed at the next collection, imported again next time
 
+    late.room("report")       # collect first, unless it is loaded: the import lands in that room
+    import report
+
 The collector frees a dropped module only when nothing else refers to it: no function or class
 of it may be kept (an instance of a class with methods keeps the whole module). On CPython (the
 host and its tests) nothing is dropped: host code may hold the module's classes, and a second
@@ -34,6 +37,14 @@ def drop(name):
             except (AttributeError, TypeError):
                 pass
     return True
+
+
+def room(name):
+    """Collect before module `name` is imported, unless it is loaded already: its code then lands
+    in the room the collection made, not in what garbage leaves between the live objects."""
+    if _ON_DEVICE and name not in sys.modules:
+        import gc
+        gc.collect()
 
 
 def collect():

@@ -482,12 +482,16 @@ def _part(which):
     """The module of a sale's (_SALE), its QR's (_QR), the supervisor's (_REFUND) or the notices'
     (_NOTICE) screens."""
     if which == _SALE:
+        late.room("firmware.display.screens_sale")
         from firmware.display import screens_sale as part
     elif which == _QR:
+        late.room("firmware.display.screens_qr")
         from firmware.display import screens_qr as part
     elif which == _REFUND:
+        late.room("firmware.display.screens_refund")
         from firmware.display import screens_refund as part
     else:
+        late.room("firmware.display.screens_notice")
         from firmware.display import screens_notice as part
     return part
 

@@ -317,5 +317,6 @@ def gw_job(kind, order_id):
 
 
 def _steps():
+    late.room("firmware.sale.payment")
     from firmware.sale import payment
     return payment
