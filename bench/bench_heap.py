@@ -271,9 +271,9 @@ def breakdown(files, names):
                                "print('MODULES', ' '.join(sorted(sys.modules)))\nimport micropython\n"
                                "micropython.qstr_info()"])
     resident = [m for m in loaded["output"].split("MODULES")[1].split("\n")[0].split() if m in names]
-    late = [m for m in ("firmware.display.ui", "firmware.display.screens", "textdraw", "fonts", "firmware.display.texts",
-                        "kvfile", "firmware.sale.money",
-                        "firmware.display.screens_sale", "firmware.display.screens_qr", "firmware.display.screens_refund", "qrdraw", "uqr",
+    late = [m for m in ("firmware.display.ui", "firmware.display.screens", "textdraw", "fonts",
+                        "firmware.display.texts", "kvfile", "firmware.sale.money", "firmware.display.screens_sale",
+                        "firmware.display.screens_qr", "firmware.display.screens_refund", "qrdraw", "uqr",
                         "firmware.sale.payment", "firmware.sale.refunds", "firmware.config", "firmware.board.wiring",
                         "firmware.board.boards", "firmware.board.safemode", "firmware.assemble", "firmware.board.hw",
                         "panels") if m in names]

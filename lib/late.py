@@ -8,8 +8,7 @@ rarely (the QR encoder, once per sale) is imported where it is used and dropped 
     rows = uqr.make(text)
     late.drop("uqr")          # freed at the next collection, imported again next time
 
-    late.room("report")       # collect first, unless it is loaded: the import lands in that room
-    import report
+    report = late.load("report")   # imported after a collection, unless it is loaded already
 
 The collector frees a dropped module only when nothing else refers to it: no function or class
 of it may be kept (an instance of a class with methods keeps the whole module). On CPython (the
@@ -39,12 +38,15 @@ def drop(name):
     return True
 
 
-def room(name):
-    """Collect before module `name` is imported, unless it is loaded already: its code then lands
-    in the room the collection made, not in what garbage leaves between the live objects."""
-    if _ON_DEVICE and name not in sys.modules:
-        import gc
-        gc.collect()
+def load(name):
+    """Module `name` (dotted), imported after a collection unless it is loaded already: its code
+    then lands in the room the collection made, not in what garbage leaves between live objects."""
+    mod = sys.modules.get(name)
+    if mod is None:
+        collect()
+        __import__(name)
+        mod = sys.modules[name]
+    return mod
 
 
 def collect():

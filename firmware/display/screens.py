@@ -63,10 +63,10 @@ _BLUE = const(0x13BF)  # 22, 119, 255  Alipay blue
 _AMBER = const(0xB281)  # 180, 83, 9
 
 _CENTER = const(1)  # textdraw.CENTER
-_SALE = const(0)  # _part(): which screens' module
-_REFUND = const(1)
-_NOTICE = const(2)
-_QR = const(3)
+_SALE = const("firmware.display.screens_sale")  # the screens' parts (_part)
+_QR = const("firmware.display.screens_qr")
+_REFUND = const("firmware.display.screens_refund")
+_NOTICE = const("firmware.display.screens_notice")
 _ELLIPSIS = const("...")
 
 # A screen is a list of boxes that tile the panel. kind "text": content is a str drawn in font;
@@ -167,10 +167,10 @@ class Screens:
             self._boxes[b.key] = b
         if name != "qr":
             self._turns = None
-            late.drop("firmware.display.screens_qr")  # the QR's layout code: the results need its room
+            late.drop(_QR)  # the QR's layout code: the results need its room
             late.drop("qrdraw")
         else:
-            late.drop("firmware.display.screens_sale")  # and the QR needs the results'
+            late.drop(_SALE)  # and the QR needs the results'
         if name == "idle" or name == "offline":
             self._at_idle()
         return drawn
@@ -209,7 +209,7 @@ class Screens:
         elif kind == "fill":
             self.lcd.fill_rect(x, y, w, h, b.content)
         elif kind == "qr":
-            import qrdraw  # loaded by the sale's screens, which drew this box
+            import qrdraw  # loaded by the QR's screens (screens_qr.py), which drew this box
             qrdraw.draw(self.lcd, self._qr[1], x, y, w, h)
 
     @property
@@ -474,26 +474,13 @@ class Screens:
 # (firmware/display/screens_sale.py, screens_qr.py, screens_refund.py, screens_notice.py): a
 # sale's heap holds only what its screens draw with, and the QR's layout code and the results'
 # take turns (Screens._show).
-_PARTS = ("firmware.display.screens_sale", "firmware.display.screens_qr", "firmware.display.screens_refund",
-          "firmware.display.screens_notice", "qrdraw")
+_PARTS = (_SALE, _QR, _REFUND, _NOTICE, "qrdraw")
 
 
-def _part(which):
+def _part(name):
     """The module of a sale's (_SALE), its QR's (_QR), the supervisor's (_REFUND) or the notices'
-    (_NOTICE) screens."""
-    if which == _SALE:
-        late.room("firmware.display.screens_sale")
-        from firmware.display import screens_sale as part
-    elif which == _QR:
-        late.room("firmware.display.screens_qr")
-        from firmware.display import screens_qr as part
-    elif which == _REFUND:
-        late.room("firmware.display.screens_refund")
-        from firmware.display import screens_refund as part
-    else:
-        late.room("firmware.display.screens_notice")
-        from firmware.display import screens_notice as part
-    return part
+    (_NOTICE) screens, loaded after a collection when it is not (lib/late.py)."""
+    return late.load(name)
 
 
 def _cjk(text):

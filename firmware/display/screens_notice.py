@@ -34,7 +34,7 @@ def error(s, message, kind="config"):
     return s._result("error", s.t("error.title"), _RED, rows, hint)
 
 
-def message(s, title, text="", colour=0x13BF, footer=""):  # 0x13BF: screens.py's Alipay blue
+def message(s, title, text, colour, footer):
     rows = s._lines("text", text, font_small, _INK)
     return s._result("message:" + title, title, colour, rows, footer)
 

@@ -317,6 +317,4 @@ def gw_job(kind, order_id):
 
 
 def _steps():
-    late.room("firmware.sale.payment")
-    from firmware.sale import payment
-    return payment
+    return late.load("firmware.sale.payment")

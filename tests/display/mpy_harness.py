@@ -6,7 +6,8 @@ Used by tests/display/test_micropython.py and bench/bench_display.py.
 MODULES = ["lib/lcd.py", "lib/panels.py", "lib/qrdraw.py", "lib/textdraw.py", "lib/fonts.py", "lib/late.py",
            "lib/font_small.bfn", "lib/font_medium.bfn", "lib/font_large.bfn", "lib/kvfile.py", "firmware/__init__.py",
            "firmware/sale/money.py", "firmware/display/screens.py", "firmware/display/screens_sale.py",
-           "firmware/display/screens_qr.py", "firmware/display/screens_refund.py", "firmware/display/screens_notice.py", "firmware/display/texts.py",
+           "firmware/display/screens_qr.py", "firmware/display/screens_refund.py", "firmware/display/screens_notice.py",
+           "firmware/display/texts.py",
            "firmware/display/texts_en.txt", "firmware/display/texts_zh_hans.txt", "firmware/display/texts_zh_hant.txt",
            "firmware/display/reasons.txt"]
 
